@@ -1,0 +1,20 @@
+//! Internet message syntax (RFC 5322, formerly RFC 822), with no I/O.
+//!
+//! This crate holds the pieces of message syntax that every other layer shares:
+//!
+//! - [`header`]: finding the end of a header block and walking its fields (with their
+//!   continuation lines) as raw bytes, without decoding them;
+//! - [`date`]: a point in time with the UTC offset it was written in, and the calendar
+//!   arithmetic needed to print and read the date forms that mail software uses
+//!   (RFC 5322 `Date:` values and the `ctime(3)` form of UNIX `From ` lines).
+//!
+//! ENVELOPE, BODYSTRUCTURE and MIME decoding arrive here with the IMAP server.
+
+#![forbid(unsafe_code)]
+#![deny(missing_debug_implementations)]
+#![warn(missing_docs)]
+
+pub mod date;
+pub mod header;
+
+pub use date::{Civil, DateError, DateTime, Month, Weekday};
