@@ -92,6 +92,12 @@ pub enum DateError {
 }
 
 impl DateTime {
+    /// 1970-01-01T00:00:00Z.
+    pub const UNIX_EPOCH: DateTime = DateTime {
+        seconds: 0,
+        offset: 0,
+    };
+
     /// The instant `seconds` after the epoch, shown in UTC offset `offset` (seconds east).
     pub fn new(seconds: i64, offset: i32) -> Result<Self, DateError> {
         if offset.abs() > MAX_OFFSET_SECONDS {

@@ -1,0 +1,2 @@
+//! Mailbox formats.
+pub mod unix;
