@@ -6,6 +6,7 @@
 
 pub mod driver;
 pub mod error;
+pub(crate) mod journal;
 pub mod lock;
 pub mod notify;
 pub mod types;
