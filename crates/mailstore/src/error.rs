@@ -34,10 +34,10 @@ pub enum Error {
         /// Why.
         reason: &'static str,
     },
-    /// A directory in the path of a new mailbox is a file.
+    /// A new mailbox, or a directory on its path, would replace a file that exists.
     #[error("Can't create mailbox node {node}: File exists")]
-    NodeIsFile {
-        /// The path component that is a file.
+    NodeExists {
+        /// The path that exists.
         node: PathBuf,
     },
     /// The name is a directory or otherwise holds no messages (IMAP `\NoSelect`).

@@ -258,45 +258,48 @@ pub(crate) fn rewrite(
     Ok(())
 }
 
-/// Appends `data` at `at` (the file's current end), journaled so that a half-written append
-/// can be taken back.
-pub(crate) fn append(
+/// Starts an append at `at` (the file's current end): journals the old length and the
+/// first bytes to be written (`signature`), so that a half-written append can be
+/// recognised and taken back.
+pub(crate) fn begin_append(
     file: &File,
     path: &Path,
     at: u64,
-    data: &[u8],
+    signature: &[u8],
     place: &JournalPlace,
 ) -> Result<()> {
-    let j = Journal {
+    let _ = (file, path);
+    let mut j = Journal {
         kind: Kind::Append,
-        progress: 0,
+        progress: at + signature.len() as u64,
         id: place.id,
         token: 0,
         orig_len: at,
-        ext_len: at + data.len() as u64,
-        final_len: at + data.len() as u64,
+        ext_len: at,
+        final_len: at,
         steps: Vec::new(),
         writes: Vec::new(),
-        append: data.to_vec(),
+        append: signature.to_vec(),
         slot_at: 0,
     };
-    let mut j = j;
-    let jfile = create_journal(&place.path, &j.serialize())?;
-    let written = (|| -> io::Result<()> {
-        extend(file, at, at + data.len() as u64)?;
-        file.write_all_at(data, at)?;
-        file.sync_data()
-    })();
-    if let Err(e) = written {
-        let _ = file.set_len(at);
-        let _ = file.sync_all();
-        drop(jfile);
-        let _ = fs::remove_file(&place.path);
-        return Err(Error::io("append to", path, e));
-    }
-    drop(jfile);
-    let _ = fs::remove_file(&place.path);
+    drop(create_journal(&place.path, &j.serialize())?);
     Ok(())
+}
+
+/// Records that the append will have written up to `end` (before writing it).
+pub(crate) fn note_append_end(place: &JournalPlace, end: u64) -> Result<()> {
+    let f = OpenOptions::new()
+        .write(true)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .open(&place.path)
+        .map_err(|e| Error::io("open", &place.path, e))?;
+    f.write_all_at(&end.to_le_bytes(), PROGRESS_AT)
+        .map_err(|e| Error::io("write journal", &place.path, e))
+}
+
+/// Ends an append: its journal is no longer needed.
+pub(crate) fn end_append(place: &JournalPlace) {
+    let _ = fs::remove_file(&place.path);
 }
 
 /// What [`recover`] did.
@@ -359,10 +362,12 @@ pub(crate) fn recover(
         .len();
     match j.kind {
         Kind::Append => {
-            let data = &j.append;
-            let ok = len >= j.orig_len && len <= j.orig_len + data.len() as u64 && {
-                let mut cur = vec![0u8; (len - j.orig_len) as usize];
-                file.read_exact_at(&mut cur, j.orig_len).is_ok() && data.starts_with(&cur)
+            // `progress` holds how far the append meant to write.
+            let sig = &j.append;
+            let ok = len >= j.orig_len && len <= j.progress.max(j.orig_len) && {
+                let n = ((len - j.orig_len) as usize).min(sig.len());
+                let mut cur = vec![0u8; n];
+                file.read_exact_at(&mut cur, j.orig_len).is_ok() && sig.starts_with(&cur)
             };
             if ok {
                 file.set_len(j.orig_len)
@@ -513,7 +518,8 @@ impl Journal {
                 }
             }
         }
-        (r.at == body.len() && j.progress <= j.steps.len() as u64).then_some(j)
+        let progress_ok = kind == Kind::Append || j.progress <= j.steps.len() as u64;
+        (r.at == body.len() && progress_ok).then_some(j)
     }
 
     /// The journal's bytes; the chunk slot follows them.
@@ -976,20 +982,8 @@ mod tests {
         let data = b"From x Wed Dec  2 05:53 1992\n\nhello\n\n".to_vec();
         for written in 0..=data.len() {
             let (_d, file, path, place) = setup(&old);
-            let mut j = Journal {
-                kind: Kind::Append,
-                progress: 0,
-                id: place.id,
-                token: 0,
-                orig_len: n,
-                ext_len: n + data.len() as u64,
-                final_len: n + data.len() as u64,
-                steps: Vec::new(),
-                writes: Vec::new(),
-                append: data.clone(),
-                slot_at: 0,
-            };
-            drop(create_journal(&place.path, &j.serialize()).unwrap());
+            begin_append(&file, &path, n, &data[..10], &place).unwrap();
+            note_append_end(&place, n + data.len() as u64).unwrap();
             file.write_all_at(&data[..written], n).unwrap();
             assert_eq!(
                 recover(&file, &path, &place, None, &Silent).unwrap(),
@@ -997,8 +991,8 @@ mod tests {
             );
             assert_eq!(fs::read(&path).unwrap(), old);
             // If something else changed the end meanwhile, the journal is stale.
-            j.progress = 0;
-            drop(create_journal(&place.path, &j.serialize()).unwrap());
+            begin_append(&file, &path, n, &data[..10], &place).unwrap();
+            note_append_end(&place, n + data.len() as u64).unwrap();
             file.write_all_at(b"Other", n).unwrap();
             assert_eq!(
                 recover(&file, &path, &place, None, &Silent).unwrap(),

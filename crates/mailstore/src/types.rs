@@ -22,6 +22,11 @@ pub struct SeqNo(NonZeroU32);
 macro_rules! nonzero_id {
     ($t:ident) => {
         impl $t {
+            /// The smallest value, 1.
+            pub const MIN: Self = Self(NonZeroU32::MIN);
+            /// The largest value, 2³² − 1.
+            pub const MAX: Self = Self(NonZeroU32::MAX);
+
             /// The identifier with value `n`, if `n` is not zero.
             pub const fn new(n: u32) -> Option<Self> {
                 match NonZeroU32::new(n) {

@@ -20,7 +20,7 @@
 //! `unlockfd`, `chk_notsymlink`).
 
 use std::fs::{self, File, OpenOptions, TryLockError};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -33,6 +33,7 @@ use crate::notify::{Level, Notify};
 pub struct InstanceLock {
     file: File,
     path: PathBuf,
+    pid: Option<u32>,
 }
 
 /// How the instance lock is held.
@@ -115,14 +116,44 @@ impl InstanceLock {
                 continue;
             }
             let _ = fs::set_permissions(&path, fs::Permissions::from_mode(0o666));
-            return Ok(Attempt::Locked(InstanceLock { file, path }));
+            return Ok(Attempt::Locked(InstanceLock {
+                file,
+                path,
+                pid: None,
+            }));
         }
     }
 
-    /// Records `pid` as the holder, so that a later opener can ask it to let go. The file
-    /// then holds the bare decimal PID.
-    pub fn write_pid(&mut self, pid: u32) -> Result<()> {
-        let text = pid.to_string();
+    /// Records `pid` as the holder, so that a later opener can ask it to let go; `None` for
+    /// a holder that cannot be asked (c-client's silent streams, used for COPY and APPEND).
+    /// The file then holds the bare decimal PID, or nothing.
+    pub fn write_pid(&mut self, pid: Option<u32>) -> Result<()> {
+        self.pid = pid;
+        self.write_content(None)
+    }
+
+    /// Adds `token` after the PID (separated by a NUL, where c-client stops reading), or
+    /// removes it. A rewrite journal is tied to the token ([`crate::journal`]).
+    pub(crate) fn set_token(&mut self, token: Option<u64>) -> Result<()> {
+        self.write_content(token)
+    }
+
+    /// The token in the lock file, if any.
+    pub(crate) fn token(&self) -> Option<u64> {
+        let mut buf = [0u8; 1023];
+        let n = (&self.file).read_at_start(&mut buf).ok()?;
+        let content = &buf[..n];
+        let nul = content.iter().position(|&b| b == 0)?;
+        let hex = std::str::from_utf8(&content[nul + 1..]).ok()?;
+        u64::from_str_radix(hex.trim(), 16).ok()
+    }
+
+    fn write_content(&mut self, token: Option<u64>) -> Result<()> {
+        let mut text = self.pid.map(|p| p.to_string()).unwrap_or_default();
+        if let Some(t) = token {
+            text.push('\0');
+            text.push_str(&format!("{t:x}"));
+        }
         let r = (|| -> io::Result<()> {
             self.file.seek(SeekFrom::Start(0))?;
             self.file.write_all(text.as_bytes())?;
@@ -130,14 +161,6 @@ impl InstanceLock {
             self.file.sync_data()
         })();
         r.map_err(|e| Error::io("write", &self.path, e))
-    }
-
-    /// Records no holder: a holder that cannot be asked to let go (c-client's silent
-    /// streams, used for COPY and APPEND).
-    pub fn clear_pid(&mut self) -> Result<()> {
-        self.file
-            .set_len(0)
-            .map_err(|e| Error::io("truncate", &self.path, e))
     }
 
     /// The lock file's path.
@@ -225,10 +248,22 @@ fn open_lock_file(path: &Path, notify: &dyn Notify) -> Result<Option<File>> {
     }
 }
 
+/// Reading from the start of a file whatever its current position.
+trait ReadAtStart {
+    fn read_at_start(self, buf: &mut [u8]) -> io::Result<usize>;
+}
+
+impl ReadAtStart for &File {
+    fn read_at_start(self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        self.read_at(buf, 0)
+    }
+}
+
 /// The PID a holder wrote into the lock file (leading decimal digits).
-fn read_pid(mut file: &File) -> Option<i32> {
+fn read_pid(file: &File) -> Option<i32> {
     let mut buf = [0u8; 1023];
-    let n = file.read(&mut buf).ok()?;
+    let n = file.read_at_start(&mut buf).ok()?;
     let digits: &[u8] = &buf[..n];
     let len = digits.iter().take_while(|b| b.is_ascii_digit()).count();
     std::str::from_utf8(&digits[..len])
@@ -261,15 +296,19 @@ mod tests {
         let Attempt::Locked(mut held) = take(dir.path(), Share::Exclusive) else {
             panic!()
         };
-        held.write_pid(4242).unwrap();
+        held.write_pid(Some(4242)).unwrap();
         assert_eq!(fs::read(held.path()).unwrap(), b"4242");
+        held.set_token(Some(0xabc)).unwrap();
+        assert_eq!(fs::read(held.path()).unwrap(), b"4242\0abc");
+        assert_eq!(held.token(), Some(0xabc));
         let md = fs::metadata(held.path()).unwrap();
         assert_eq!(md.mode() & 0o777, 0o666);
         match take(dir.path(), Share::Exclusive) {
             Attempt::Busy { pid } => assert_eq!(pid, Some(4242)),
             Attempt::Locked(_) => panic!("two exclusive holders"),
         }
-        held.clear_pid().unwrap();
+        held.write_pid(None).unwrap();
+        assert_eq!(held.token(), None);
         assert!(matches!(
             take(dir.path(), Share::Shared),
             Attempt::Busy { pid: None }

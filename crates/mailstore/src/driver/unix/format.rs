@@ -371,6 +371,59 @@ fn leading_number(s: &[u8]) -> (u64, &[u8]) {
     (v, &s[n..])
 }
 
+/// The lines of a stored header (the bytes after the `From ` line, up to and including
+/// the empty line) that a client sees, as ranges: internal headers, their wrong-case
+/// variants and continuation lines following either are left out, as is the empty line.
+pub fn kept_runs(header: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut retain = true;
+    let mut at = 0;
+    while at < header.len() {
+        let len = memchr(b'\n', &header[at..]).map_or(header.len() - at, |i| i + 1);
+        let line = &header[at..at + len];
+        let keep = match header_line(line) {
+            HeaderLine::Blank => break,
+            HeaderLine::Other => {
+                retain = true;
+                true
+            }
+            HeaderLine::Continuation => retain,
+            _ => {
+                retain = false;
+                false
+            }
+        };
+        if keep {
+            match runs.last_mut() {
+                Some(r) if r.end == at => r.end = at + len,
+                _ => runs.push(at..at + len),
+            }
+        }
+        at += len;
+    }
+    runs
+}
+
+/// Appends `src` to `out` as a client sees it: CRs dropped, each LF made CRLF.
+pub fn to_crlf(src: &[u8], out: &mut Vec<u8>) {
+    out.reserve(src.len() + src.len() / 32);
+    let mut rest = src;
+    while let Some(i) = memchr::memchr2(b'\r', b'\n', rest) {
+        out.extend_from_slice(&rest[..i]);
+        if rest[i] == b'\n' {
+            out.extend_from_slice(b"\r\n");
+        }
+        rest = &rest[i + 1..];
+    }
+    out.extend_from_slice(rest);
+}
+
+/// A short fingerprint of a `From ` line, to notice that a message is no longer where it
+/// was.
+pub fn line_hash(line: &[u8]) -> u32 {
+    line.iter().fold(0x811c_9dc5u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+}
+
 /// Whether `Status:` gets an `O` (the message is no longer new).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OldMark {
@@ -385,6 +438,9 @@ pub enum OldMark {
 pub enum UidLines<'a> {
     /// No `X-Keywords:` padding and no `X-UID:` (UIDs and keywords disabled).
     None,
+    /// `X-Keywords:` (padded) but no `X-UID:`: mail appended while another process holds
+    /// the mailbox, which will give it its UID.
+    KeywordsOnly,
     /// `X-Keywords:` (padded) and `X-UID:`.
     Uid(u32),
     /// As `Uid`, preceded by `X-IMAPbase: <validity> <last> kw…` (first message of a file
@@ -455,11 +511,12 @@ pub fn write_status_block<'k>(
         }
     }
     out.push(b'\n');
-    let uid = match uid {
-        UidLines::None => None,
-        UidLines::Uid(u) | UidLines::UidAndBase { uid: u, .. } => Some(u),
+    let (keyword_line, uid) = match uid {
+        UidLines::None => (false, None),
+        UidLines::KeywordsOnly => (true, None),
+        UidLines::Uid(u) | UidLines::UidAndBase { uid: u, .. } => (true, Some(u)),
     };
-    if let Some(uid) = uid {
+    if keyword_line {
         out.extend_from_slice(b"X-Keywords:");
         for k in keywords {
             out.push(b' ');
@@ -469,6 +526,8 @@ pub fn write_status_block<'k>(
             out.push(b' ');
         }
         out.push(b'\n');
+    }
+    if let Some(uid) = uid {
         out.extend_from_slice(format!("X-UID: {uid}\n").as_bytes());
     }
     out.push(b'\n');
@@ -832,6 +891,17 @@ If deleted, important folder data will be lost, and it will be re-created\n\
 with the data reset to initial values.\n\
 \n";
         assert_eq!(String::from_utf8(out).unwrap(), expected);
+    }
+
+    #[test]
+    fn kept_runs_leave_out_internal_headers() {
+        let h = b"Subject: a\n b\nStatus: RO\n cont\nX-UID: 4\nTo: x\nstatus: O\nCc: y\n\n";
+        let runs = kept_runs(h);
+        let kept: Vec<u8> = runs.iter().flat_map(|r| h[r.clone()].to_vec()).collect();
+        assert_eq!(kept, b"Subject: a\n b\nTo: x\nCc: y\n");
+        let mut out = Vec::new();
+        to_crlf(b"a\r\nb\nc\rd", &mut out);
+        assert_eq!(out, b"a\r\nb\r\ncd");
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub struct Scanned {
     pub start: u64,
     /// Length of the `From ` line with its line end.
     pub from_len: u32,
+    /// Fingerprint of the `From ` line ([`format::line_hash`]).
+    pub from_hash: u32,
     /// Bytes from the end of the `From ` line to the start of the body (the header as
     /// stored, internal headers and the empty line included).
     pub header_len: u32,
@@ -278,6 +280,7 @@ impl Scanner {
         self.cur = Some(Scanned {
             start: self.offset + i as u64,
             from_len: line.len() as u32,
+            from_hash: format::line_hash(line),
             header_len: 0,
             kept_len: 0,
             body_len: 0,

@@ -1,0 +1,186 @@
+//! What a store needs to know about its user and site.
+//!
+//! Everything c-client fixed at build time or read from `/etc/c-client.cf` that the store
+//! itself uses. The defaults are Debian's UW build: mail in the spool file
+//! `/var/mail/<user>` and the home directory, new mailboxes in the traditional UNIX format.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::tz::TimeZone;
+
+use crate::driver::unix::format::FromEscape;
+use crate::lock::LockSettings;
+use crate::notify::{Notify, Silent};
+
+/// A mailbox format the store can read and write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Format {
+    /// The traditional UNIX (Berkeley) mailbox: one file, messages after `From ` lines.
+    Unix,
+    /// INBOX kept as `~/mbox` in UNIX format, fed from the spool file.
+    Mbox,
+    /// Not a mailbox yet: an empty file, a missing INBOX, or a directory.
+    Dummy,
+}
+
+impl Format {
+    /// The driver name c-client uses (`#driver.unix/…`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Unix => "unix",
+            Format::Mbox => "mbox",
+            Format::Dummy => "dummy",
+        }
+    }
+
+    /// The format whose driver name is `name` (`mbox` as a creation format means `unix`, as
+    /// in c-client).
+    pub fn from_name(name: &str) -> Option<Format> {
+        match name {
+            "unix" => Some(Format::Unix),
+            "mbox" => Some(Format::Mbox),
+            "dummy" => Some(Format::Dummy),
+            _ => None,
+        }
+    }
+}
+
+/// Whether UIDs and keywords are kept in UNIX mailboxes (c-client
+/// `disable-unix-UIDs-and-keywords`: "user has no life").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UidMode {
+    /// Keep them: the pseudo-message or `X-IMAPbase`, `X-UID`, `X-Keywords` (the default).
+    #[default]
+    Sticky,
+    /// Do not: UIDs are made up afresh at each open and nothing is written for them.
+    Disabled,
+}
+
+/// Whether INBOX may be `~/mbox` (c-client's `mbox` driver).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MboxInbox {
+    /// When `~/mbox` exists, it is INBOX and new mail is moved there from the spool.
+    #[default]
+    Enabled,
+    /// INBOX is always the spool file.
+    Disabled,
+}
+
+/// Whether LIST shows files whose names start with a dot (c-client `hide-dot-files`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DotFiles {
+    /// Show them (the default).
+    #[default]
+    Show,
+    /// Hide them.
+    Hide,
+}
+
+/// Looks up other users' home directories for `~user/…` names.
+pub trait Homes: Send + Sync + fmt::Debug {
+    /// The home directory of `user`, if there is such a user.
+    fn home_of(&self, user: &str) -> Option<PathBuf>;
+}
+
+/// Homes from the system's password database (`getpwnam`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemHomes;
+
+impl Homes for SystemHomes {
+    fn home_of(&self, user: &str) -> Option<PathBuf> {
+        nix::unistd::User::from_name(user).ok().flatten().map(|u| u.dir)
+    }
+}
+
+/// The configuration of one user's store.
+#[derive(Clone, Debug)]
+pub struct StoreConfig {
+    /// The login name (used in `From user@host` lines of appended mail).
+    pub user: String,
+    /// The home directory.
+    pub home: PathBuf,
+    /// Where mailboxes live, relative to the home (c-client `mail-subdirectory`); none
+    /// means the home itself.
+    pub mail_subdir: Option<PathBuf>,
+    /// The spool file that is INBOX (c-client `sysinbox()`).
+    pub spool: PathBuf,
+    /// This host's name, for `From ` lines and the pseudo-message.
+    pub hostname: String,
+    /// The format of mailboxes created without `#driver.`.
+    pub create_format: Format,
+    /// How `From ` lines in appended messages are escaped.
+    pub from_escape: FromEscape,
+    /// Whether UIDs and keywords are kept in UNIX mailboxes.
+    pub uids: UidMode,
+    /// Whether INBOX may be `~/mbox`.
+    pub mbox_inbox: MboxInbox,
+    /// How often new mail is moved from the spool to `~/mbox`, and an empty INBOX looks
+    /// for mail (c-client's snarf interval, 60 seconds).
+    pub snarf_interval: Duration,
+    /// Locking tunables.
+    pub locks: LockSettings,
+    /// Mode of new mailbox files (0600).
+    pub mailbox_mode: u32,
+    /// Mode of new directories (0700).
+    pub dir_mode: u32,
+    /// Whether LIST shows dot files.
+    pub dot_files: DotFiles,
+    /// How deep `*` descends in LIST (c-client `list-maximum-level`, 20).
+    pub list_max_level: u32,
+    /// The local time zone, for `From ` lines without a zone.
+    pub tz: TimeZone,
+    /// Where notices go.
+    pub notify: Arc<dyn Notify>,
+    /// How `~user` names find homes.
+    pub homes: Arc<dyn Homes>,
+}
+
+impl StoreConfig {
+    /// A configuration for `user` with home `home` and the defaults of a Debian UW site:
+    /// INBOX is `/var/mail/<user>`.
+    pub fn new(user: &str, home: impl Into<PathBuf>) -> Self {
+        let locks = LockSettings::default();
+        StoreConfig {
+            user: user.to_owned(),
+            home: home.into(),
+            mail_subdir: None,
+            spool: Path::new("/var/mail").join(user),
+            hostname: locks.hostname.clone(),
+            create_format: Format::Unix,
+            from_escape: FromEscape::Every,
+            uids: UidMode::Sticky,
+            mbox_inbox: MboxInbox::Enabled,
+            snarf_interval: Duration::from_secs(60),
+            locks,
+            mailbox_mode: 0o600,
+            dir_mode: 0o700,
+            dot_files: DotFiles::Show,
+            list_max_level: 20,
+            tz: TimeZone::try_system().unwrap_or(TimeZone::UTC),
+            notify: Arc::new(Silent),
+            homes: Arc::new(SystemHomes),
+        }
+    }
+
+    /// The directory relative names are resolved in (the home, or its mail subdirectory).
+    pub fn mail_dir(&self) -> PathBuf {
+        match &self.mail_subdir {
+            Some(sub) => self.home.join(sub),
+            None => self.home.clone(),
+        }
+    }
+
+    /// The subscription list, `~/.mailboxlist`.
+    pub fn subscriptions_file(&self) -> PathBuf {
+        self.home.join(".mailboxlist")
+    }
+
+    /// `~/mbox`, INBOX when the `mbox` arrangement is in use.
+    pub fn mbox_file(&self) -> PathBuf {
+        self.mail_dir().join("mbox")
+    }
+}

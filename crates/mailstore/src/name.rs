@@ -1,0 +1,212 @@
+//! Mailbox names and where they lead (c-client `mailboxfile`, panda-inventory.md §4.1).
+//!
+//! | name                | file                                                    |
+//! |---------------------|---------------------------------------------------------|
+//! | `INBOX` (any case)  | chosen by the formats: `~/mbox`, else the spool file    |
+//! | `foo/bar`           | `<mail dir>/foo/bar` (the home, or its mail subdirectory)|
+//! | `~/foo`             | `<mail dir>/foo`                                        |
+//! | `~user/foo`         | `<user's home>[/<mail subdirectory>]/foo`               |
+//! | `/abs/path`         | itself                                                  |
+//! | `#driver.mbx/foo`   | `foo`, made in format `mbx` (CREATE and APPEND only)    |
+//!
+//! A trailing `/` names a directory (CREATE makes a directory, not a mailbox). Names are
+//! at most 256 bytes; CR and LF are refused.
+
+use std::path::PathBuf;
+
+use crate::config::{Format, StoreConfig};
+use crate::error::{Error, Result};
+
+/// The longest mailbox name (c-client NETMAXMBX).
+pub const MAX_NAME_LEN: usize = 256;
+
+/// Where a mailbox name leads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// The name in canonical form (`INBOX` upper-cased).
+    pub name: String,
+    /// The file it names.
+    pub target: Target,
+}
+
+/// The file a name leads to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// INBOX: which file depends on what exists (`~/mbox` or the spool).
+    Inbox,
+    /// A path.
+    File(PathBuf),
+}
+
+impl Location {
+    /// Whether this is INBOX.
+    pub fn is_inbox(&self) -> bool {
+        self.target == Target::Inbox
+    }
+}
+
+/// Whether `name` is INBOX (ASCII case ignored).
+pub fn is_inbox(name: &str) -> bool {
+    name.eq_ignore_ascii_case("INBOX")
+}
+
+/// Resolves a mailbox name for user configuration `cfg`.
+pub fn resolve(cfg: &StoreConfig, name: &str) -> Result<Location> {
+    if name.is_empty() {
+        return Err(Error::invalid_name(name, "empty name"));
+    }
+    if name.len() > MAX_NAME_LEN {
+        return Err(Error::invalid_name(name, "name too long"));
+    }
+    if name.contains(['\r', '\n', '\0']) {
+        return Err(Error::invalid_name(name, "name contains CR, LF or NUL"));
+    }
+    if name.starts_with('{') {
+        return Err(Error::invalid_name(name, "remote names are not local mailboxes"));
+    }
+    if is_inbox(name) {
+        return Ok(Location {
+            name: "INBOX".into(),
+            target: Target::Inbox,
+        });
+    }
+    let path = match name.as_bytes()[0] {
+        b'#' => return Err(Error::invalid_name(name, "unknown namespace")),
+        b'/' => PathBuf::from(name),
+        b'~' => {
+            let rest = &name[1..];
+            match rest.split_once('/') {
+                _ if rest.is_empty() => {
+                    return Err(Error::invalid_name(name, "no user name after ~"));
+                }
+                Some(("", tail)) => cfg.mail_dir().join(tail),
+                Some((user, tail)) => other_user(cfg, name, user)?.join(canon_inbox(tail)),
+                None => other_user(cfg, name, rest)?,
+            }
+        }
+        _ => cfg.mail_dir().join(name),
+    };
+    Ok(Location {
+        name: name.to_owned(),
+        target: Target::File(keep_trailing_slash(path, name)),
+    })
+}
+
+/// Splits `#driver.NAME/rest` into the format and the rest; `None` for other names.
+pub fn driver_prefix(name: &str) -> Result<Option<(Format, &str)>> {
+    let Some(head) = name.get(..8) else {
+        return Ok(None);
+    };
+    if !head.eq_ignore_ascii_case("#driver.") {
+        return Ok(None);
+    }
+    let rest = &name[8..];
+    let Some(cut) = rest.find(['/', '\\', ':']).filter(|&c| c > 0) else {
+        return Err(Error::invalid_name(name, "bad driver syntax"));
+    };
+    match Format::from_name(&rest[..cut].to_ascii_lowercase()) {
+        Some(f) => Ok(Some((f, &rest[cut + 1..]))),
+        None => Err(Error::UnsupportedFormat {
+            format: rest[..cut].to_owned(),
+        }),
+    }
+}
+
+fn other_user(cfg: &StoreConfig, name: &str, user: &str) -> Result<PathBuf> {
+    let home = cfg
+        .homes
+        .home_of(user)
+        .ok_or_else(|| Error::invalid_name(name, "no such user"))?;
+    Ok(match &cfg.mail_subdir {
+        Some(sub) => home.join(sub),
+        None => home,
+    })
+}
+
+fn canon_inbox(tail: &str) -> &str {
+    if is_inbox(tail) { "INBOX" } else { tail }
+}
+
+/// `Path::join` drops a trailing slash's meaning; keep it, as it says "directory".
+fn keep_trailing_slash(path: PathBuf, name: &str) -> PathBuf {
+    if name.ends_with('/') && !path.as_os_str().to_string_lossy().ends_with('/') {
+        let mut s = path.into_os_string();
+        s.push("/");
+        PathBuf::from(s)
+    } else {
+        path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::config::Homes;
+
+    #[derive(Debug)]
+    struct FakeHomes;
+
+    impl Homes for FakeHomes {
+        fn home_of(&self, user: &str) -> Option<PathBuf> {
+            (user == "fred").then(|| PathBuf::from("/home/fred"))
+        }
+    }
+
+    fn cfg() -> StoreConfig {
+        let mut c = StoreConfig::new("me", "/home/me");
+        c.homes = Arc::new(FakeHomes);
+        c
+    }
+
+    fn file(name: &str) -> PathBuf {
+        match resolve(&cfg(), name).unwrap().target {
+            Target::File(p) => p,
+            Target::Inbox => panic!("{name} is INBOX"),
+        }
+    }
+
+    #[test]
+    fn names_map_to_files() {
+        assert!(resolve(&cfg(), "inBox").unwrap().is_inbox());
+        assert_eq!(resolve(&cfg(), "inBox").unwrap().name, "INBOX");
+        assert_eq!(file("foo/bar"), PathBuf::from("/home/me/foo/bar"));
+        assert_eq!(file("~/foo"), PathBuf::from("/home/me/foo"));
+        assert_eq!(file("~fred/x"), PathBuf::from("/home/fred/x"));
+        assert_eq!(file("~fred/inbox"), PathBuf::from("/home/fred/INBOX"));
+        assert_eq!(file("~fred"), PathBuf::from("/home/fred"));
+        assert_eq!(file("/var/tmp/x"), PathBuf::from("/var/tmp/x"));
+        assert_eq!(file("dir/"), PathBuf::from("/home/me/dir/"));
+        let mut c = cfg();
+        c.mail_subdir = Some("Mail".into());
+        assert_eq!(
+            resolve(&c, "a").unwrap().target,
+            Target::File("/home/me/Mail/a".into())
+        );
+    }
+
+    #[test]
+    fn bad_names_are_refused() {
+        for bad in ["", "{host}INBOX", "a\nb", "a\rb", "~", "~nobody/x", "#news.comp"] {
+            assert!(resolve(&cfg(), bad).is_err(), "{bad:?} accepted");
+        }
+        assert!(resolve(&cfg(), &"x".repeat(257)).is_err());
+        assert!(resolve(&cfg(), &"x".repeat(256)).is_ok());
+    }
+
+    #[test]
+    fn driver_prefixes() {
+        assert_eq!(
+            driver_prefix("#driver.unix/foo").unwrap(),
+            Some((Format::Unix, "foo"))
+        );
+        assert_eq!(
+            driver_prefix("#DRIVER.Unix/a/b").unwrap(),
+            Some((Format::Unix, "a/b"))
+        );
+        assert_eq!(driver_prefix("foo").unwrap(), None);
+        assert!(driver_prefix("#driver.unix").is_err());
+        assert!(driver_prefix("#driver.bogus/x").is_err());
+    }
+}
