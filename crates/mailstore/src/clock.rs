@@ -26,5 +26,9 @@ pub(crate) fn new_uid_validity() -> u32 {
 /// A new UIDVALIDITY that differs from `old` (two in one second must still differ).
 pub(crate) fn next_uid_validity(old: u32) -> u32 {
     let now = new_uid_validity();
-    if now > old { now } else { old.wrapping_add(1).max(1) }
+    if now > old {
+        now
+    } else {
+        old.wrapping_add(1).max(1)
+    }
 }

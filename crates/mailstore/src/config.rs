@@ -92,7 +92,10 @@ pub struct SystemHomes;
 
 impl Homes for SystemHomes {
     fn home_of(&self, user: &str) -> Option<PathBuf> {
-        nix::unistd::User::from_name(user).ok().flatten().map(|u| u.dir)
+        nix::unistd::User::from_name(user)
+            .ok()
+            .flatten()
+            .map(|u| u.dir)
     }
 }
 

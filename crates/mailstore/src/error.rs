@@ -58,6 +58,18 @@ pub enum Error {
         /// The format asked for.
         format: String,
     },
+    /// INBOX cannot be created or deleted (it always exists).
+    #[error("Can't {action} INBOX")]
+    Inbox {
+        /// `create` or `delete`.
+        action: &'static str,
+    },
+    /// Another process has the mailbox open read-write, so it cannot be renamed or deleted.
+    #[error("Mailbox {name} is in use by another process")]
+    InUse {
+        /// The name as given.
+        name: String,
+    },
     /// A change was asked of a mailbox open read-only.
     #[error("mailbox is open read-only")]
     ReadOnly,

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_debug_implementations)]
 #![warn(missing_docs)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub(crate) mod clock;
 pub mod config;
@@ -19,6 +20,7 @@ pub mod lock;
 pub mod mailbox;
 pub mod name;
 pub mod notify;
+pub mod store;
 pub mod types;
 
 pub use config::{Format, StoreConfig};
@@ -26,4 +28,5 @@ pub use error::{Error, Result};
 pub use mailbox::{
     AppendMessage, AppendOutcome, Change, Close, ExpungeScope, FlagOp, Mailbox, Part,
 };
+pub use store::Store;
 pub use types::*;

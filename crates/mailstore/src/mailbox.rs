@@ -160,8 +160,14 @@ pub trait Mailbox: Send + fmt::Debug {
         let msgs = self.messages();
         Status {
             messages: msgs.len() as u32,
-            recent: msgs.iter().filter(|m| m.flags.contains(Flags::RECENT)).count() as u32,
-            unseen: msgs.iter().filter(|m| !m.flags.contains(Flags::SEEN)).count() as u32,
+            recent: msgs
+                .iter()
+                .filter(|m| m.flags.contains(Flags::RECENT))
+                .count() as u32,
+            unseen: msgs
+                .iter()
+                .filter(|m| !m.flags.contains(Flags::SEEN))
+                .count() as u32,
             uid_next: self.uid_next(),
             uid_validity: self.uid_validity(),
         }

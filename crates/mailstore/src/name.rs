@@ -62,7 +62,10 @@ pub fn resolve(cfg: &StoreConfig, name: &str) -> Result<Location> {
         return Err(Error::invalid_name(name, "name contains CR, LF or NUL"));
     }
     if name.starts_with('{') {
-        return Err(Error::invalid_name(name, "remote names are not local mailboxes"));
+        return Err(Error::invalid_name(
+            name,
+            "remote names are not local mailboxes",
+        ));
     }
     if is_inbox(name) {
         return Ok(Location {
@@ -188,7 +191,15 @@ mod tests {
 
     #[test]
     fn bad_names_are_refused() {
-        for bad in ["", "{host}INBOX", "a\nb", "a\rb", "~", "~nobody/x", "#news.comp"] {
+        for bad in [
+            "",
+            "{host}INBOX",
+            "a\nb",
+            "a\rb",
+            "~",
+            "~nobody/x",
+            "#news.comp",
+        ] {
             assert!(resolve(&cfg(), bad).is_err(), "{bad:?} accepted");
         }
         assert!(resolve(&cfg(), &"x".repeat(257)).is_err());

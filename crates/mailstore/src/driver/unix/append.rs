@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use super::format::{self, OldMark, UidLines};
 use super::open::{self, Sniff};
-use super::sync::{mark_new_mail, TrustUids};
+use super::sync::{TrustUids, mark_new_mail};
 use super::{Quiet, UnixMailbox};
 use crate::clock;
 use crate::config::{Format, StoreConfig, UidMode};
@@ -28,7 +28,7 @@ use crate::journal::{self, JournalPlace};
 use crate::lock::dotlock::{DotLock, DotLockOutcome};
 use crate::lock::instance::Share;
 use crate::mailbox::{AppendMessage, AppendOutcome};
-use crate::types::{Access, Flags, Keyword, Uid, UidValidity, MAX_KEYWORDS};
+use crate::types::{Access, Flags, Keyword, MAX_KEYWORDS, Uid, UidValidity};
 
 /// How much of the appended data an append journal keeps to recognise it.
 const SIGNATURE: usize = 64 << 10;

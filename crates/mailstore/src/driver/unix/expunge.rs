@@ -38,8 +38,12 @@ impl UnixMailbox {
     /// Closes the session as asked, writing what is pending.
     pub(crate) fn close_session(mut self, how: Close) -> Result<()> {
         match (self.access, how) {
-            (Access::ReadWrite, Close::Expunge) => self.expunge_deleted(ExpungeScope::AllDeleted).map(drop),
-            (Access::ReadWrite, Close::Keep) if self.model.dirty || self.model.ddirty || self.model.base_dirty => {
+            (Access::ReadWrite, Close::Expunge) => {
+                self.expunge_deleted(ExpungeScope::AllDeleted).map(drop)
+            }
+            (Access::ReadWrite, Close::Keep)
+                if self.model.dirty || self.model.ddirty || self.model.base_dirty =>
+            {
                 self.checkpoint()
             }
             _ => Ok(()),

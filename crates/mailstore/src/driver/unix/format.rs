@@ -421,7 +421,9 @@ pub fn to_crlf(src: &[u8], out: &mut Vec<u8>) {
 /// A short fingerprint of a `From ` line, to notice that a message is no longer where it
 /// was.
 pub fn line_hash(line: &[u8]) -> u32 {
-    line.iter().fold(0x811c_9dc5u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+    line.iter().fold(0x811c_9dc5u32, |h, &b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
 }
 
 /// Whether `Status:` gets an `O` (the message is no longer new).

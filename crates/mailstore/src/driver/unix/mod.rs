@@ -182,6 +182,38 @@ pub struct UnixMailbox {
     pending: Vec<Change>,
 }
 
+impl UnixMailbox {
+    /// The changes found so far and not yet told, emptied.
+    pub(crate) fn take_pending(&mut self) -> Vec<Change> {
+        std::mem::take(&mut self.pending)
+    }
+
+    /// How the session holds the mailbox.
+    pub(crate) fn access_mode(&self) -> Access {
+        self.access
+    }
+
+    /// The store configuration.
+    pub(crate) fn config(&self) -> Arc<StoreConfig> {
+        Arc::clone(&self.cfg)
+    }
+
+    /// The open file, its path and its device and inode.
+    pub(crate) fn file_parts(&self) -> (&File, &std::path::Path, (u64, u64)) {
+        (&self.file, &self.path, self.id)
+    }
+
+    /// Notes the file as it is now as seen (after this session changed it itself).
+    pub(crate) fn restamp(&mut self) -> crate::error::Result<()> {
+        let meta = self
+            .file
+            .metadata()
+            .map_err(|e| crate::error::Error::io("stat", &self.path, e))?;
+        self.stamp = Some(Stamp::of(&meta));
+        Ok(())
+    }
+}
+
 impl crate::mailbox::Mailbox for UnixMailbox {
     fn name(&self) -> &str {
         &self.name
@@ -263,4 +295,3 @@ impl crate::mailbox::Mailbox for UnixMailbox {
         (*self).close_session(how)
     }
 }
-

@@ -254,8 +254,13 @@ fn take_instance_lock(
     let notify = &*cfg.notify;
     let mut asked = false;
     for attempt in 0..attempts {
-        match InstanceLock::acquire(&cfg.locks.tmp_dir, id, Share::Exclusive, Wait::NoWait, notify)?
-        {
+        match InstanceLock::acquire(
+            &cfg.locks.tmp_dir,
+            id,
+            Share::Exclusive,
+            Wait::NoWait,
+            notify,
+        )? {
             Attempt::Locked(lock) => {
                 if nix::unistd::access(path, nix::unistd::AccessFlags::W_OK).is_err() {
                     notify.notice(

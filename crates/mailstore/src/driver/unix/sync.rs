@@ -17,7 +17,7 @@ use crate::journal::{self, JournalPlace, Plan};
 use crate::lock::instance::{Attempt, InstanceLock, Share, Wait};
 use crate::mailbox::{Change, FlagOp, Part};
 use crate::notify::Level;
-use crate::types::{Access, Flags, Keyword, KeywordSet, MessageInfo, SeqNo, Uid, MAX_KEYWORDS};
+use crate::types::{Access, Flags, Keyword, KeywordSet, MAX_KEYWORDS, MessageInfo, SeqNo, Uid};
 
 /// The window the file is read in while scanning.
 const SCAN_WINDOW: usize = 4 << 20;
@@ -191,11 +191,7 @@ impl UnixMailbox {
     pub(crate) fn refresh(&mut self, share: Share) -> Result<()> {
         let place = JournalPlace::new(&self.cfg.locks.tmp_dir, self.id);
         let recovering = place.path.exists();
-        let guard = self.lock_file(if recovering {
-            Share::Exclusive
-        } else {
-            share
-        })?;
+        let guard = self.lock_file(if recovering { Share::Exclusive } else { share })?;
         if recovering {
             self.recover(&place)?;
         }
@@ -239,8 +235,8 @@ impl UnixMailbox {
     /// Scans the file from where the session stopped up to `to`, taking in new messages.
     pub(crate) fn scan_more(&mut self, to: u64, trust: TrustUids) -> Result<()> {
         let from = self.model.parsed_len;
-        let (batch, mut warnings) = scan_file(&self.file, from, to, &self.cfg).map_err(|e| {
-            match e {
+        let (batch, mut warnings) =
+            scan_file(&self.file, from, to, &self.cfg).map_err(|e| match e {
                 ScanFailure::Io(e) => Error::io("read", &self.path, e),
                 ScanFailure::Format(ScanError::NoFromLine { excerpt, .. }) if from > 0 => {
                     Error::ChangedUnderneath {
@@ -252,8 +248,7 @@ impl UnixMailbox {
                     offset,
                     what: format!("not a From line: {excerpt:?}"),
                 },
-            }
-        })?;
+            })?;
         let first = self.stamp.is_none();
         let new = self.model.ingest(batch, trust, &self.cfg, &mut warnings);
         self.model.parsed_len = to;
@@ -261,7 +256,8 @@ impl UnixMailbox {
             self.cfg.notify.notice(Level::Warn, &w);
         }
         if new > 0 && !first {
-            self.pending.push(Change::Exists(self.model.infos.len() as u32));
+            self.pending
+                .push(Change::Exists(self.model.infos.len() as u32));
             self.pending.push(Change::Recent(self.recent_count()));
         }
         Ok(())
@@ -278,7 +274,8 @@ impl UnixMailbox {
             self.stamp = saved_stamp;
             return Err(e);
         }
-        self.pending.retain(|c| !matches!(c, Change::Exists(_) | Change::Recent(_)));
+        self.pending
+            .retain(|c| !matches!(c, Change::Exists(_) | Change::Recent(_)));
         if self.model.uid_validity != old.uid_validity {
             let what = "UIDVALIDITY changed".to_owned();
             self.model = old;
@@ -315,6 +312,12 @@ impl UnixMailbox {
             });
         }
         for &(seq, j, m) in &survivors {
+            // \Recent belongs to the session: it keeps what it had.
+            let n = &mut self.model.infos[j];
+            n.flags = n
+                .flags
+                .minus(Flags::RECENT)
+                .union(m.flags.intersect(Flags::RECENT));
             let n = &self.model.infos[j];
             if n.flags != m.flags || n.keywords != m.keywords {
                 if let Some(seq) = SeqNo::from_index(seq) {
@@ -323,7 +326,8 @@ impl UnixMailbox {
             }
         }
         if self.model.infos.len() > survivors.len() {
-            self.pending.push(Change::Exists(self.model.infos.len() as u32));
+            self.pending
+                .push(Change::Exists(self.model.infos.len() as u32));
             self.pending.push(Change::Recent(self.recent_count()));
         }
         Ok(())
@@ -390,9 +394,7 @@ impl UnixMailbox {
                 Err(e) => {
                     self.cfg.notify.notice(
                         Level::Warn,
-                        &format!(
-                            "Mailbox needs repair by its owner (interrupted rewrite): {e}"
-                        ),
+                        &format!("Mailbox needs repair by its owner (interrupted rewrite): {e}"),
                     );
                     return Ok(());
                 }
@@ -406,7 +408,11 @@ impl UnixMailbox {
     /// Reads part of message `seq`.
     pub(crate) fn read_part(&mut self, seq: SeqNo, part: Part) -> Result<Vec<u8>> {
         let i = seq.index();
-        let m = *self.model.msgs.get(i).ok_or(Error::NoSuchMessage(seq.get()))?;
+        let m = *self
+            .model
+            .msgs
+            .get(i)
+            .ok_or(Error::NoSuchMessage(seq.get()))?;
         if self.access == Access::ReadOnly {
             // Another process may have rewritten the file since we read it.
             let _guard = self.lock_file(Share::Shared)?;
@@ -508,13 +514,7 @@ impl UnixMailbox {
         let mut first_kept = true;
         let mut header = Vec::new();
         let last = self.model.msgs.len().saturating_sub(1);
-        for (i, (m, info)) in self
-            .model
-            .msgs
-            .iter()
-            .zip(&self.model.infos)
-            .enumerate()
-        {
+        for (i, (m, info)) in self.model.msgs.iter().zip(&self.model.infos).enumerate() {
             if !survivors[i] {
                 let removed = gone.len();
                 if let Some(seq) = SeqNo::from_index(i - removed) {
@@ -544,7 +544,9 @@ impl UnixMailbox {
             format::write_status_block(
                 &mut block,
                 info.flags,
-                info.keywords.iter().filter_map(|k| table.get(k).map(String::as_str)),
+                info.keywords
+                    .iter()
+                    .filter_map(|k| table.get(k).map(String::as_str)),
                 uid_lines,
                 if write_old {
                     OldMark::Write
@@ -703,10 +705,7 @@ impl UnixMailbox {
             let i = s.index();
             let info = &mut self.model.infos[i];
             let (nf, nk) = match op {
-                FlagOp::Replace => (
-                    flags.union(info.flags.intersect(Flags::RECENT)),
-                    set,
-                ),
+                FlagOp::Replace => (flags.union(info.flags.intersect(Flags::RECENT)), set),
                 FlagOp::Add => (info.flags.union(flags), info.keywords.union(set)),
                 FlagOp::Remove => (info.flags.minus(flags), info.keywords.minus(set)),
             };
@@ -723,7 +722,11 @@ impl UnixMailbox {
 
 /// Whether a stored header ends with its empty line (it may run to the end of the file).
 fn has_blank_line(h: &[u8]) -> bool {
-    h.ends_with(b"\n\n") || h.ends_with(b"\r\n\r\n") || h == b"\n" || h == b"\r\n" || h.ends_with(b"\n\r\n")
+    h.ends_with(b"\n\n")
+        || h.ends_with(b"\r\n\r\n")
+        || h == b"\n"
+        || h == b"\r\n"
+        || h.ends_with(b"\n\r\n")
 }
 
 /// Marks a mailbox as read: c-client sets atime to now and mtime just before it, so that

@@ -1,1 +1,553 @@
+//! Unit tests of the UNIX driver through the store API.
 
+use std::fs;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::Store;
+use crate::config::StoreConfig;
+use crate::mailbox::{AppendMessage, Change, Close, ExpungeScope, FlagOp, Part};
+use crate::notify::{Level, Notify};
+use crate::types::{Access, Flags, Keyword, SeqNo};
+
+#[derive(Debug, Default)]
+pub(crate) struct Notes(pub Mutex<Vec<(Level, String)>>);
+
+impl Notify for Notes {
+    fn notice(&self, level: Level, text: &str) {
+        self.0.lock().unwrap().push((level, text.to_owned()));
+    }
+}
+
+impl Notes {
+    pub(crate) fn texts(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, t)| t.clone())
+            .collect()
+    }
+}
+
+pub(crate) struct Env {
+    pub dir: tempfile::TempDir,
+    pub store: Store,
+    pub notes: Arc<Notes>,
+}
+
+impl Env {
+    pub(crate) fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
+        self.home().join(name)
+    }
+}
+
+pub(crate) fn env() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let spool = dir.path().join("spool");
+    let tmp = dir.path().join("tmp");
+    for d in [&home, &spool, &tmp] {
+        fs::create_dir_all(d).unwrap();
+    }
+    let mut cfg = StoreConfig::new("tester", &home);
+    cfg.spool = spool.join("tester");
+    cfg.hostname = "host.example".into();
+    cfg.locks.tmp_dir = tmp;
+    cfg.locks.kod_attempts = 2;
+    cfg.locks.kod_interval = Duration::from_millis(50);
+    cfg.locks.dotlock_retry = Duration::from_millis(20);
+    cfg.tz = jiff::tz::TimeZone::UTC;
+    let notes = Arc::new(Notes::default());
+    cfg.notify = notes.clone();
+    Env {
+        dir,
+        store: Store::new(cfg),
+        notes,
+    }
+}
+
+pub(crate) fn msg(subject: &str, body: &str) -> AppendMessage {
+    AppendMessage {
+        data: format!("From: a@b.example\r\nSubject: {subject}\r\n\r\n{body}").into_bytes(),
+        flags: Flags::EMPTY,
+        keywords: Vec::new(),
+        date: Some(rfc822::DateTime::from_civil(2024, 3, 5, (10, 11, 12), 3600).unwrap()),
+    }
+}
+
+fn seq(n: u32) -> SeqNo {
+    SeqNo::new(n).unwrap()
+}
+
+fn append(e: &Env, name: &str, msgs: Vec<AppendMessage>) -> crate::AppendOutcome {
+    e.store.append(name, &mut msgs.into_iter()).unwrap()
+}
+
+#[test]
+fn create_append_read_back() {
+    let e = env();
+    e.store.create("box").unwrap();
+    let text = fs::read_to_string(e.path("box")).unwrap();
+    assert!(text.starts_with("From MAILER-DAEMON "));
+    assert!(text.contains("X-IMAP: "));
+    let out = append(
+        &e,
+        "box",
+        vec![msg("one", "Hello\r\nFrom here\r\n"), msg("two", "x")],
+    );
+    let (validity, uids) = out.uids.unwrap();
+    assert_eq!(uids.iter().map(|u| u.get()).collect::<Vec<_>>(), vec![1, 2]);
+    let mut mb = e.store.open("box", Access::ReadWrite).unwrap();
+    assert_eq!(mb.access(), Access::ReadWrite);
+    assert_eq!(mb.uid_validity(), validity);
+    assert_eq!(mb.messages().len(), 2);
+    assert_eq!(mb.uid_next().get(), 3);
+    let m = mb.messages()[0].clone();
+    assert!(m.flags.contains(Flags::RECENT));
+    assert_eq!(m.internal_date.timestamp(), 1_709_629_872);
+    assert_eq!(m.internal_date.offset_seconds(), 3600);
+    let whole = mb.fetch(seq(1), Part::Whole).unwrap();
+    assert_eq!(
+        String::from_utf8(whole.clone()).unwrap(),
+        "From: a@b.example\r\nSubject: one\r\n\r\nHello\r\n>From here\r\n"
+    );
+    assert_eq!(m.size as usize, whole.len());
+    let hdr = mb.fetch(seq(1), Part::Header).unwrap();
+    assert_eq!(hdr, b"From: a@b.example\r\nSubject: one\r\n\r\n");
+    // The last message had no final newline: it gets one, as in c-client.
+    assert_eq!(mb.fetch(seq(2), Part::Text).unwrap(), b"x\r\n");
+    assert_eq!(
+        mb.messages()[1].size as usize,
+        mb.fetch(seq(2), Part::Whole).unwrap().len()
+    );
+    mb.close(Close::Keep).unwrap();
+    // Body From lines are escaped on disk.
+    let text = fs::read_to_string(e.path("box")).unwrap();
+    assert!(text.contains("\n>From here\n"), "{text}");
+    // The read-write session took \Recent: the next one sees the messages as old.
+    let mb = e.store.open("box", Access::ReadOnly).unwrap();
+    assert!(!mb.messages()[0].flags.contains(Flags::RECENT));
+    assert_eq!(e.store.status("box").unwrap().recent, 0);
+}
+
+#[test]
+fn flags_and_keywords_survive_reopen() {
+    let e = env();
+    e.store.create("box").unwrap();
+    append(
+        &e,
+        "box",
+        vec![msg("a", "1\n"), msg("b", "2\n"), msg("c", "3\n")],
+    );
+    let mut mb = e.store.open("box", Access::ReadWrite).unwrap();
+    let junk = Keyword::new("Junk").unwrap();
+    let label = Keyword::new("$Label1").unwrap();
+    mb.set_flags(
+        &[seq(1), seq(3)],
+        FlagOp::Add,
+        Flags::SEEN.union(Flags::FLAGGED),
+        &[junk.clone()],
+    )
+    .unwrap();
+    mb.set_flags(
+        &[seq(2)],
+        FlagOp::Replace,
+        Flags::ANSWERED.union(Flags::DRAFT),
+        &[label.clone()],
+    )
+    .unwrap();
+    mb.check().unwrap();
+    mb.set_flags(&[seq(3)], FlagOp::Remove, Flags::FLAGGED, &[])
+        .unwrap();
+    mb.close(Close::Keep).unwrap();
+    let mb = e.store.open("box", Access::ReadOnly).unwrap();
+    let kw: Vec<_> = mb.keywords().iter().map(|k| k.to_string()).collect();
+    assert_eq!(kw, vec!["Junk", "$Label1"]);
+    let m = mb.messages();
+    assert_eq!(m[0].flags, Flags::SEEN.union(Flags::FLAGGED));
+    assert_eq!(m[1].flags, Flags::ANSWERED.union(Flags::DRAFT));
+    assert_eq!(m[2].flags, Flags::SEEN);
+    assert_eq!(m[0].keywords.iter().collect::<Vec<_>>(), vec![0]);
+    assert_eq!(m[1].keywords.iter().collect::<Vec<_>>(), vec![1]);
+    assert_eq!(m[2].keywords.iter().collect::<Vec<_>>(), vec![0]);
+    assert_eq!(
+        m.iter().map(|x| x.uid.get()).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+}
+
+#[test]
+fn expunge_reports_sequence_numbers_and_keeps_uids() {
+    let e = env();
+    e.store.create("box").unwrap();
+    append(
+        &e,
+        "box",
+        (1..=6).map(|i| msg(&format!("m{i}"), "body\n")).collect(),
+    );
+    let mut mb = e.store.open("box", Access::ReadWrite).unwrap();
+    mb.set_flags(&[seq(2), seq(3), seq(5)], FlagOp::Add, Flags::DELETED, &[])
+        .unwrap();
+    let gone = mb.expunge(ExpungeScope::AllDeleted).unwrap();
+    assert_eq!(
+        gone.iter().map(|s| s.get()).collect::<Vec<_>>(),
+        vec![2, 2, 3]
+    );
+    assert_eq!(
+        mb.messages()
+            .iter()
+            .map(|m| m.uid.get())
+            .collect::<Vec<_>>(),
+        vec![1, 4, 6]
+    );
+    let t = mb.fetch(seq(2), Part::Header).unwrap();
+    assert!(String::from_utf8(t).unwrap().contains("Subject: m4"));
+    mb.close(Close::Keep).unwrap();
+    let mb = e.store.open("box", Access::ReadOnly).unwrap();
+    assert_eq!(
+        mb.messages()
+            .iter()
+            .map(|m| m.uid.get())
+            .collect::<Vec<_>>(),
+        vec![1, 4, 6]
+    );
+    assert_eq!(mb.uid_next().get(), 7);
+}
+
+#[test]
+fn uid_expunge_takes_only_named_uids() {
+    let e = env();
+    e.store.create("box").unwrap();
+    append(
+        &e,
+        "box",
+        (1..=3).map(|i| msg(&format!("m{i}"), "b\n")).collect(),
+    );
+    let mut mb = e.store.open("box", Access::ReadWrite).unwrap();
+    mb.set_flags(&[seq(1), seq(2)], FlagOp::Add, Flags::DELETED, &[])
+        .unwrap();
+    let u2 = mb.messages()[1].uid;
+    let gone = mb.expunge(ExpungeScope::Uids(&[u2])).unwrap();
+    assert_eq!(gone, vec![seq(2)]);
+    assert_eq!(mb.messages().len(), 2);
+}
+
+#[test]
+fn expunging_everything_keeps_the_uid_state() {
+    let e = env();
+    e.store.create("box").unwrap();
+    append(&e, "box", vec![msg("a", "b\n"), msg("c", "d\n")]);
+    let mut mb = e.store.open("box", Access::ReadWrite).unwrap();
+    let v = mb.uid_validity();
+    mb.set_flags(&[seq(1), seq(2)], FlagOp::Add, Flags::DELETED, &[])
+        .unwrap();
+    mb.close(Close::Expunge).unwrap();
+    let text = fs::read_to_string(e.path("box")).unwrap();
+    assert!(text.contains("X-IMAP: "), "{text}");
+    let mb = e.store.open("box", Access::ReadOnly).unwrap();
+    assert_eq!(mb.messages().len(), 0);
+    assert_eq!(mb.uid_validity(), v);
+    assert_eq!(mb.uid_next().get(), 3);
+}
+
+#[test]
+fn mail_from_the_mta_gets_uids_and_base() {
+    let e = env();
+    // A spool file written by a delivery agent: no status headers at all.
+    let spool = e.store.config().spool.clone();
+    fs::write(
+        &spool,
+        "From a@b Wed Dec  2 05:53:22 1992\nSubject: one\n\nbody\n\nFrom c@d Thu Dec  3 05:53 1992\nSubject: two\n\nbody 2\n",
+    )
+    .unwrap();
+    let mut mb = e.store.open("INBOX", Access::ReadWrite).unwrap();
+    assert_eq!(mb.messages().len(), 2);
+    assert!(
+        e.notes
+            .texts()
+            .iter()
+            .any(|t| t == "Assigning new unique identifiers to all messages")
+    );
+    let v = mb.uid_validity();
+    assert!(mb.poll().unwrap().is_empty());
+    mb.close(Close::Keep).unwrap();
+    let text = fs::read_to_string(&spool).unwrap();
+    assert!(text.contains(&format!("X-IMAPbase: {v} 2\n")), "{text}");
+    assert!(text.contains("X-UID: 2\n"));
+    // More mail arrives while a session is open.
+    let mut mb = e.store.open("INBOX", Access::ReadWrite).unwrap();
+    let mut f = fs::OpenOptions::new().append(true).open(&spool).unwrap();
+    use std::io::Write;
+    f.write_all(b"From e@f Fri Dec  4 05:53 1992\nSubject: three\nX-UID: 1\n\nnew\n")
+        .unwrap();
+    let changes = mb.poll().unwrap();
+    assert_eq!(changes, vec![Change::Exists(3), Change::Recent(1)]);
+    // The X-UID in delivered mail is the sender's, not ours.
+    assert_eq!(mb.messages()[2].uid.get(), 3);
+    assert_eq!(mb.uid_validity(), v);
+    mb.close(Close::Keep).unwrap();
+}
+
+#[test]
+fn second_writer_gets_read_only_then_takes_over_after_kiss_of_death() {
+    let e = env();
+    e.store.create("box").unwrap();
+    append(&e, "box", vec![msg("a", "b\n")]);
+    let mut first = e.store.open("box", Access::ReadWrite).unwrap();
+    assert_eq!(first.access(), Access::ReadWrite);
+    // In one process the kiss of death is a flag: the holder lets go when it next polls,
+    // which here comes after the second opener has given up waiting.
+    let second = e.store.open("box", Access::ReadWrite).unwrap();
+    assert_eq!(second.access(), Access::ReadOnly);
+    let notes = e.notes.texts();
+    assert!(
+        notes
+            .iter()
+            .any(|t| t.starts_with("Trying to get mailbox lock from process")),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|t| t == "Mailbox is open by another process, access is readonly")
+    );
+    let changes = first.poll().unwrap();
+    assert!(changes.contains(&Change::LostWriteAccess));
+    assert_eq!(first.access(), Access::ReadOnly);
+    drop(second);
+    let third = e.store.open("box", Access::ReadWrite).unwrap();
+    assert_eq!(third.access(), Access::ReadWrite);
+}
+
+#[test]
+fn append_while_another_session_holds_the_mailbox_gets_no_uids() {
+    let e = env();
+    e.store.create("box").unwrap();
+    append(&e, "box", vec![msg("a", "b\n")]);
+    let mut holder = e.store.open("box", Access::ReadWrite).unwrap();
+    let out = append(&e, "box", vec![msg("late", "c\n")]);
+    assert!(out.uids.is_none());
+    let changes = holder.poll().unwrap();
+    assert_eq!(changes[0], Change::Exists(2));
+    assert_eq!(holder.messages()[1].uid.get(), 2);
+    holder.close(Close::Keep).unwrap();
+}
+
+#[test]
+fn session_append_gets_uids() {
+    let e = env();
+    e.store.create("box").unwrap();
+    let mut mb = e.store.open("box", Access::ReadWrite).unwrap();
+    let out = mb.append(&mut vec![msg("x", "y\n")].into_iter()).unwrap();
+    assert_eq!(out.uids.unwrap().1[0].get(), 1);
+    assert_eq!(
+        mb.poll().unwrap(),
+        vec![Change::Exists(1), Change::Recent(1)]
+    );
+    mb.close(Close::Keep).unwrap();
+}
+
+#[test]
+fn shrunk_file_is_an_error_not_garbage() {
+    let e = env();
+    e.store.create("box").unwrap();
+    append(&e, "box", vec![msg("a", "b\n"), msg("c", "d\n")]);
+    let mut mb = e.store.open("box", Access::ReadWrite).unwrap();
+    let p = e.path("box");
+    let len = fs::metadata(&p).unwrap().len();
+    let f = fs::OpenOptions::new().write(true).open(&p).unwrap();
+    f.set_len(len - 10).unwrap();
+    assert!(matches!(mb.poll(), Err(crate::Error::Shrank { .. })));
+}
+
+#[test]
+fn garbage_appended_is_unexpected_change() {
+    let e = env();
+    e.store.create("box").unwrap();
+    append(&e, "box", vec![msg("a", "b\n")]);
+    let mut mb = e.store.open("box", Access::ReadWrite).unwrap();
+    let mut f = fs::OpenOptions::new()
+        .append(true)
+        .open(e.path("box"))
+        .unwrap();
+    use std::io::Write;
+    f.write_all(b"garbage without a From line\n").unwrap();
+    assert!(matches!(
+        mb.poll(),
+        Err(crate::Error::ChangedUnderneath { .. })
+    ));
+}
+
+#[test]
+fn read_only_session_follows_a_rewrite_by_uid() {
+    let e = env();
+    e.store.create("box").unwrap();
+    append(
+        &e,
+        "box",
+        (1..=4).map(|i| msg(&format!("m{i}"), "b\n")).collect(),
+    );
+    let mut writer = e.store.open("box", Access::ReadWrite).unwrap();
+    let mut reader = e.store.open("box", Access::ReadOnly).unwrap();
+    writer
+        .set_flags(&[seq(2)], FlagOp::Add, Flags::DELETED, &[])
+        .unwrap();
+    writer
+        .set_flags(&[seq(4)], FlagOp::Add, Flags::SEEN, &[])
+        .unwrap();
+    writer.expunge(ExpungeScope::AllDeleted).unwrap();
+    let changes = reader.poll().unwrap();
+    assert_eq!(
+        changes,
+        vec![Change::Expunged(seq(2)), Change::Flags(seq(3))]
+    );
+    let h = reader.fetch(seq(3), Part::Header).unwrap();
+    assert!(String::from_utf8(h).unwrap().contains("Subject: m4"));
+}
+
+#[test]
+fn corrupt_uids_are_renumbered_with_a_new_uidvalidity() {
+    let e = env();
+    let p = e.path("box");
+    fs::write(
+        &p,
+        "From a Wed Dec  2 05:53 1992\nX-IMAPbase: 100 9\nX-UID: 5\n\nx\n\nFrom a Wed Dec  2 05:54 1992\nX-UID: 3\n\ny\n",
+    )
+    .unwrap();
+    let mb = e.store.open("box", Access::ReadOnly).unwrap();
+    assert_ne!(mb.uid_validity().get(), 100);
+    assert!(
+        e.notes
+            .texts()
+            .iter()
+            .any(|t| t == "Message 2 UID 3 less than 6"),
+        "{:?}",
+        e.notes.texts()
+    );
+    let uids: Vec<_> = mb.messages().iter().map(|m| m.uid.get()).collect();
+    assert!(uids[0] < uids[1]);
+}
+
+#[test]
+fn create_delete_rename_and_errors() {
+    let e = env();
+    e.store.create("a/b/c").unwrap();
+    assert!(e.path("a/b").is_dir());
+    assert!(matches!(
+        e.store.create("a/b/c"),
+        Err(crate::Error::NodeExists { .. })
+    ));
+    // A file where a directory should be.
+    let err = e.store.create("a/b/c/d").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "Can't create mailbox node {}: File exists",
+            e.path("a/b/c").display()
+        )
+    );
+    e.store.create("dir/").unwrap();
+    assert!(e.path("dir").is_dir());
+    e.store.rename("a/b/c", "x/y").unwrap();
+    assert!(e.path("x/y").is_file());
+    assert!(!e.path("a/b/c").exists());
+    assert!(matches!(
+        e.store.rename("x/y", "INBOX"),
+        Err(crate::Error::AlreadyExists { .. })
+    ));
+    e.store.delete("x/y").unwrap();
+    assert!(matches!(
+        e.store.delete("x/y"),
+        Err(crate::Error::NoSuchMailbox { .. })
+    ));
+    assert!(matches!(
+        e.store.delete("INBOX"),
+        Err(crate::Error::Inbox { .. })
+    ));
+    assert!(matches!(
+        e.store.create("inbox"),
+        Err(crate::Error::Inbox { .. })
+    ));
+    e.store.delete("dir").unwrap();
+    assert!(!e.path("dir").exists());
+    assert!(matches!(
+        e.store.open("a", Access::ReadOnly),
+        Err(crate::Error::NotSelectable { .. })
+    ));
+    assert!(matches!(
+        e.store
+            .append("nothere", &mut vec![msg("a", "b")].into_iter()),
+        Err(crate::Error::NoSuchMailbox { .. })
+    ));
+}
+
+#[test]
+fn rename_inbox_moves_the_mail_and_leaves_inbox_empty() {
+    let e = env();
+    append(&e, "INBOX", vec![msg("a", "b\n")]);
+    e.store.rename("INBOX", "old").unwrap();
+    assert_eq!(e.store.status("old").unwrap().messages, 1);
+    assert_eq!(e.store.status("INBOX").unwrap().messages, 0);
+    let mb = e.store.open("INBOX", Access::ReadWrite).unwrap();
+    assert_eq!(mb.messages().len(), 0);
+}
+
+#[test]
+fn empty_inbox_becomes_real_when_mail_arrives() {
+    let e = env();
+    let mut mb = e.store.open("INBOX", Access::ReadWrite).unwrap();
+    assert_eq!(mb.messages().len(), 0);
+    append(&e, "INBOX", vec![msg("a", "b\n")]);
+    std::thread::sleep(Duration::from_millis(1100));
+    let changes = mb.poll().unwrap();
+    assert_eq!(changes, vec![Change::Exists(1), Change::Recent(1)]);
+    assert_eq!(mb.messages().len(), 1);
+}
+
+#[test]
+fn mbox_inbox_moves_mail_from_the_spool() {
+    let e = env();
+    fs::write(e.path("mbox"), "").unwrap();
+    let spool = e.store.config().spool.clone();
+    fs::write(&spool, "From a Wed Dec  2 05:53 1992\nSubject: s\n\nb\n").unwrap();
+    let mb = e.store.open("INBOX", Access::ReadWrite).unwrap();
+    assert_eq!(mb.format(), crate::Format::Mbox);
+    assert_eq!(mb.messages().len(), 1);
+    assert_eq!(fs::metadata(&spool).unwrap().len(), 0);
+    assert!(
+        e.notes
+            .texts()
+            .iter()
+            .any(|t| t.starts_with("Moved 43 bytes of new mail to "))
+    );
+    mb.close(Close::Keep).unwrap();
+    let text = fs::read_to_string(e.path("mbox")).unwrap();
+    assert!(text.contains("X-UID: 1"));
+}
+
+#[test]
+fn no_uids_mode_writes_no_uid_headers() {
+    let mut e = env();
+    let mut cfg = e.store.config().clone();
+    cfg.uids = crate::config::UidMode::Disabled;
+    e.store = Store::new(cfg);
+    e.store.create("box").unwrap();
+    assert_eq!(fs::metadata(e.path("box")).unwrap().len(), 0);
+    append(&e, "box", vec![msg("a", "b\n")]);
+    let mut mb = e.store.open("box", Access::ReadWrite).unwrap();
+    mb.set_flags(&[seq(1)], FlagOp::Add, Flags::SEEN, &[])
+        .unwrap();
+    mb.close(Close::Keep).unwrap();
+    let text = fs::read_to_string(e.path("box")).unwrap();
+    assert!(
+        !text.contains("X-UID") && !text.contains("X-IMAP"),
+        "{text}"
+    );
+    assert!(text.contains("Status: RO\nX-Status: \n\n"), "{text}");
+}

@@ -1,0 +1,391 @@
+//! One user's mail store: the operations on mailboxes by name.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::config::{Format, StoreConfig};
+use crate::driver::dummy::DummyMailbox;
+use crate::driver::mbox::{self, MboxMailbox};
+use crate::driver::unix::{self, Quiet, UnixMailbox};
+use crate::driver::{Found, find};
+use crate::error::{Error, IoContext, Result};
+use crate::lock::dotlock::{DotLock, DotLockOutcome};
+use crate::lock::instance::{Attempt, InstanceLock, Share, Wait};
+use crate::mailbox::{AppendMessage, AppendOutcome, Mailbox};
+use crate::name::{self, Location, Target};
+use crate::types::{Access, Status, Uid, UidValidity};
+
+/// One user's mail store.
+#[derive(Clone, Debug)]
+pub struct Store {
+    cfg: Arc<StoreConfig>,
+}
+
+impl Store {
+    /// The store configured by `cfg`.
+    pub fn new(cfg: StoreConfig) -> Self {
+        Store { cfg: Arc::new(cfg) }
+    }
+
+    pub(crate) fn from_arc(cfg: Arc<StoreConfig>) -> Self {
+        Store { cfg }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &StoreConfig {
+        &self.cfg
+    }
+
+    /// Resolves a name without touching the filesystem.
+    pub fn resolve(&self, name: &str) -> Result<Location> {
+        name::resolve(&self.cfg, name)
+    }
+
+    /// The format mailbox `name` is in; `None` if it does not exist. A directory is
+    /// [`Format::Dummy`].
+    pub fn format_of(&self, name: &str) -> Result<Option<Format>> {
+        let loc = self.resolve(name)?;
+        Ok(match find(&self.cfg, &loc)? {
+            Found::Unix(_) => Some(Format::Unix),
+            Found::Mbox { .. } => Some(Format::Mbox),
+            Found::Empty(_) | Found::Directory(_) => Some(Format::Dummy),
+            Found::Missing(_) if loc.is_inbox() => Some(Format::Dummy),
+            Found::Missing(_) => None,
+            Found::Unknown(_) => Err(Error::UnknownFormat { name: loc.name })?,
+        })
+    }
+
+    /// Opens mailbox `name`. Asking for read-write may give read-only when another process
+    /// has the mailbox (see [`Mailbox::access`]).
+    pub fn open(&self, name: &str, access: Access) -> Result<Box<dyn Mailbox>> {
+        let loc = self.resolve(name)?;
+        let found = find(&self.cfg, &loc)?;
+        open_found(&self.cfg, &loc, found, access)
+    }
+
+    /// The counts of mailbox `name` (IMAP STATUS, `mailutil check`), read without
+    /// changing it.
+    pub fn status(&self, name: &str) -> Result<Status> {
+        let loc = self.resolve(name)?;
+        match find(&self.cfg, &loc)? {
+            Found::Unix(path) => status_of_file(&self.cfg, &loc.name, &path, Format::Unix),
+            Found::Mbox { mbox, spool } => {
+                let m = status_of_file(&self.cfg, "INBOX", &mbox, Format::Mbox)?;
+                let s = match unix::open::sniff(&spool) {
+                    Ok(unix::open::Sniff::Unix) => {
+                        Some(status_of_file(&self.cfg, "INBOX", &spool, Format::Unix)?)
+                    }
+                    _ => None,
+                };
+                Ok(mbox::status_with_spool(&m, s))
+            }
+            found @ (Found::Empty(_) | Found::Missing(_))
+                if loc.is_inbox() || matches!(found, Found::Empty(_)) =>
+            {
+                Ok(Status {
+                    messages: 0,
+                    recent: 0,
+                    unseen: 0,
+                    uid_next: Uid::MIN,
+                    uid_validity: UidValidity::new(crate::clock::new_uid_validity())
+                        .unwrap_or(UidValidity::MIN),
+                })
+            }
+            Found::Directory(_) => Err(Error::NotSelectable { name: loc.name }),
+            Found::Unknown(_) => Err(Error::UnknownFormat { name: loc.name }),
+            _ => Err(Error::NoSuchMailbox { name: loc.name }),
+        }
+    }
+
+    /// Creates mailbox `name` (in the configured format, or the one `#driver.NAME/` says),
+    /// making the directories above it. A name ending in `/` makes just a directory.
+    pub fn create(&self, name: &str) -> Result<()> {
+        self.create_with_keywords(name, &[])
+    }
+
+    /// As [`create`](Self::create), with keywords defined from the start.
+    pub fn create_with_keywords(&self, name: &str, keywords: &[String]) -> Result<()> {
+        let (format, rest) = match name::driver_prefix(name)? {
+            Some((f, rest)) => (f, rest),
+            None => (self.cfg.create_format, name),
+        };
+        let loc = self.resolve(rest)?;
+        if loc.is_inbox() {
+            return Err(Error::Inbox { action: "create" });
+        }
+        let Target::File(path) = &loc.target else {
+            return Err(Error::Inbox { action: "create" });
+        };
+        let dir_only = path.as_os_str().to_string_lossy().ends_with('/');
+        if dir_only {
+            return make_dirs(&self.cfg, path);
+        }
+        if let Some(parent) = path.parent() {
+            make_dirs(&self.cfg, parent)?;
+        }
+        match format {
+            Format::Unix => unix::open::create(&self.cfg, path, keywords),
+            Format::Dummy => fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+                .map(drop)
+                .map_err(|e| node_error(path, e)),
+            other => Err(Error::UnsupportedFormat {
+                format: format!("{} for a mailbox other than INBOX", other.name()),
+            }),
+        }
+    }
+
+    /// Deletes mailbox `name`: the file (when no other process has it open read-write),
+    /// or an empty directory. INBOX cannot be deleted.
+    pub fn delete(&self, name: &str) -> Result<()> {
+        let loc = self.resolve(name)?;
+        if loc.is_inbox() {
+            return Err(Error::Inbox { action: "delete" });
+        }
+        match find(&self.cfg, &loc)? {
+            Found::Unix(path) => with_file_exclusive(&self.cfg, &loc.name, &path, |p| {
+                fs::remove_file(p).ctx("delete mailbox", p)
+            }),
+            Found::Directory(path) => fs::remove_dir(&path).map_err(|e| Error::Io {
+                op: "delete mailbox",
+                path,
+                source: e,
+            }),
+            Found::Empty(path) | Found::Unknown(path) => {
+                fs::remove_file(&path).ctx("delete mailbox", &path)
+            }
+            Found::Missing(_) | Found::Mbox { .. } => Err(Error::NoSuchMailbox { name: loc.name }),
+        }
+    }
+
+    /// Renames mailbox `from` to `to`, making the directories above `to`. Renaming INBOX
+    /// moves its messages to `to` and leaves INBOX empty (RFC 3501 §6.3.5).
+    pub fn rename(&self, from: &str, to: &str) -> Result<()> {
+        let src = self.resolve(from)?;
+        let dst = self.resolve(to)?;
+        let Target::File(dst_path) = &dst.target else {
+            return Err(Error::AlreadyExists { name: dst.name });
+        };
+        if dst_path.as_os_str().to_string_lossy().ends_with('/') {
+            return Err(Error::invalid_name(
+                to,
+                "a mailbox cannot be renamed to a directory name",
+            ));
+        }
+        if !matches!(find(&self.cfg, &dst)?, Found::Missing(_)) {
+            return Err(Error::AlreadyExists { name: dst.name });
+        }
+        let make_parent = || -> Result<()> {
+            match dst_path.parent() {
+                Some(p) => make_dirs(&self.cfg, p),
+                None => Ok(()),
+            }
+        };
+        match find(&self.cfg, &src)? {
+            Found::Unix(path) => with_file_exclusive(&self.cfg, &src.name, &path, |p| {
+                make_parent()?;
+                move_file(p, dst_path)
+            }),
+            Found::Mbox { mbox, .. } => {
+                with_file_exclusive(&self.cfg, "INBOX", &mbox, |p| {
+                    make_parent()?;
+                    move_file(p, dst_path)
+                })?;
+                unix::open::create(&self.cfg, &mbox, &[])
+            }
+            Found::Directory(path) | Found::Empty(path) | Found::Unknown(path) => {
+                if src.is_inbox() {
+                    return Err(Error::NoSuchMailbox { name: src.name });
+                }
+                make_parent()?;
+                move_file(&path, dst_path)
+            }
+            Found::Missing(_) => Err(Error::NoSuchMailbox { name: src.name }),
+        }
+    }
+
+    /// Appends messages to mailbox `name`, which must exist (INBOX is created if need be).
+    /// `#driver.NAME/` chooses the format of a mailbox that is empty.
+    pub fn append(
+        &self,
+        name: &str,
+        msgs: &mut dyn Iterator<Item = AppendMessage>,
+    ) -> Result<AppendOutcome> {
+        let rest = match name::driver_prefix(name)? {
+            Some((_, rest)) => rest,
+            None => name,
+        };
+        let loc = self.resolve(rest)?;
+        match find(&self.cfg, &loc)? {
+            Found::Unix(path) | Found::Empty(path) => {
+                unix::append::append(&self.cfg, &loc.name, &path, msgs)
+            }
+            Found::Mbox { mbox, .. } => unix::append::append(&self.cfg, "INBOX", &mbox, msgs),
+            Found::Missing(path) if loc.is_inbox() => {
+                if let Some(parent) = path.parent() {
+                    make_dirs(&self.cfg, parent)?;
+                }
+                match unix::open::create(&self.cfg, &path, &[]) {
+                    Ok(()) | Err(Error::NodeExists { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+                unix::append::append(&self.cfg, &loc.name, &path, msgs)
+            }
+            Found::Missing(_) => Err(Error::NoSuchMailbox { name: loc.name }),
+            Found::Directory(_) => Err(Error::NotSelectable { name: loc.name }),
+            Found::Unknown(_) => Err(Error::UnknownFormat { name: loc.name }),
+        }
+    }
+}
+
+/// Opens what [`find`] found.
+pub(crate) fn open_found(
+    cfg: &Arc<StoreConfig>,
+    loc: &Location,
+    found: Found,
+    access: Access,
+) -> Result<Box<dyn Mailbox>> {
+    match found {
+        Found::Unix(path) => Ok(Box::new(UnixMailbox::open(
+            Arc::clone(cfg),
+            &loc.name,
+            &path,
+            Format::Unix,
+            access,
+            Quiet::No,
+        )?)),
+        Found::Mbox { mbox, spool } => Ok(Box::new(MboxMailbox::open(
+            Arc::clone(cfg),
+            &mbox,
+            &spool,
+            access,
+        )?)),
+        Found::Empty(_) => Ok(Box::new(DummyMailbox::open(
+            Arc::clone(cfg),
+            loc.clone(),
+            access,
+        ))),
+        Found::Missing(_) if loc.is_inbox() => Ok(Box::new(DummyMailbox::open(
+            Arc::clone(cfg),
+            loc.clone(),
+            access,
+        ))),
+        Found::Missing(_) => Err(Error::NoSuchMailbox {
+            name: loc.name.clone(),
+        }),
+        Found::Directory(_) => Err(Error::NotSelectable {
+            name: loc.name.clone(),
+        }),
+        Found::Unknown(_) => Err(Error::UnknownFormat {
+            name: loc.name.clone(),
+        }),
+    }
+}
+
+fn status_of_file(
+    cfg: &Arc<StoreConfig>,
+    name: &str,
+    path: &Path,
+    format: Format,
+) -> Result<Status> {
+    let mb = UnixMailbox::open(
+        Arc::clone(cfg),
+        name,
+        path,
+        format,
+        Access::ReadOnly,
+        Quiet::Yes,
+    )?;
+    Ok(mb.status())
+}
+
+/// Runs `f` on a mailbox file nobody has open read-write, holding it exclusively (c-client
+/// takes the instance lock without the kiss of death, then the file lock).
+fn with_file_exclusive<T>(
+    cfg: &StoreConfig,
+    name: &str,
+    path: &Path,
+    f: impl FnOnce(&Path) -> Result<T>,
+) -> Result<T> {
+    let meta = fs::metadata(path).ctx("stat", path)?;
+    let lock = match InstanceLock::acquire(
+        &cfg.locks.tmp_dir,
+        (meta.dev(), meta.ino()),
+        Share::Exclusive,
+        Wait::NoWait,
+        &*cfg.notify,
+    )? {
+        Attempt::Locked(l) => l,
+        Attempt::Busy { .. } => {
+            return Err(Error::InUse {
+                name: name.to_owned(),
+            });
+        }
+    };
+    let _dot = match DotLock::acquire(path, &cfg.locks, &*cfg.notify)? {
+        DotLockOutcome::Held(l) => Some(l),
+        DotLockOutcome::Unavailable => None,
+    };
+    let file = fs::File::open(path).ctx("open", path)?;
+    file.lock().ctx("flock", path)?;
+    let r = f(path);
+    let _ = file.unlock();
+    drop(lock);
+    r
+}
+
+/// Moves a file or directory; across filesystems, a file is copied (with its mode) and the
+/// original removed.
+fn move_file(from: &Path, to: &Path) -> Result<()> {
+    match fs::rename(from, to) {
+        Ok(()) => Ok(()),
+        Err(e) if e.raw_os_error() == Some(nix::libc::EXDEV) && from.is_file() => {
+            fs::copy(from, to).ctx("copy", to)?;
+            let f = fs::File::open(to).ctx("open", to)?;
+            f.sync_all().ctx("sync", to)?;
+            fs::remove_file(from).ctx("remove", from)
+        }
+        Err(e) => Err(Error::io("rename", from, e)),
+    }
+}
+
+/// Makes directory `path` and those above it, mode `dir_mode`; a file in the way is an
+/// error naming it.
+fn make_dirs(cfg: &StoreConfig, path: &Path) -> Result<()> {
+    let trimmed: PathBuf = path.components().collect();
+    match fs::metadata(&trimmed) {
+        Ok(m) if m.is_dir() => return Ok(()),
+        Ok(_) => {
+            return Err(Error::NodeExists { node: trimmed });
+        }
+        Err(_) => {}
+    }
+    if let Some(parent) = trimmed.parent() {
+        if !parent.as_os_str().is_empty() {
+            make_dirs(cfg, parent)?;
+        }
+    }
+    match fs::DirBuilder::new().mode(cfg.dir_mode).create(&trimmed) {
+        Ok(()) => {
+            let _ = fs::set_permissions(&trimmed, fs::Permissions::from_mode(cfg.dir_mode));
+            Ok(())
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && trimmed.is_dir() => Ok(()),
+        Err(e) => Err(node_error(&trimmed, e)),
+    }
+}
+
+fn node_error(path: &Path, e: io::Error) -> Error {
+    if e.kind() == io::ErrorKind::AlreadyExists {
+        Error::NodeExists {
+            node: path.to_owned(),
+        }
+    } else {
+        Error::io("create mailbox node", path, e)
+    }
+}
