@@ -94,11 +94,12 @@ impl Plan {
         if src == dst || len == 0 {
             return;
         }
-        if let Some(last) = self.moves.last_mut() {
-            if last.src + last.len == src && last.dst + last.len == dst {
-                last.len += len;
-                return;
-            }
+        if let Some(last) = self.moves.last_mut()
+            && last.src + last.len == src
+            && last.dst + last.len == dst
+        {
+            last.len += len;
+            return;
         }
         self.moves.push(Move { src, dst, len });
     }
@@ -108,14 +109,13 @@ impl Plan {
         if bytes.is_empty() {
             return;
         }
-        if let Some(last) = self.writes.last_mut() {
-            if last.0 + u64::from(last.2) == dst
-                && last.1 as usize + last.2 as usize == self.data.len()
-            {
-                last.2 += bytes.len() as u32;
-                self.data.extend_from_slice(bytes);
-                return;
-            }
+        if let Some(last) = self.writes.last_mut()
+            && last.0 + u64::from(last.2) == dst
+            && last.1 as usize + last.2 as usize == self.data.len()
+        {
+            last.2 += bytes.len() as u32;
+            self.data.extend_from_slice(bytes);
+            return;
         }
         self.writes
             .push((dst, self.data.len() as u32, bytes.len() as u32));
@@ -680,14 +680,15 @@ fn run_steps(
     let until = (until as usize).min(j.steps.len());
     // A chunk saved in the slot for the step that was under way is written from there:
     // its source may already be partly overwritten.
-    if let Some(step) = j.steps.get(from).filter(|_| from < until) {
-        if step.via && read_slot(jfile, j.slot_at, from as u64, &mut buf) {
-            file.write_all_at(&buf, step.dst).map_err(io)?;
-            from += 1;
-            jfile
-                .write_all_at(&(from as u64).to_le_bytes(), PROGRESS_AT)
-                .map_err(jio)?;
-        }
+    if let Some(step) = j.steps.get(from).filter(|_| from < until)
+        && step.via
+        && read_slot(jfile, j.slot_at, from as u64, &mut buf)
+    {
+        file.write_all_at(&buf, step.dst).map_err(io)?;
+        from += 1;
+        jfile
+            .write_all_at(&(from as u64).to_le_bytes(), PROGRESS_AT)
+            .map_err(jio)?;
     }
     for (i, s) in j.steps.iter().enumerate().take(until).skip(from) {
         if s.via {

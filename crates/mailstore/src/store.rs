@@ -365,10 +365,10 @@ fn make_dirs(cfg: &StoreConfig, path: &Path) -> Result<()> {
         }
         Err(_) => {}
     }
-    if let Some(parent) = trimmed.parent() {
-        if !parent.as_os_str().is_empty() {
-            make_dirs(cfg, parent)?;
-        }
+    if let Some(parent) = trimmed.parent()
+        && !parent.as_os_str().is_empty()
+    {
+        make_dirs(cfg, parent)?;
     }
     match fs::DirBuilder::new().mode(cfg.dir_mode).create(&trimmed) {
         Ok(()) => {

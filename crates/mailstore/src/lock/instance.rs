@@ -232,16 +232,16 @@ fn open_lock_file(path: &Path, notify: &dyn Notify) -> Result<Option<File>> {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(None),
         Err(e) if e.kind() == io::ErrorKind::NotFound && existing => Ok(None),
         Err(e) => {
-            if let Some(dir) = path.parent() {
-                if fs::metadata(dir).is_ok_and(|m| m.mode() & 0o7777 != 0o1777) {
-                    notify.notice(
-                        Level::Warn,
-                        &format!(
-                            "Can't lock for write: {} must have 1777 protection",
-                            dir.display()
-                        ),
-                    );
-                }
+            if let Some(dir) = path.parent()
+                && fs::metadata(dir).is_ok_and(|m| m.mode() & 0o7777 != 0o1777)
+            {
+                notify.notice(
+                    Level::Warn,
+                    &format!(
+                        "Can't lock for write: {} must have 1777 protection",
+                        dir.display()
+                    ),
+                );
             }
             Err(Error::io("open lock file", path, e))
         }

@@ -25,9 +25,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// How many `SIGUSR2` signals this process has received since [`install`].
 static SIGNALS: AtomicU64 = AtomicU64::new(0);
 
-/// The read-write holders in this process, by (device, inode).
-fn holders() -> &'static Mutex<HashMap<(u64, u64), Arc<AtomicBool>>> {
-    static HOLDERS: OnceLock<Mutex<HashMap<(u64, u64), Arc<AtomicBool>>>> = OnceLock::new();
+/// Each read-write holder's flag, by the mailbox's (device, inode).
+type Holders = Mutex<HashMap<(u64, u64), Arc<AtomicBool>>>;
+
+/// The read-write holders in this process.
+fn holders() -> &'static Holders {
+    static HOLDERS: OnceLock<Holders> = OnceLock::new();
     HOLDERS.get_or_init(Default::default)
 }
 
@@ -98,10 +101,10 @@ impl Claim {
 
 impl Drop for Claim {
     fn drop(&mut self) {
-        if let Ok(mut h) = holders().lock() {
-            if h.get(&self.key).is_some_and(|f| Arc::ptr_eq(f, &self.flag)) {
-                h.remove(&self.key);
-            }
+        if let Ok(mut h) = holders().lock()
+            && h.get(&self.key).is_some_and(|f| Arc::ptr_eq(f, &self.flag))
+        {
+            h.remove(&self.key);
         }
     }
 }

@@ -251,13 +251,13 @@ pub(crate) fn status_with_spool(
     spool: Option<crate::types::Status>,
 ) -> crate::types::Status {
     let mut s = *mbox;
-    if s.recent == 0 {
-        if let Some(sp) = spool {
-            s.messages += sp.messages;
-            s.recent += sp.recent;
-            s.unseen += sp.unseen;
-            s.uid_next = Uid::new(s.uid_next.get().saturating_add(sp.messages)).unwrap_or(Uid::MAX);
-        }
+    if s.recent == 0
+        && let Some(sp) = spool
+    {
+        s.messages += sp.messages;
+        s.recent += sp.recent;
+        s.unseen += sp.unseen;
+        s.uid_next = Uid::new(s.uid_next.get().saturating_add(sp.messages)).unwrap_or(Uid::MAX);
     }
     s
 }

@@ -214,15 +214,15 @@ fn keyword_table(file: &File) -> Vec<String> {
         if line.is_empty() {
             break;
         }
-        if line.starts_with(b"X-IMAP:") || line.starts_with(b"X-IMAPbase:") {
-            if let Some(b) = format::uid_base(line) {
-                return b
-                    .keywords
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|k| String::from_utf8(k.to_vec()).ok())
-                    .collect();
-            }
+        if (line.starts_with(b"X-IMAP:") || line.starts_with(b"X-IMAPbase:"))
+            && let Some(b) = format::uid_base(line)
+        {
+            return b
+                .keywords
+                .into_iter()
+                .flatten()
+                .filter_map(|k| String::from_utf8(k.to_vec()).ok())
+                .collect();
         }
     }
     Vec::new()

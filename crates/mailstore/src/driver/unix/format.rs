@@ -62,12 +62,12 @@ pub fn from_line(line: &[u8]) -> Option<FromDate<'_>> {
     if line[end - 1] == b'\r' {
         end -= 1;
     }
-    if end >= 41 {
-        if let Some(sp) = line[..end].iter().rposition(|&b| b == b' ') {
-            if sp >= 12 && &line[sp - 12..sp] == b" remote from" {
-                end = sp - 12;
-            }
-        }
+    if end >= 41
+        && let Some(sp) = line[..end].iter().rposition(|&b| b == b' ')
+        && sp >= 12
+        && &line[sp - 12..sp] == b" remote from"
+    {
+        end = sp - 12;
     }
     if end < 27 {
         return None;

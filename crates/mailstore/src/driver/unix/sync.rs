@@ -52,24 +52,26 @@ impl Model {
             self.parsed_len = s.end();
             let validity_before = self.uid_validity;
             let mut holds_base = false;
-            if first_in_file && sticky && self.uid_validity == 0 {
-                if let Some(b) = &s.base {
-                    self.uid_validity = b.validity;
-                    self.uid_last = b.last;
-                    self.keywords = b
-                        .keywords
-                        .iter()
-                        .flatten()
-                        .filter_map(|k| std::str::from_utf8(k).ok())
-                        .filter_map(|k| Keyword::new(k).ok())
-                        .take(MAX_KEYWORDS)
-                        .collect();
-                    if b.pseudo {
-                        self.pseudo = Some(s.end());
-                        continue;
-                    }
-                    holds_base = true;
+            if first_in_file
+                && sticky
+                && self.uid_validity == 0
+                && let Some(b) = &s.base
+            {
+                self.uid_validity = b.validity;
+                self.uid_last = b.last;
+                self.keywords = b
+                    .keywords
+                    .iter()
+                    .flatten()
+                    .filter_map(|k| std::str::from_utf8(k).ok())
+                    .filter_map(|k| Keyword::new(k).ok())
+                    .take(MAX_KEYWORDS)
+                    .collect();
+                if b.pseudo {
+                    self.pseudo = Some(s.end());
+                    continue;
                 }
+                holds_base = true;
             }
             let number = self.msgs.len() + 1;
             let mut uid: u32 = 0;
@@ -319,10 +321,10 @@ impl UnixMailbox {
                 .minus(Flags::RECENT)
                 .union(m.flags.intersect(Flags::RECENT));
             let n = &self.model.infos[j];
-            if n.flags != m.flags || n.keywords != m.keywords {
-                if let Some(seq) = SeqNo::from_index(seq) {
-                    self.pending.push(Change::Flags(seq));
-                }
+            if (n.flags != m.flags || n.keywords != m.keywords)
+                && let Some(seq) = SeqNo::from_index(seq)
+            {
+                self.pending.push(Change::Flags(seq));
             }
         }
         if self.model.infos.len() > survivors.len() {
@@ -337,11 +339,11 @@ impl UnixMailbox {
     fn last_message_in_place(&self) -> bool {
         match self.model.msgs.last() {
             None => self.model.parsed_len == 0 && self.model.pseudo.is_none(),
-            Some(m) => self.from_line_in_place(m),
+            Some(m) => self.message_in_place(m),
         }
     }
 
-    fn from_line_in_place(&self, m: &Msg) -> bool {
+    fn message_in_place(&self, m: &Msg) -> bool {
         let mut buf = vec![0u8; m.from_len as usize];
         self.file.read_exact_at(&mut buf, m.start).is_ok()
             && format::line_hash(&buf) == m.from_hash
@@ -417,7 +419,7 @@ impl UnixMailbox {
             // Another process may have rewritten the file since we read it.
             let _guard = self.lock_file(Share::Shared)?;
             let meta = self.file.metadata().ctx("stat", &self.path)?;
-            if Some(Stamp::of(&meta)) != self.stamp && !self.from_line_in_place(&m) {
+            if Some(Stamp::of(&meta)) != self.stamp && !self.message_in_place(&m) {
                 return Err(Error::ChangedUnderneath {
                     what: "message moved by another process".into(),
                 });

@@ -152,14 +152,14 @@ fn flags_and_keywords_survive_reopen() {
         &[seq(1), seq(3)],
         FlagOp::Add,
         Flags::SEEN.union(Flags::FLAGGED),
-        &[junk.clone()],
+        std::slice::from_ref(&junk),
     )
     .unwrap();
     mb.set_flags(
         &[seq(2)],
         FlagOp::Replace,
         Flags::ANSWERED.union(Flags::DRAFT),
-        &[label.clone()],
+        std::slice::from_ref(&label),
     )
     .unwrap();
     mb.check().unwrap();
