@@ -70,6 +70,12 @@ pub enum Error {
         /// The name as given.
         name: String,
     },
+    /// A subscription change that cannot be made (already subscribed, not subscribed).
+    #[error("{what}")]
+    Subscription {
+        /// c-client's message.
+        what: String,
+    },
     /// A change was asked of a mailbox open read-only.
     #[error("mailbox is open read-only")]
     ReadOnly,

@@ -16,6 +16,7 @@ pub mod config;
 pub mod driver;
 pub mod error;
 pub(crate) mod journal;
+pub mod list;
 pub mod lock;
 pub mod mailbox;
 pub mod name;
@@ -25,6 +26,7 @@ pub mod types;
 
 pub use config::{Format, StoreConfig};
 pub use error::{Error, Result};
+pub use list::{Attributes, ListEntry};
 pub use mailbox::{
     AppendMessage, AppendOutcome, Change, Close, ExpungeScope, FlagOp, Mailbox, Part,
 };

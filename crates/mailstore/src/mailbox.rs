@@ -142,8 +142,12 @@ pub trait Mailbox: Send + fmt::Debug {
     /// moment of its removal (the order IMAP `EXPUNGE` responses need).
     fn expunge(&mut self, scope: ExpungeScope<'_>) -> Result<Vec<SeqNo>>;
 
-    /// Appends messages to this mailbox through this session.
-    fn append(&mut self, msgs: &mut dyn Iterator<Item = AppendMessage>) -> Result<AppendOutcome>;
+    /// Appends messages to this mailbox through this session. An error from `msgs` stops
+    /// the append and takes back what it wrote.
+    fn append(
+        &mut self,
+        msgs: &mut dyn Iterator<Item = Result<AppendMessage>>,
+    ) -> Result<AppendOutcome>;
 
     /// Writes pending flag changes to disk (IMAP `CHECK`).
     fn check(&mut self) -> Result<()>;

@@ -214,7 +214,7 @@ impl Store {
     pub fn append(
         &self,
         name: &str,
-        msgs: &mut dyn Iterator<Item = AppendMessage>,
+        msgs: &mut dyn Iterator<Item = Result<AppendMessage>>,
     ) -> Result<AppendOutcome> {
         let rest = match name::driver_prefix(name)? {
             Some((_, rest)) => rest,

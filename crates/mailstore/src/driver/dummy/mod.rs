@@ -146,7 +146,10 @@ impl Mailbox for DummyMailbox {
         }
     }
 
-    fn append(&mut self, msgs: &mut dyn Iterator<Item = AppendMessage>) -> Result<AppendOutcome> {
+    fn append(
+        &mut self,
+        msgs: &mut dyn Iterator<Item = Result<AppendMessage>>,
+    ) -> Result<AppendOutcome> {
         if let Some(r) = self.real.as_mut() {
             return r.append(msgs);
         }

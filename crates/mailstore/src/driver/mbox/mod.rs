@@ -225,7 +225,10 @@ impl Mailbox for MboxMailbox {
         Ok(gone)
     }
 
-    fn append(&mut self, msgs: &mut dyn Iterator<Item = AppendMessage>) -> Result<AppendOutcome> {
+    fn append(
+        &mut self,
+        msgs: &mut dyn Iterator<Item = Result<AppendMessage>>,
+    ) -> Result<AppendOutcome> {
         self.inner.append(msgs)
     }
 

@@ -38,7 +38,7 @@ pub(crate) fn append(
     cfg: &Arc<StoreConfig>,
     name: &str,
     path: &Path,
-    msgs: &mut dyn Iterator<Item = AppendMessage>,
+    msgs: &mut dyn Iterator<Item = Result<AppendMessage>>,
 ) -> Result<AppendOutcome> {
     let empty = std::fs::metadata(path).ctx("stat", path)?.len() == 0;
     if !empty {
@@ -68,7 +68,7 @@ impl UnixMailbox {
     /// their UIDs now.
     pub(crate) fn append_messages(
         &mut self,
-        msgs: &mut dyn Iterator<Item = AppendMessage>,
+        msgs: &mut dyn Iterator<Item = Result<AppendMessage>>,
     ) -> Result<AppendOutcome> {
         if self.access != Access::ReadWrite {
             let cfg = Arc::clone(&self.cfg);
@@ -87,6 +87,7 @@ impl UnixMailbox {
         let mut uids = Vec::new();
         let mut buf = Vec::new();
         for msg in msgs {
+            let msg = msg?;
             let mut kws = Vec::new();
             for k in &msg.keywords {
                 match self.model.keywords.iter().position(|t| t == k) {
@@ -139,7 +140,7 @@ impl UnixMailbox {
 fn append_without_session(
     cfg: &Arc<StoreConfig>,
     path: &Path,
-    msgs: &mut dyn Iterator<Item = AppendMessage>,
+    msgs: &mut dyn Iterator<Item = Result<AppendMessage>>,
     empty: bool,
 ) -> Result<AppendOutcome> {
     let file = OpenOptions::new()
@@ -177,6 +178,7 @@ fn append_without_session(
         }
         let mut buf = Vec::new();
         for msg in msgs {
+            let msg = msg?;
             buf.clear();
             let names: Vec<&str> = msg
                 .keywords

@@ -71,7 +71,7 @@ pub mod scan;
 pub mod sync;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 /// Where one message lies in the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -278,7 +278,7 @@ impl crate::mailbox::Mailbox for UnixMailbox {
 
     fn append(
         &mut self,
-        msgs: &mut dyn Iterator<Item = crate::mailbox::AppendMessage>,
+        msgs: &mut dyn Iterator<Item = crate::error::Result<crate::mailbox::AppendMessage>>,
     ) -> crate::error::Result<crate::mailbox::AppendOutcome> {
         self.append_messages(msgs)
     }

@@ -86,7 +86,7 @@ fn seq(n: u32) -> SeqNo {
 }
 
 fn append(e: &Env, name: &str, msgs: Vec<AppendMessage>) -> crate::AppendOutcome {
-    e.store.append(name, &mut msgs.into_iter()).unwrap()
+    e.store.append(name, &mut msgs.into_iter().map(Ok)).unwrap()
 }
 
 #[test]
@@ -344,7 +344,9 @@ fn session_append_gets_uids() {
     let e = env();
     e.store.create("box").unwrap();
     let mut mb = e.store.open("box", Access::ReadWrite).unwrap();
-    let out = mb.append(&mut vec![msg("x", "y\n")].into_iter()).unwrap();
+    let out = mb
+        .append(&mut vec![msg("x", "y\n")].into_iter().map(Ok))
+        .unwrap();
     assert_eq!(out.uids.unwrap().1[0].get(), 1);
     assert_eq!(
         mb.poll().unwrap(),
@@ -482,7 +484,7 @@ fn create_delete_rename_and_errors() {
     ));
     assert!(matches!(
         e.store
-            .append("nothere", &mut vec![msg("a", "b")].into_iter()),
+            .append("nothere", &mut vec![msg("a", "b")].into_iter().map(Ok)),
         Err(crate::Error::NoSuchMailbox { .. })
     ));
 }
