@@ -41,7 +41,7 @@ impl Model {
         batch: Vec<Scanned>,
         trust: TrustUids,
         cfg: &StoreConfig,
-        warnings: &mut Vec<String>,
+        warnings: &mut Vec<(Level, String)>,
     ) -> usize {
         let sticky = cfg.uids == UidMode::Sticky;
         let had_messages = !batch.is_empty();
@@ -86,21 +86,26 @@ impl Model {
                         continue;
                     }
                     if trust == TrustUids::NewMail {
-                        warnings.push(format!(
-                            "Ignoring X-UID {value} in new message {number} from outside"
+                        warnings.push((
+                            Level::Info,
+                            format!("Ignoring X-UID {value} in new message {number} from outside"),
                         ));
                         continue;
                     }
                     if uid != 0 {
-                        warnings.push(format!(
-                            "Message {number} UID {value} already has UID {uid}"
+                        warnings.push((
+                            Level::Warn,
+                            format!("Message {number} UID {value} already has UID {uid}"),
                         ));
                         self.uid_validity = 0;
                         uid = 0;
                     } else if value <= u64::from(self.prev_uid) || value > u64::from(u32::MAX) {
-                        warnings.push(format!(
-                            "Message {number} UID {value} less than {}",
-                            u64::from(self.prev_uid) + 1
+                        warnings.push((
+                            Level::Warn,
+                            format!(
+                                "Message {number} UID {value} less than {}",
+                                u64::from(self.prev_uid) + 1
+                            ),
                         ));
                         self.uid_validity = 0;
                     } else {
@@ -174,7 +179,10 @@ impl Model {
                 if let Some(m) = self.msgs.first_mut() {
                     m.dirty = true;
                 }
-                warnings.push("Assigning new unique identifiers to all messages".into());
+                warnings.push((
+                    Level::Info,
+                    "Assigning new unique identifiers to all messages".into(),
+                ));
             }
         }
         self.msgs.len() - before
@@ -237,7 +245,7 @@ impl UnixMailbox {
     /// Scans the file from where the session stopped up to `to`, taking in new messages.
     pub(crate) fn scan_more(&mut self, to: u64, trust: TrustUids) -> Result<()> {
         let from = self.model.parsed_len;
-        let (batch, mut warnings) =
+        let (batch, found) =
             scan_file(&self.file, from, to, &self.cfg).map_err(|e| match e {
                 ScanFailure::Io(e) => Error::io("read", &self.path, e),
                 ScanFailure::Format(ScanError::NoFromLine { excerpt, .. }) if from > 0 => {
@@ -252,10 +260,12 @@ impl UnixMailbox {
                 },
             })?;
         let first = self.stamp.is_none();
+        let mut warnings: Vec<(Level, String)> =
+            found.into_iter().map(|w| (Level::Warn, w)).collect();
         let new = self.model.ingest(batch, trust, &self.cfg, &mut warnings);
         self.model.parsed_len = to;
-        for w in warnings {
-            self.cfg.notify.notice(Level::Warn, &w);
+        for (level, text) in warnings {
+            self.cfg.notify.notice(level, &text);
         }
         if new > 0 && !first {
             self.pending
