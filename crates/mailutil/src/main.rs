@@ -105,7 +105,9 @@ fn run(args: &[String]) -> Result<(), Failure> {
         }
     }
     if sw.kw && sw.ignore {
-        return Err(Failure::Usage("-kwcopy and -ignore are mutually exclusive".into()));
+        return Err(Failure::Usage(
+            "-kwcopy and -ignore are mutually exclusive".into(),
+        ));
     }
     let store = match open_store(sw.verbose) {
         Ok(s) => s,
@@ -139,8 +141,10 @@ fn run(args: &[String]) -> Result<(), Failure> {
         ("appenddelete", [src, dst]) => {
             copy(&store, src, dst, &sw, Create::Existing, Remove::Delete)
         }
-        ("check" | "create" | "delete" | "rename" | "copy" | "move" | "append"
-        | "appenddelete", _) => Err(Failure::Usage(String::new())),
+        (
+            "check" | "create" | "delete" | "rename" | "copy" | "move" | "append" | "appenddelete",
+            _,
+        ) => Err(Failure::Usage(String::new())),
         _ => Err(Failure::Usage(format!("unknown command: {command}"))),
     }
 }
@@ -285,7 +289,9 @@ fn copy(
 
 fn describe_copy_error(e: &Error, dst: &str) -> String {
     match e {
-        Error::NoSuchMailbox { .. } => format!("[TRYCREATE] Must create mailbox before append: {dst}"),
+        Error::NoSuchMailbox { .. } => {
+            format!("[TRYCREATE] Must create mailbox before append: {dst}")
+        }
         other => plain(other),
     }
 }
@@ -326,5 +332,7 @@ fn copy_messages(
                 }),
         )
     };
-    store.append(dst, &mut std::iter::from_fn(&mut next)).map(drop)
+    store
+        .append(dst, &mut std::iter::from_fn(&mut next))
+        .map(drop)
 }

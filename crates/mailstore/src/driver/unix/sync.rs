@@ -245,20 +245,19 @@ impl UnixMailbox {
     /// Scans the file from where the session stopped up to `to`, taking in new messages.
     pub(crate) fn scan_more(&mut self, to: u64, trust: TrustUids) -> Result<()> {
         let from = self.model.parsed_len;
-        let (batch, found) =
-            scan_file(&self.file, from, to, &self.cfg).map_err(|e| match e {
-                ScanFailure::Io(e) => Error::io("read", &self.path, e),
-                ScanFailure::Format(ScanError::NoFromLine { excerpt, .. }) if from > 0 => {
-                    Error::ChangedUnderneath {
-                        what: format!("new data starts {excerpt:?}"),
-                    }
+        let (batch, found) = scan_file(&self.file, from, to, &self.cfg).map_err(|e| match e {
+            ScanFailure::Io(e) => Error::io("read", &self.path, e),
+            ScanFailure::Format(ScanError::NoFromLine { excerpt, .. }) if from > 0 => {
+                Error::ChangedUnderneath {
+                    what: format!("new data starts {excerpt:?}"),
                 }
-                ScanFailure::Format(ScanError::NoFromLine { offset, excerpt }) => Error::Corrupt {
-                    path: self.path.clone(),
-                    offset,
-                    what: format!("not a From line: {excerpt:?}"),
-                },
-            })?;
+            }
+            ScanFailure::Format(ScanError::NoFromLine { offset, excerpt }) => Error::Corrupt {
+                path: self.path.clone(),
+                offset,
+                what: format!("not a From line: {excerpt:?}"),
+            },
+        })?;
         let first = self.stamp.is_none();
         let mut warnings: Vec<(Level, String)> =
             found.into_iter().map(|w| (Level::Warn, w)).collect();

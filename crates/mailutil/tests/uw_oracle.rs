@@ -1,0 +1,375 @@
+//! UW c-client (Debian's `uw-mailutils`) as the oracle for the UNIX mailbox format:
+//! mailboxes it writes read the same in our store, mailboxes we write read the same in it,
+//! and both can work on one mailbox at once.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::fs;
+
+use common::*;
+use mailstore::{Access, Close, ExpungeScope, FlagOp, Flags, Keyword, SeqNo};
+
+fn seq(n: u32) -> SeqNo {
+    SeqNo::new(n).unwrap()
+}
+
+fn write_fixture(dir: &std::path::Path, n: usize) -> Vec<Expected> {
+    let (bytes, expected) = fixture(n);
+    let p = dir.join("fixture");
+    fs::write(&p, bytes).unwrap();
+    give(&p);
+    expected
+}
+
+#[test]
+fn fixture_reads_as_written() {
+    if !oracle_available("fixture_reads_as_written") {
+        return;
+    }
+    // The fixture itself, read by us and counted by UW.
+    let (dir, rel) = workdir("fixture");
+    let expected = write_fixture(&dir, 40);
+    let name = format!("{rel}/fixture");
+    let (validity, seen) = read_ours(&name);
+    assert_eq!(validity, 1_234_567_890);
+    assert_eq!(
+        seen.iter().map(|s| s.uid).collect::<Vec<_>>(),
+        (1..=40).collect::<Vec<_>>()
+    );
+    assert_matches_fixture(&seen, &expected.iter().collect::<Vec<_>>(), "fixture");
+    let unseen = expected
+        .iter()
+        .filter(|e| !e.flags.contains(Flags::SEEN))
+        .count();
+    assert_eq!(
+        uw(&["check", &name]).trim(),
+        format!("0 new message(s) ({unseen} unseen), 40 total in {name}")
+    );
+    let ours = std::process::Command::new(ours())
+        .args(["check", &dir.join("fixture").to_string_lossy()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&ours.stdout).trim(),
+        format!(
+            "0 new message(s) ({unseen} unseen), 40 total in {}",
+            dir.join("fixture").display()
+        )
+    );
+}
+
+#[test]
+fn uw_written_mailbox_reads_identically_in_ours() {
+    if !oracle_available("uw_written_mailbox_reads_identically_in_ours") {
+        return;
+    }
+    let (dir, rel) = workdir("uw-writes");
+    let expected: Vec<Expected> = write_fixture(&dir, 30)
+        .iter()
+        .map(Expected::escaped)
+        .collect();
+    let dst = format!("{rel}/uwbox");
+    uw(&["copy", "-kw", &format!("{rel}/fixture"), &dst]);
+    let path = dir.join("uwbox");
+    let (validity, seen) = read_ours(&dst);
+    assert_eq!(validity, validity_in_file(&path));
+    // UW's -kw defines the keywords by appending and expunging a dummy message, which
+    // takes UID 1.
+    assert_eq!(
+        seen.iter().map(|s| s.uid).collect::<Vec<_>>(),
+        (2..=31).collect::<Vec<_>>()
+    );
+    // UW copies neither \Recent nor "O": every message is new to the next reader.
+    assert!(seen.iter().all(|s| s.recent));
+    assert_matches_fixture(&seen, &expected.iter().collect::<Vec<_>>(), "UW copy");
+
+    // UW expunges (prune rewrites the file): the rest keep their UIDs.
+    // (Debian's UW mailutil exits 1 after a successful prune.)
+    let (_, out) = uw_status(&["prune", &dst, "SUBJECT prune-me"]);
+    // Prune also expunges what was already \Deleted.
+    let pruned = expected
+        .iter()
+        .filter(|e| e.subject.starts_with("prune-me") || e.flags.contains(Flags::DELETED))
+        .count();
+    assert!(
+        out.contains(&format!("{pruned} message(s) purged")),
+        "{out}"
+    );
+    let (validity2, seen) = read_ours(&dst);
+    assert_eq!(validity2, validity);
+    let keep: Vec<(u32, &Expected)> = expected
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| !e.subject.starts_with("prune-me") && !e.flags.contains(Flags::DELETED))
+        .map(|(i, e)| (i as u32 + 2, e))
+        .collect();
+    assert_eq!(
+        seen.iter().map(|s| s.uid).collect::<Vec<_>>(),
+        keep.iter().map(|(u, _)| *u).collect::<Vec<_>>()
+    );
+    assert_matches_fixture(
+        &seen,
+        &keep.iter().map(|(_, e)| *e).collect::<Vec<_>>(),
+        "after UW prune",
+    );
+    // UW's read-write session took \Recent.
+    assert!(seen.iter().all(|s| !s.recent));
+}
+
+#[test]
+fn our_mailbox_reads_identically_in_uw() {
+    if !oracle_available("our_mailbox_reads_identically_in_uw") {
+        return;
+    }
+    let (dir, rel) = workdir("we-write");
+    let expected: Vec<Expected> = write_fixture(&dir, 30)
+        .iter()
+        .map(Expected::escaped)
+        .collect();
+    let ours_name = format!("{rel}/ours");
+    let out = as_user(ours(), &["copy", &format!("{rel}/fixture"), &ours_name]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (validity, seen) = read_ours(&ours_name);
+    assert_matches_fixture(&seen, &expected.iter().collect::<Vec<_>>(), "our copy");
+    let recent = seen.iter().filter(|s| s.recent).count();
+    let unseen = seen
+        .iter()
+        .filter(|s| !s.flags.contains(Flags::SEEN))
+        .count();
+    assert_eq!(
+        uw(&["check", &ours_name]).trim(),
+        format!("{recent} new message(s) ({unseen} unseen), 30 total in {ours_name}")
+    );
+
+    // UW reads our mailbox and writes what it understood into one of its own.
+    let back = format!("{rel}/back");
+    uw(&["copy", "-kw", &ours_name, &back]);
+    let (_, seen_back) = read_ours(&back);
+    assert_matches_fixture(
+        &seen_back,
+        &expected.iter().collect::<Vec<_>>(),
+        "UW copy of ours",
+    );
+
+    // UW opens ours read-write and closes it: had it disagreed with our UIDs or
+    // UIDVALIDITY it would have renumbered.
+    let (_, out) = uw_status(&["prune", &ours_name, "SUBJECT no-such-subject-anywhere"]);
+    assert!(out.contains("No matching messages"), "{out}");
+    let (validity2, seen2) = read_ours(&ours_name);
+    assert_eq!(validity2, validity);
+    assert_eq!(
+        seen2.iter().map(|s| s.uid).collect::<Vec<_>>(),
+        seen.iter().map(|s| s.uid).collect::<Vec<_>>()
+    );
+    assert_matches_fixture(
+        &seen2,
+        &expected.iter().collect::<Vec<_>>(),
+        "ours after UW rw",
+    );
+}
+
+#[test]
+fn our_flag_changes_and_expunge_read_identically_in_uw() {
+    if !oracle_available("our_flag_changes_and_expunge_read_identically_in_uw") {
+        return;
+    }
+    let (dir, rel) = workdir("we-change");
+    let mut expected: Vec<Expected> = write_fixture(&dir, 25)
+        .iter()
+        .map(Expected::escaped)
+        .collect();
+    let name = format!("{rel}/box");
+    uw(&["copy", "-kw", &format!("{rel}/fixture"), &name]);
+    let store = store();
+    let mut mb = store.open(&name, Access::ReadWrite).unwrap();
+    assert_eq!(mb.access(), Access::ReadWrite);
+    // Change flags and keywords on some, delete others, add a new keyword.
+    let fresh = Keyword::new("Fresh").unwrap();
+    mb.set_flags(
+        &[seq(2), seq(4)],
+        FlagOp::Add,
+        Flags::SEEN.union(Flags::FLAGGED),
+        &[fresh.clone()],
+    )
+    .unwrap();
+    expected[1].flags = expected[1].flags.union(Flags::SEEN).union(Flags::FLAGGED);
+    expected[3].flags = expected[3].flags.union(Flags::SEEN).union(Flags::FLAGGED);
+    expected[1].keywords.insert("Fresh".into());
+    expected[3].keywords.insert("Fresh".into());
+    mb.set_flags(&[seq(1)], FlagOp::Replace, Flags::DRAFT, &[])
+        .unwrap();
+    expected[0].flags = Flags::DRAFT;
+    expected[0].keywords = BTreeSet::new();
+    let mut to_delete = Vec::new();
+    for (i, e) in expected.iter().enumerate() {
+        if i % 4 == 2 || e.flags.contains(Flags::DELETED) {
+            to_delete.push(seq(i as u32 + 1));
+        }
+    }
+    mb.set_flags(&to_delete, FlagOp::Add, Flags::DELETED, &[])
+        .unwrap();
+    let gone = mb.expunge(ExpungeScope::AllDeleted).unwrap();
+    assert_eq!(gone.len(), to_delete.len());
+    mb.close(Close::Keep).unwrap();
+    let keep: Vec<&Expected> = expected
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !to_delete.contains(&seq(*i as u32 + 1)))
+        .map(|(_, e)| e)
+        .collect();
+    assert_eq!(
+        uw(&["check", &name]).trim(),
+        format!(
+            "0 new message(s) ({} unseen), {} total in {name}",
+            keep.iter()
+                .filter(|e| !e.flags.contains(Flags::SEEN))
+                .count(),
+            keep.len()
+        )
+    );
+    let back = format!("{rel}/back");
+    uw(&["copy", "-kw", &name, &back]);
+    let (_, seen) = read_ours(&back);
+    assert_matches_fixture(&seen, &keep, "UW copy after our changes");
+}
+
+#[test]
+fn delivered_spool_gets_uids_that_uw_keeps() {
+    if !oracle_available("delivered_spool_gets_uids_that_uw_keeps") {
+        return;
+    }
+    // A file as a delivery agent writes it: no status headers, no pseudo-message.
+    let (dir, rel) = workdir("spool");
+    let mut text = String::new();
+    for i in 0..12 {
+        text.push_str(&format!(
+            "From mta@example.com Thu Nov 26 03:{i:02}:00 2026\nFrom: x{i}@example.com\nSubject: delivered {i}\n\nBody {i}\nFrom the body, unescaped but not a From line.\n\n"
+        ));
+    }
+    let p = dir.join("spool");
+    fs::write(&p, &text).unwrap();
+    give(&p);
+    let name = format!("{rel}/spool");
+    let store = store();
+    let mut mb = store.open(&name, Access::ReadWrite).unwrap();
+    assert_eq!(mb.messages().len(), 12);
+    mb.set_flags(&[seq(3)], FlagOp::Add, Flags::SEEN, &[])
+        .unwrap();
+    mb.close(Close::Keep).unwrap();
+    let written = fs::read_to_string(&p).unwrap();
+    assert!(written.contains("X-IMAPbase: "), "{written}");
+    let (validity, seen) = read_ours(&name);
+    assert_eq!(validity, validity_in_file(&p));
+    assert_eq!(
+        uw(&["check", &name]).trim(),
+        format!("No new messages, 12 total in {name}")
+            .replace("No new messages", "0 new message(s) (11 unseen)")
+    );
+    let (_, out) = uw_status(&["prune", &name, "SUBJECT nothing-matches-this"]);
+    assert!(out.contains("No matching messages"), "{out}");
+    let (validity2, seen2) = read_ours(&name);
+    assert_eq!(validity2, validity);
+    assert_eq!(
+        seen2.iter().map(|s| (s.uid, s.flags)).collect::<Vec<_>>(),
+        seen.iter().map(|s| (s.uid, s.flags)).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn uw_and_ours_append_and_expunge_at_the_same_time() {
+    if !oracle_available("uw_and_ours_append_and_expunge_at_the_same_time") {
+        return;
+    }
+    let (dir, rel) = workdir("concurrent");
+    let name = format!("{rel}/box");
+    uw(&["create", &name]);
+    // One source mailbox per UW append, each with one unique message.
+    const UW_N: usize = 25;
+    const OUR_N: usize = 25;
+    for i in 0..UW_N {
+        let p = dir.join(format!("src{i}"));
+        fs::write(
+            &p,
+            format!("From uw@example.com Thu Nov 26 04:00:00 2026\nSubject: uw-{i}\nMessage-ID: <uw-{i}@t>\n\nfrom uw {i}\n"),
+        )
+        .unwrap();
+        give(&p);
+    }
+    let rel2 = rel.clone();
+    let uw_thread = std::thread::spawn(move || {
+        for i in 0..UW_N {
+            uw(&["append", &format!("{rel2}/src{i}"), &format!("{rel2}/box")]);
+        }
+    });
+    let store = store();
+    for i in 0..OUR_N {
+        let data = format!("Subject: ours-{i}\r\nMessage-ID: <ours-{i}@t>\r\n\r\nfrom us {i}\r\n");
+        let doomed = format!("Subject: doomed-{i}\r\n\r\nto be expunged\r\n");
+        store
+            .append(
+                &name,
+                &mut [data, doomed].into_iter().map(|d| {
+                    Ok(mailstore::AppendMessage {
+                        data: d.into_bytes(),
+                        flags: Flags::EMPTY,
+                        keywords: Vec::new(),
+                        date: None,
+                    })
+                }),
+            )
+            .unwrap();
+        if i % 5 == 4 {
+            let mut mb = store.open(&name, Access::ReadWrite).unwrap();
+            let doomed: Vec<SeqNo> = (0..mb.messages().len())
+                .filter_map(|k| {
+                    let s = seq(k as u32 + 1);
+                    let h = mb.fetch(s, mailstore::Part::Header).unwrap();
+                    String::from_utf8_lossy(&h).contains("doomed-").then_some(s)
+                })
+                .collect();
+            mb.set_flags(&doomed, FlagOp::Add, Flags::DELETED, &[])
+                .unwrap();
+            mb.expunge(ExpungeScope::AllDeleted).unwrap();
+            mb.close(Close::Keep).unwrap();
+        }
+    }
+    uw_thread.join().unwrap();
+    let mut mb = store.open(&name, Access::ReadWrite).unwrap();
+    let mut subjects = Vec::new();
+    for k in 0..mb.messages().len() {
+        let h = mb
+            .fetch(seq(k as u32 + 1), mailstore::Part::Header)
+            .unwrap();
+        let h = String::from_utf8_lossy(&h).into_owned();
+        let subj = h
+            .lines()
+            .find_map(|l| l.strip_prefix("Subject: "))
+            .unwrap()
+            .to_owned();
+        subjects.push(subj);
+    }
+    subjects.retain(|s| !s.starts_with("doomed-"));
+    let mut sorted = subjects.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), subjects.len(), "a message is there twice");
+    let mut want: Vec<String> = (0..UW_N)
+        .map(|i| format!("uw-{i}"))
+        .chain((0..OUR_N).map(|i| format!("ours-{i}")))
+        .collect();
+    want.sort();
+    assert_eq!(sorted, want);
+    let uids: Vec<u32> = mb.messages().iter().map(|m| m.uid.get()).collect();
+    assert!(
+        uids.windows(2).all(|w| w[0] < w[1]),
+        "UIDs not ascending: {uids:?}"
+    );
+    mb.close(Close::Keep).unwrap();
+    let total = uw(&["check", &name]);
+    assert!(total.contains(&format!("total in {name}")), "{total}");
+}
