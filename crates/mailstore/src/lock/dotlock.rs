@@ -16,6 +16,11 @@
 //! The lock is made mode 0666 and is held only while the mailbox file is read or written,
 //! never for a whole session.
 //!
+//! The lock file holds `<pid> <hostname>` of its maker (the form liblockfile reads: a
+//! decimal PID first). A lock made on this host by a process that no longer exists is
+//! broken at once rather than after the timeout; locks without that content (c-client's
+//! are empty) wait the full timeout, as c-client waits.
+//!
 //! A spool directory that we may not create files in (`EACCES`; Debian's `/var/mail` is
 //! `root:mail 2775`) cannot be dot-locked without the setgid helper `mlock`; without one,
 //! c-client warns `Mailbox vulnerable - directory D must have 1777 protection` and relies on
@@ -84,7 +89,7 @@ impl DotLock {
         let mut last_warning: Option<u64> = None;
         loop {
             refuse_symlink(&lock, notify)?;
-            if is_stale(&lock, timeout) {
+            if is_stale(&lock, timeout) || owner_is_gone(&lock, &settings.hostname) {
                 break;
             }
             match create_exclusive(&lock, &settings.hostname) {
@@ -117,7 +122,7 @@ impl DotLock {
         refuse_symlink(&lock, notify)?;
         if let Ok(md) = fs::symlink_metadata(&lock) {
             let age = age_of(&md);
-            if age < timeout {
+            if age < timeout && !owner_is_gone(&lock, &settings.hostname) {
                 notify.notice(
                     Level::Warn,
                     &format!(
@@ -136,7 +141,11 @@ impl DotLock {
             .mode(settings.dotlock_mode)
             .open(&lock)
         {
-            Ok(_) => {
+            Ok(mut f) => {
+                use std::io::Write;
+                let _ = f.write_all(
+                    format!("{} {}\n", std::process::id(), settings.hostname).as_bytes(),
+                );
                 chmod(&lock, settings.dotlock_mode);
                 notify.notice(
                     Level::Info,
@@ -196,6 +205,24 @@ fn is_stale(lock: &Path, timeout: Duration) -> bool {
     fs::symlink_metadata(lock).is_ok_and(|m| age_of(&m) >= timeout)
 }
 
+/// Whether the lock names a process on this host that no longer exists.
+fn owner_is_gone(lock: &Path, hostname: &str) -> bool {
+    let Ok(text) = fs::read_to_string(lock) else {
+        return false;
+    };
+    let mut parts = text.split_whitespace();
+    let (Some(pid), Some(host)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    let Ok(pid) = pid.parse::<i32>() else {
+        return false;
+    };
+    host == hostname
+        && pid > 0
+        && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None)
+            == Err(nix::errno::Errno::ESRCH)
+}
+
 fn age_of(md: &fs::Metadata) -> Duration {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -217,13 +244,17 @@ fn create_exclusive(lock: &Path, hostname: &str) -> Attempt {
     let mut hitch = lock.as_os_str().to_owned().into_vec();
     hitch.extend_from_slice(format!(".{now}.{}.{hostname}", std::process::id()).as_bytes());
     let hitch = PathBuf::from(OsString::from_vec(hitch));
+    let owner = format!("{} {hostname}\n", std::process::id());
     match OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o666)
         .open(&hitch)
     {
-        Ok(_) => {}
+        Ok(mut f) => {
+            use std::io::Write;
+            let _ = f.write_all(owner.as_bytes());
+        }
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Attempt::Busy,
         Err(e) => return Attempt::Failed(e),
     }
@@ -407,6 +438,56 @@ mod tests {
                 .any(|(_, t)| t.contains("vulnerable")),
             "seized instead of waiting"
         );
+    }
+
+    #[test]
+    fn lock_of_a_dead_process_on_this_host_is_broken_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mbox = dir.path().join("m");
+        let settings = LockSettings {
+            dotlock_timeout: Duration::from_secs(300),
+            ..fast()
+        };
+        // A process that has exited: its PID is free.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        fs::write(
+            DotLock::path_for(&mbox),
+            format!("{pid} {}\n", settings.hostname),
+        )
+        .unwrap();
+        let n = Collect::default();
+        let t = std::time::Instant::now();
+        let DotLockOutcome::Held(lock) = DotLock::acquire(&mbox, &settings, &n).unwrap() else {
+            panic!("no lock");
+        };
+        assert!(t.elapsed() < Duration::from_secs(5));
+        let content = fs::read_to_string(lock.path()).unwrap();
+        assert_eq!(
+            content,
+            format!("{} {}\n", std::process::id(), settings.hostname)
+        );
+        // A live process's lock, or another host's, is waited for.
+        drop(lock);
+        fs::write(
+            DotLock::path_for(&mbox),
+            format!("{pid} elsewhere.example\n"),
+        )
+        .unwrap();
+        assert!(!owner_is_gone(
+            &DotLock::path_for(&mbox),
+            &settings.hostname
+        ));
+        fs::write(
+            DotLock::path_for(&mbox),
+            format!("{} {}\n", std::process::id(), settings.hostname),
+        )
+        .unwrap();
+        assert!(!owner_is_gone(
+            &DotLock::path_for(&mbox),
+            &settings.hostname
+        ));
     }
 
     #[test]
