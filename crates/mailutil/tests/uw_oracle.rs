@@ -46,7 +46,7 @@ fn fixture_reads_as_written() {
         uw(&["check", &name]).trim(),
         format!("0 new message(s) ({unseen} unseen), 40 total in {name}")
     );
-    let ours = std::process::Command::new(ours())
+    let ours = std::process::Command::new(env!("CARGO_BIN_EXE_mailutil"))
         .args(["check", &dir.join("fixture").to_string_lossy()])
         .output()
         .unwrap();
@@ -128,7 +128,7 @@ fn our_mailbox_reads_identically_in_uw() {
         .map(Expected::escaped)
         .collect();
     let ours_name = format!("{rel}/ours");
-    let out = as_user(ours(), &["copy", &format!("{rel}/fixture"), &ours_name]);
+    let out = as_user(&ours(), &["copy", &format!("{rel}/fixture"), &ours_name]);
     assert!(
         out.status.success(),
         "{}",
@@ -372,4 +372,86 @@ fn uw_and_ours_append_and_expunge_at_the_same_time() {
     mb.close(Close::Keep).unwrap();
     let total = uw(&["check", &name]);
     assert!(total.contains(&format!("total in {name}")), "{total}");
+}
+
+/// The holder's part of the kiss-of-death test, run as the test account: hold the mailbox
+/// read-write until asked to let go.
+fn holder_role() -> bool {
+    let Ok(name) = std::env::var("PANDA_HOLD") else {
+        return false;
+    };
+    use std::io::Write;
+    mailstore::lock::kod::install().unwrap();
+    let home = std::env::var("HOME").unwrap();
+    let mut cfg = mailstore::config::StoreConfig::new(USER, &home);
+    cfg.spool = std::path::PathBuf::from(&home).join("INBOX-spool");
+    let store = mailstore::Store::new(cfg);
+    let mut mb = store.open(&name, Access::ReadWrite).unwrap();
+    assert_eq!(mb.access(), Access::ReadWrite);
+    println!("holding {}", std::process::id());
+    std::io::stdout().flush().unwrap();
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(30) {
+        let changes = mb.poll().unwrap();
+        if changes.contains(&mailstore::Change::LostWriteAccess) {
+            println!("released");
+            std::io::stdout().flush().unwrap();
+            mb.close(Close::Keep).unwrap();
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    println!("never asked");
+    true
+}
+
+#[test]
+fn uw_kiss_of_death_reaches_our_session() {
+    if holder_role() {
+        return;
+    }
+    if !oracle_available("uw_kiss_of_death_reaches_our_session") {
+        return;
+    }
+    let (dir, rel) = workdir("kod");
+    write_fixture(&dir, 5);
+    let name = format!("{rel}/box");
+    uw(&["copy", &format!("{rel}/fixture"), &name]);
+    // Our session, in a process of the test account, holds the mailbox read-write.
+    let exe = runnable(&std::env::current_exe().unwrap());
+    let home = home();
+    let mut holder = std::process::Command::new("runuser")
+        .args(["-u", USER, "--", "env"])
+        .arg(format!("HOME={}", home.display()))
+        .arg(format!("PANDA_HOLD={name}"))
+        .arg(&exe)
+        .args([
+            "--exact",
+            "uw_kiss_of_death_reaches_our_session",
+            "--nocapture",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(holder.stdout.take().unwrap());
+    let mut line = String::new();
+    use std::io::BufRead;
+    while !line.starts_with("holding ") {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "holder ended early");
+    }
+    let pid: u32 = line["holding ".len()..].trim().parse().unwrap();
+    // UW's read-write open sends it the kiss of death and gets the mailbox.
+    let (ok, text) = uw_status(&["copy", "-rw", &name, &format!("{rel}/copy")]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains(&format!("Trying to get mailbox lock from process {pid}")),
+        "{text}"
+    );
+    assert!(!text.contains("readonly"), "{text}");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    assert!(rest.contains("released"), "{rest}");
+    holder.wait().unwrap();
+    assert_eq!(read_ours(&format!("{rel}/copy")).1.len(), 5);
 }

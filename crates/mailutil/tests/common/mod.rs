@@ -21,9 +21,32 @@ pub const USER: &str = "pandatest";
 /// UW c-client's mailutil.
 pub const UW_MAILUTIL: &str = "/usr/bin/mailutil";
 
-/// Our mailutil.
-pub fn ours() -> &'static str {
-    env!("CARGO_BIN_EXE_mailutil")
+/// Our mailutil, where the test account can run it.
+pub fn ours() -> String {
+    runnable(Path::new(env!("CARGO_BIN_EXE_mailutil")))
+}
+
+/// A copy of executable `exe` that the test account can run (the build tree may be in a
+/// home directory it cannot enter).
+pub fn runnable(exe: &Path) -> String {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let d = std::env::temp_dir().join(format!("panda-test-bin-{}", std::process::id()));
+        fs::create_dir_all(&d).unwrap();
+        fs::set_permissions(&d, fs::Permissions::from_mode(0o755)).unwrap();
+        d
+    });
+    let dst = dir.join(exe.file_name().unwrap());
+    if !dst.exists() {
+        let tmp = dir.join(format!(
+            ".{}.tmp",
+            exe.file_name().unwrap().to_string_lossy()
+        ));
+        fs::copy(exe, &tmp).unwrap();
+        fs::set_permissions(&tmp, fs::Permissions::from_mode(0o755)).unwrap();
+        fs::rename(&tmp, &dst).unwrap();
+    }
+    dst.to_string_lossy().into_owned()
 }
 
 /// Whether the oracle can run here. In CI (`CI=true`) a missing oracle fails the test;
