@@ -30,5 +30,5 @@ pub use list::{Attributes, ListEntry};
 pub use mailbox::{
     AppendMessage, AppendOutcome, Change, Close, ExpungeScope, FlagOp, Mailbox, Part,
 };
-pub use store::Store;
+pub use store::{CopyKeywords, Store};
 pub use types::*;

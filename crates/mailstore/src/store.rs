@@ -243,6 +243,56 @@ impl Store {
     }
 }
 
+/// Whether a copy brings keywords along.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CopyKeywords {
+    /// Keywords are copied (defined in the destination as needed).
+    Keep,
+    /// Keywords are left behind (`mailutil -ig`).
+    Drop,
+}
+
+impl Store {
+    /// Copies messages `seqs` of open mailbox `source` to mailbox `dest`, with their flags
+    /// (not `\Recent`), keywords and internal dates (IMAP COPY, `mailutil copy`). The
+    /// messages are read one at a time, so a copy of any size runs in little memory; if
+    /// one cannot be read, nothing is copied.
+    pub fn copy(
+        &self,
+        source: &mut dyn Mailbox,
+        seqs: &[crate::types::SeqNo],
+        dest: &str,
+        keywords: CopyKeywords,
+    ) -> Result<AppendOutcome> {
+        let table = source.keywords().to_vec();
+        let mut next = seqs.iter();
+        let mut messages = std::iter::from_fn(|| {
+            let &seq = next.next()?;
+            let Some(info) = source.messages().get(seq.index()).cloned() else {
+                return Some(Err(Error::NoSuchMessage(seq.get())));
+            };
+            Some(
+                source
+                    .fetch(seq, crate::mailbox::Part::Whole)
+                    .map(|data| AppendMessage {
+                        data,
+                        flags: info.flags.intersect(crate::types::Flags::SETTABLE),
+                        keywords: match keywords {
+                            CopyKeywords::Keep => info
+                                .keywords
+                                .iter()
+                                .filter_map(|k| table.get(k).cloned())
+                                .collect(),
+                            CopyKeywords::Drop => Vec::new(),
+                        },
+                        date: Some(info.internal_date),
+                    }),
+            )
+        });
+        self.append(dest, &mut messages)
+    }
+}
+
 /// Opens what [`find`] found.
 pub(crate) fn open_found(
     cfg: &Arc<StoreConfig>,

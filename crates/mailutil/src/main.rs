@@ -11,9 +11,7 @@ use std::sync::Arc;
 
 use mailstore::config::StoreConfig;
 use mailstore::notify::{Level, Notify};
-use mailstore::{
-    AppendMessage, Close, Error, ExpungeScope, FlagOp, Flags, Keyword, Mailbox, SeqNo, Store,
-};
+use mailstore::{Close, CopyKeywords, Error, ExpungeScope, FlagOp, Flags, Mailbox, SeqNo, Store};
 
 const USAGE: &str = "usage: mailutil command [switches] arguments
 
@@ -304,35 +302,13 @@ fn copy_messages(
     dst: &str,
     ignore: bool,
 ) -> mailstore::Result<()> {
-    let n = source.messages().len();
-    let keywords: Vec<Keyword> = source.keywords().to_vec();
-    let mut i = 0;
-    let mut next = move || -> Option<mailstore::Result<AppendMessage>> {
-        if i >= n {
-            return None;
-        }
-        i += 1;
-        let seq = SeqNo::new(i as u32)?;
-        let info = source.messages()[i - 1].clone();
-        Some(
-            source
-                .fetch(seq, mailstore::Part::Whole)
-                .map(|data| AppendMessage {
-                    data,
-                    flags: info.flags.intersect(Flags::SETTABLE),
-                    keywords: if ignore {
-                        Vec::new()
-                    } else {
-                        info.keywords
-                            .iter()
-                            .filter_map(|k| keywords.get(k).cloned())
-                            .collect()
-                    },
-                    date: Some(info.internal_date),
-                }),
-        )
+    let all: Vec<SeqNo> = (1..=source.messages().len() as u32)
+        .filter_map(SeqNo::new)
+        .collect();
+    let keywords = if ignore {
+        CopyKeywords::Drop
+    } else {
+        CopyKeywords::Keep
     };
-    store
-        .append(dst, &mut std::iter::from_fn(&mut next))
-        .map(drop)
+    store.copy(source, &all, dst, keywords).map(drop)
 }
