@@ -271,23 +271,21 @@ impl Store {
             let Some(info) = source.messages().get(seq.index()).cloned() else {
                 return Some(Err(Error::NoSuchMessage(seq.get())));
             };
-            Some(
-                source
-                    .fetch(seq, crate::mailbox::Part::Whole)
-                    .map(|data| AppendMessage {
-                        data,
-                        flags: info.flags.intersect(crate::types::Flags::SETTABLE),
-                        keywords: match keywords {
-                            CopyKeywords::Keep => info
-                                .keywords
-                                .iter()
-                                .filter_map(|k| table.get(k).cloned())
-                                .collect(),
-                            CopyKeywords::Drop => Vec::new(),
-                        },
-                        date: Some(info.internal_date),
-                    }),
-            )
+            Some(source.fetch(seq, crate::mailbox::Part::Whole).map(|data| {
+                AppendMessage {
+                    data,
+                    flags: info.flags.intersect(crate::types::Flags::SETTABLE),
+                    keywords: match keywords {
+                        CopyKeywords::Keep => info
+                            .keywords
+                            .iter()
+                            .filter_map(|k| table.get(k).cloned())
+                            .collect(),
+                        CopyKeywords::Drop => Vec::new(),
+                    },
+                    date: Some(info.internal_date),
+                }
+            }))
         });
         self.append(dest, &mut messages)
     }
