@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::fs::{File, FileTimes};
 use std::os::unix::fs::FileExt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::format::{self, OldMark, PseudoKind, UidLines};
@@ -20,7 +21,7 @@ use crate::notify::Level;
 use crate::types::{Access, Flags, Keyword, KeywordSet, MAX_KEYWORDS, MessageInfo, SeqNo, Uid};
 
 /// The window the file is read in while scanning.
-const SCAN_WINDOW: usize = 4 << 20;
+const SCAN_WINDOW: usize = 1 << 20;
 
 /// Whether `X-UID:` values found in new data are believed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,10 +43,8 @@ impl Model {
         trust: TrustUids,
         cfg: &StoreConfig,
         warnings: &mut Vec<(Level, String)>,
-    ) -> usize {
+    ) {
         let sticky = cfg.uids == UidMode::Sticky;
-        let had_messages = !batch.is_empty();
-        let before = self.msgs.len();
         for s in batch {
             let first_in_file = !self.seen_any;
             self.seen_any = true;
@@ -170,9 +169,15 @@ impl Model {
                 self.dirty = true;
             }
         }
+    }
+
+    /// Ends a scan that took in `new` messages (c-client's end of `unix_parse`): a mailbox
+    /// still without UIDVALIDITY gets one, and its UIDs will be written.
+    fn finish_scan(&mut self, new: usize, cfg: &StoreConfig, warnings: &mut Vec<(Level, String)>) {
+        let sticky = cfg.uids == UidMode::Sticky;
         if self.uid_validity == 0 {
             self.uid_validity = clock::next_uid_validity(self.old_validity);
-            if sticky && had_messages {
+            if sticky && new > 0 {
                 self.dirty = true;
                 self.ddirty = true;
                 self.base_dirty = true;
@@ -185,7 +190,6 @@ impl Model {
                 ));
             }
         }
-        self.msgs.len() - before
     }
 
     /// The next UID (c-client's `++uid_last`).
@@ -245,7 +249,16 @@ impl UnixMailbox {
     /// Scans the file from where the session stopped up to `to`, taking in new messages.
     pub(crate) fn scan_more(&mut self, to: u64, trust: TrustUids) -> Result<()> {
         let from = self.model.parsed_len;
-        let (batch, found) = scan_file(&self.file, from, to, &self.cfg).map_err(|e| match e {
+        let before = self.model.msgs.len();
+        let first = self.stamp.is_none();
+        let mut warnings: Vec<(Level, String)> = Vec::new();
+        let cfg = Arc::clone(&self.cfg);
+        let model = &mut self.model;
+        let scanned = scan_file(&self.file, from, to, &cfg, &mut |batch, found| {
+            warnings.extend(found.into_iter().map(|w| (Level::Warn, w)));
+            model.ingest(batch, trust, &cfg, &mut warnings);
+        });
+        scanned.map_err(|e| match e {
             ScanFailure::Io(e) => Error::io("read", &self.path, e),
             ScanFailure::Format(ScanError::NoFromLine { excerpt, .. }) if from > 0 => {
                 Error::ChangedUnderneath {
@@ -258,10 +271,8 @@ impl UnixMailbox {
                 what: format!("not a From line: {excerpt:?}"),
             },
         })?;
-        let first = self.stamp.is_none();
-        let mut warnings: Vec<(Level, String)> =
-            found.into_iter().map(|w| (Level::Warn, w)).collect();
-        let new = self.model.ingest(batch, trust, &self.cfg, &mut warnings);
+        let new = self.model.msgs.len() - before;
+        self.model.finish_scan(new, &cfg, &mut warnings);
         self.model.parsed_len = to;
         for (level, text) in warnings {
             self.cfg.notify.notice(level, &text);
@@ -766,27 +777,52 @@ pub(crate) enum ScanFailure {
     Format(ScanError),
 }
 
-/// Scans `file` from `from` to `to` in bounded memory.
+/// Scans `file` from `from` to `to` in bounded memory, handing over the messages (and
+/// warnings) found after each window.
 pub(crate) fn scan_file(
     file: &File,
     from: u64,
     to: u64,
     cfg: &StoreConfig,
-) -> std::result::Result<(Vec<Scanned>, Vec<String>), ScanFailure> {
+    each: &mut dyn FnMut(Vec<Scanned>, Vec<String>),
+) -> std::result::Result<(), ScanFailure> {
     let mut scanner = Scanner::new(from, cfg.tz.clone());
-    let mut out = Vec::new();
     if to <= from {
-        return Ok((out, Vec::new()));
+        return Ok(());
     }
-    let mut buf = vec![0u8; SCAN_WINDOW.min((to - from) as usize).max(64)];
+    let window = SCAN_WINDOW.min((to - from) as usize).max(64);
+    let mut buf = vec![0u8; window];
     let mut filled = 0usize;
     let mut pos = from;
+    let fd = std::os::fd::AsFd::as_fd(file);
+    let advise = |at: u64, len: u64, how| {
+        let _ = nix::fcntl::posix_fadvise(fd, at as i64, len as i64, how);
+    };
+    advise(
+        from,
+        to - from,
+        nix::fcntl::PosixFadviseAdvice::POSIX_FADV_SEQUENTIAL,
+    );
+    let mut out = Vec::new();
     loop {
         while filled < buf.len() && pos + (filled as u64) < to {
-            let want = (buf.len() - filled).min((to - pos - filled as u64) as usize);
-            match file.read_at(&mut buf[filled..filled + want], pos + filled as u64) {
+            let at = pos + filled as u64;
+            let want = (buf.len() - filled).min((to - at) as usize);
+            match file.read_at(&mut buf[filled..filled + want], at) {
                 Ok(0) => break,
-                Ok(n) => filled += n,
+                Ok(n) => {
+                    filled += n;
+                    // Have the kernel fetch what comes next while this window is scanned.
+                    let ahead = at + n as u64;
+                    if ahead < to {
+                        let len = (2 * window as u64).min(to - ahead);
+                        advise(
+                            ahead,
+                            len,
+                            nix::fcntl::PosixFadviseAdvice::POSIX_FADV_WILLNEED,
+                        );
+                    }
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(ScanFailure::Io(e)),
             }
@@ -795,6 +831,7 @@ pub(crate) fn scan_file(
         let used = scanner
             .feed(&buf[..filled], eof, &mut out)
             .map_err(ScanFailure::Format)?;
+        each(std::mem::take(&mut out), scanner.take_warnings());
         pos += used as u64;
         if eof && used == filled {
             break;
@@ -810,6 +847,5 @@ pub(crate) fn scan_file(
             break;
         }
     }
-    let warnings = scanner.take_warnings();
-    Ok((out, warnings))
+    Ok(())
 }

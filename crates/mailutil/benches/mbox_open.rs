@@ -1,0 +1,282 @@
+//! Opening a large UNIX mailbox, ours side by side with UW c-client, in one run.
+//!
+//! `cargo bench -p mailutil --bench mbox_open [-- MESSAGES]` generates a mailbox of
+//! 100,000 messages (about 1 GiB; the generator is below), then measures, each as its own
+//! process run as the test account, with wall time and peak RSS:
+//!
+//! - `mailutil check` (open and count) of the mailbox with UW headers, warm and cold
+//!   (page cache dropped first, when this machine allows it);
+//! - the first read-write open of the same mailbox as a delivery agent wrote it (no UW
+//!   headers): c-client rewrites the whole file to add them (UW's `mailutil prune` with
+//!   criteria matching nothing is its cheapest read-write open and close); ours the same
+//!   through the store.
+//!
+//! It prints a table and the ratios. It needs root (to run UW's tools as a test account);
+//! without UW's `mailutil` it measures ours alone.
+
+#[path = "../tests/common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+
+use std::fs;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--role-open-rw") {
+        open_rw(&args[i + 1]);
+        return;
+    }
+    let messages: usize = args
+        .iter()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(100_000);
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("mbox_open: needs root (runs UW's mailutil as a test account); skipped");
+        return;
+    }
+    let uw_here = Path::new(common::UW_MAILUTIL).exists();
+    let (dir, rel) = bench_dir();
+    let raw = dir.join("raw");
+    generate(&raw, messages);
+    let size = fs::metadata(&raw).unwrap().len();
+    println!(
+        "mailbox: {messages} messages, {:.2} GiB",
+        size as f64 / f64::from(1u32 << 30)
+    );
+    let exe = common::runnable(&std::env::current_exe().unwrap());
+    let ours_bin = common::ours();
+
+    // First read-write open of a mailbox without UW headers.
+    let mut table = Vec::new();
+    let ours_rw = dir.join("ours-rw");
+    copy(&raw, &ours_rw);
+    let ours_first = measure(&exe, &["--role-open-rw", &format!("{rel}/ours-rw")], false);
+    table.push((
+        "first read-write open (adds UW headers)",
+        "ours",
+        ours_first,
+    ));
+    if uw_here {
+        let uw_rw = dir.join("uw-rw");
+        copy(&raw, &uw_rw);
+        let uw_first = measure(
+            common::UW_MAILUTIL,
+            &[
+                "prune",
+                &format!("{rel}/uw-rw"),
+                "SUBJECT no-such-subject-zzz",
+            ],
+            false,
+        );
+        table.push(("first read-write open (adds UW headers)", "UW", uw_first));
+        let _ = fs::remove_file(&uw_rw);
+    }
+
+    // mailutil check of the mailbox with headers, warm then cold.
+    let name = format!("{rel}/ours-rw");
+    for (label, cold) in [("check, warm", false), ("check, cold", true)] {
+        if cold && !can_drop_caches() {
+            println!("(cold runs skipped: cannot drop the page cache here)");
+            continue;
+        }
+        let runs = if cold { 1 } else { 3 };
+        if !cold {
+            measure(&ours_bin, &["check", &name], false);
+        }
+        table.push((
+            label,
+            "ours",
+            best_of(runs, || measure(&ours_bin, &["check", &name], cold)),
+        ));
+        if uw_here {
+            table.push((
+                label,
+                "UW",
+                best_of(runs, || {
+                    measure(common::UW_MAILUTIL, &["check", &name], cold)
+                }),
+            ));
+        }
+    }
+
+    println!();
+    println!(
+        "{:<42} {:>5} {:>10} {:>10}",
+        "operation", "who", "seconds", "peak RSS"
+    );
+    for (op, who, m) in &table {
+        println!(
+            "{:<42} {:>5} {:>10.3} {:>8.1} MB",
+            op,
+            who,
+            m.wall.as_secs_f64(),
+            m.rss_kib as f64 / 1024.0
+        );
+    }
+    println!();
+    for op in [
+        "first read-write open (adds UW headers)",
+        "check, warm",
+        "check, cold",
+    ] {
+        let get = |who: &str| {
+            table
+                .iter()
+                .find(|(o, w, _)| *o == op && *w == who)
+                .map(|t| t.2)
+        };
+        if let (Some(o), Some(u)) = (get("ours"), get("UW")) {
+            println!(
+                "{op}: ours is {:.1}x faster, with {:.2}x UW's peak memory",
+                u.wall.as_secs_f64() / o.wall.as_secs_f64(),
+                o.rss_kib as f64 / u.rss_kib as f64
+            );
+        }
+    }
+    let _ = fs::remove_file(&ours_rw);
+}
+
+/// One measured run.
+#[derive(Clone, Copy, Debug)]
+struct Run {
+    wall: Duration,
+    rss_kib: u64,
+}
+
+fn best_of(n: usize, mut f: impl FnMut() -> Run) -> Run {
+    (0..n)
+        .map(|_| f())
+        .min_by(|a, b| a.wall.cmp(&b.wall))
+        .unwrap()
+}
+
+/// Runs `program args` as the test account under GNU time; cold drops the page cache first.
+fn measure(program: &str, args: &[&str], cold: bool) -> Run {
+    if cold {
+        drop_caches();
+    }
+    let home = common::home();
+    let out = Command::new("runuser")
+        .args(["-u", common::USER, "--", "env"])
+        .arg(format!("HOME={}", home.display()))
+        .arg("TZ=UTC")
+        .args([
+            "sh",
+            "-c",
+            "cd \"$HOME\" && exec /usr/bin/time -f 'TIME %e %M' \"$0\" \"$@\"",
+        ])
+        .arg(program)
+        .args(args)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = err
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("TIME "))
+        .unwrap_or_else(|| panic!("{program} {args:?}: no timing: {err}"));
+    let mut it = line.split_whitespace().skip(1);
+    let secs: f64 = it.next().unwrap().parse().unwrap();
+    let rss: u64 = it.next().unwrap().parse().unwrap();
+    Run {
+        wall: Duration::from_secs_f64(secs),
+        rss_kib: rss,
+    }
+}
+
+fn can_drop_caches() -> bool {
+    fs::OpenOptions::new()
+        .write(true)
+        .open("/proc/sys/vm/drop_caches")
+        .is_ok()
+}
+
+fn drop_caches() {
+    let _ = Command::new("sync").status();
+    let _ = fs::write("/proc/sys/vm/drop_caches", "3\n");
+}
+
+/// The bench directory under the test account's home (kept between runs: the generated
+/// mailbox is reused when it is already there).
+fn bench_dir() -> (std::path::PathBuf, String) {
+    let rel = "bench".to_owned();
+    let dir = common::home().join(&rel);
+    fs::create_dir_all(&dir).unwrap();
+    common::give(&dir);
+    (dir, rel)
+}
+
+fn copy(from: &Path, to: &Path) {
+    fs::copy(from, to).unwrap();
+    common::give(to);
+    let _ = Command::new("sync").status();
+}
+
+/// Writes `n` messages as a delivery agent would (no status headers), unless a file made
+/// for the same `n` is there already.
+fn generate(path: &Path, n: usize) {
+    let marker = path.with_extension(format!("{n}.done"));
+    if marker.exists() && path.exists() {
+        return;
+    }
+    let mut w = BufWriter::with_capacity(1 << 20, fs::File::create(path).unwrap());
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        rng ^= rng >> 12;
+        rng ^= rng << 25;
+        rng ^= rng >> 27;
+        rng.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    };
+    let line = "The quick brown fox jumps over the lazy dog, again and again and again.\n";
+    for i in 0..n {
+        let day = 1 + i % 28;
+        let (h, m, s) = (i / 3600 % 24, i / 60 % 60, i % 60);
+        writeln!(
+            w,
+            "From sender{}@example.com Mon Feb {day:>2} {h:02}:{m:02}:{s:02} 2026",
+            i % 97
+        )
+        .unwrap();
+        write!(
+            w,
+            "Return-Path: <sender{0}@example.com>\nReceived: from mx.example.com (mx.example.com [192.0.2.{1}])\n\tby mail.example.org with ESMTP id {2:x}\n\tfor <user@example.org>; Mon, {day} Feb 2026 {h:02}:{m:02}:{s:02} +0000\nDate: Mon, {day} Feb 2026 {h:02}:{m:02}:{s:02} +0000\nFrom: Sender {0} <sender{0}@example.com>\nTo: User <user@example.org>\nSubject: Benchmark message number {2} about topic {3}\nMessage-ID: <{2}.{4:x}@example.com>\nMIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii\n\n",
+            i % 97,
+            i % 250,
+            i,
+            i % 13,
+            next()
+        )
+        .unwrap();
+        // Body sizes: mostly 2 to 20 KB, one in fifty about 100 KB; about 10 KB on average.
+        let kb = if i % 50 == 0 {
+            100
+        } else {
+            2 + (next() % 15) as usize
+        };
+        for _ in 0..(kb * 1024 / line.len()) {
+            w.write_all(line.as_bytes()).unwrap();
+        }
+        w.write_all(b"\n").unwrap();
+    }
+    w.flush().unwrap();
+    drop(w);
+    common::give(path);
+    fs::write(&marker, b"").unwrap();
+}
+
+/// The bench's own process for our read-write open: open, close (which writes the UW
+/// headers), report nothing.
+fn open_rw(name: &str) {
+    let home = std::env::var("HOME").unwrap();
+    let mut cfg = mailstore::config::StoreConfig::new(common::USER, &home);
+    cfg.spool = std::path::PathBuf::from(&home).join("INBOX-spool");
+    let store = mailstore::Store::new(cfg);
+    let mb = store.open(name, mailstore::Access::ReadWrite).unwrap();
+    assert_eq!(mb.access(), mailstore::Access::ReadWrite);
+    mb.close(mailstore::Close::Keep).unwrap();
+}
