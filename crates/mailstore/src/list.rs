@@ -111,8 +111,7 @@ fn reach(s: &[u8], pat: &[u8]) -> (bool, bool) {
     let mut cur = vec![false; m + 1];
     cur[0] = true;
     close_empty(&mut cur, pat);
-    for i in 0..n {
-        let c = s[i];
+    for &c in s.iter().take(n) {
         let mut next = vec![false; m + 1];
         for j in 0..m {
             match pat[j] {
@@ -168,10 +167,9 @@ impl Store {
             }]);
         }
         let first_wild = pat.find(['*', '%']).unwrap_or(pat.len());
-        let dir = match pat[..first_wild].rfind(DELIMITER) {
-            Some(i) => Some(pat[..=i].to_owned()),
-            None => None,
-        };
+        let dir = pat[..first_wild]
+            .rfind(DELIMITER)
+            .map(|i| pat[..=i].to_owned());
         let mut out = Vec::new();
         self.list_dir(cfg, dir.as_deref(), &pat, 0, &mut out)?;
         if matches("INBOX", &pat.to_ascii_uppercase()) {
@@ -182,14 +180,14 @@ impl Store {
             });
         }
         for e in &mut out {
-            if !e.attributes.contains(Attributes::NO_INFERIORS) {
-                if let Some(has) = self.has_children(&e.name) {
-                    e.attributes = e.attributes.with(if has {
-                        Attributes::HAS_CHILDREN
-                    } else {
-                        Attributes::HAS_NO_CHILDREN
-                    });
-                }
+            if !e.attributes.contains(Attributes::NO_INFERIORS)
+                && let Some(has) = self.has_children(&e.name)
+            {
+                e.attributes = e.attributes.with(if has {
+                    Attributes::HAS_CHILDREN
+                } else {
+                    Attributes::HAS_NO_CHILDREN
+                });
             }
         }
         Ok(out)
@@ -210,14 +208,15 @@ impl Store {
                 None => return Ok(()),
             },
         };
-        if let (0, Some(d)) = (level, dir) {
-            if d != "INBOX" && matches(d, pat) {
-                out.push(ListEntry {
-                    name: d.to_owned(),
-                    delimiter: Some(DELIMITER),
-                    attributes: Attributes::NO_SELECT,
-                });
-            }
+        if let (0, Some(d)) = (level, dir)
+            && d != "INBOX"
+            && matches(d, pat)
+        {
+            out.push(ListEntry {
+                name: d.to_owned(),
+                delimiter: Some(DELIMITER),
+                attributes: Attributes::NO_SELECT,
+            });
         }
         let Ok(rd) = fs::read_dir(&path) else {
             return Ok(());
