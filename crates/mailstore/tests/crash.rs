@@ -5,6 +5,8 @@
 //! The writer is this test binary run again as a child process (selected by an
 //! environment variable), so that it can be killed at any moment.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,8 @@
 //! Properties checked on many generated inputs (a deterministic stand-in for the fuzz
 //! targets in `fuzz/`, so that CI runs them on every change).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 
 use mailstore::config::StoreConfig;

@@ -14,6 +14,8 @@
 //! It prints a table and the ratios. It needs root (to run UW's tools as a test account);
 //! without UW's `mailutil` it measures ours alone.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "../tests/common/mod.rs"]
 #[allow(dead_code)]
 mod common;

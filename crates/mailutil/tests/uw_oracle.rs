@@ -2,6 +2,8 @@
 //! mailboxes it writes read the same in our store, mailboxes we write read the same in it,
 //! and both can work on one mailbox at once.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::collections::BTreeSet;
