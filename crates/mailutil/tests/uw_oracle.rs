@@ -196,7 +196,7 @@ fn our_flag_changes_and_expunge_read_identically_in_uw() {
         &[seq(2), seq(4)],
         FlagOp::Add,
         Flags::SEEN.union(Flags::FLAGGED),
-        &[fresh.clone()],
+        std::slice::from_ref(&fresh),
     )
     .unwrap();
     expected[1].flags = expected[1].flags.union(Flags::SEEN).union(Flags::FLAGGED);
