@@ -136,6 +136,9 @@ pub struct StoreConfig {
     pub list_max_level: u32,
     /// The local time zone, for `From ` lines without a zone.
     pub tz: TimeZone,
+    /// Where the caches that spare re-reading unchanged mailboxes are kept; none turns
+    /// them off (see [`crate::driver::unix::index`]).
+    pub index_dir: Option<PathBuf>,
     /// Where notices go.
     pub notify: Arc<dyn Notify>,
     /// How `~user` names find homes.
@@ -147,9 +150,11 @@ impl StoreConfig {
     /// INBOX is `/var/mail/<user>`.
     pub fn new(user: &str, home: impl Into<PathBuf>) -> Self {
         let locks = LockSettings::default();
+        let home = home.into();
         StoreConfig {
             user: user.to_owned(),
-            home: home.into(),
+            index_dir: Some(home.join(".cache").join("panda-imap")),
+            home,
             mail_subdir: None,
             spool: Path::new("/var/mail").join(user),
             hostname: locks.hostname.clone(),

@@ -78,23 +78,33 @@ fn main() {
         let _ = fs::remove_file(&uw_rw);
     }
 
-    // mailutil check of the mailbox with headers, warm then cold.
+    // mailutil check of the mailbox with headers, warm then cold. Ours keeps a cache of
+    // what an unchanged mailbox holds (written by the open above); the first open of a
+    // mailbox, with no cache, reads the whole file, which the "no cache" rows measure.
     let name = format!("{rel}/ours-rw");
-    for (label, cold) in [("check, warm", false), ("check, cold", true)] {
+    let cache = common::home().join(".cache/panda-imap");
+    for (label, cold, cached) in [
+        ("check, warm", false, true),
+        ("check, cold", true, true),
+        ("check, warm, no cache", false, false),
+        ("check, cold, no cache", true, false),
+    ] {
         if cold && !can_drop_caches() {
             println!("(cold runs skipped: cannot drop the page cache here)");
             continue;
         }
         let runs = if cold { 1 } else { 3 };
+        let ours_run = || {
+            if !cached {
+                let _ = fs::remove_dir_all(&cache);
+            }
+            measure(&ours_bin, &["check", &name], cold)
+        };
         if !cold {
-            measure(&ours_bin, &["check", &name], false);
+            ours_run();
         }
-        table.push((
-            label,
-            "ours",
-            best_of(runs, || measure(&ours_bin, &["check", &name], cold)),
-        ));
-        if uw_here {
+        table.push((label, "ours", best_of(runs, ours_run)));
+        if uw_here && cached {
             table.push((
                 label,
                 "UW",
@@ -120,18 +130,23 @@ fn main() {
         );
     }
     println!();
-    for op in [
-        "first read-write open (adds UW headers)",
-        "check, warm",
-        "check, cold",
+    let get = |op: &str, who: &str| {
+        table
+            .iter()
+            .find(|(o, w, _)| *o == op && *w == who)
+            .map(|t| t.2)
+    };
+    for (op, uw_op) in [
+        (
+            "first read-write open (adds UW headers)",
+            "first read-write open (adds UW headers)",
+        ),
+        ("check, warm", "check, warm"),
+        ("check, cold", "check, cold"),
+        ("check, warm, no cache", "check, warm"),
+        ("check, cold, no cache", "check, cold"),
     ] {
-        let get = |who: &str| {
-            table
-                .iter()
-                .find(|(o, w, _)| *o == op && *w == who)
-                .map(|t| t.2)
-        };
-        if let (Some(o), Some(u)) = (get("ours"), get("UW")) {
+        if let (Some(o), Some(u)) = (get(op, "ours"), get(uw_op, "UW")) {
             println!(
                 "{op}: ours is {:.1}x faster, with {:.2}x UW's peak memory",
                 u.wall.as_secs_f64() / o.wall.as_secs_f64(),

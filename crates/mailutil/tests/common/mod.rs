@@ -169,6 +169,8 @@ pub fn store() -> Store {
     cfg.spool = home.join("INBOX-spool");
     cfg.notify = Arc::new(Notes::default());
     cfg.tz = jiff::tz::TimeZone::UTC;
+    // This process is root: it must not leave root's files in the account's home.
+    cfg.index_dir = None;
     Store::new(cfg)
 }
 

@@ -54,6 +54,9 @@ pub(crate) fn append(
                 let out = mb.append_messages(msgs)?;
                 mb.checkpoint()?;
                 mark_new_mail(&mb.file);
+                if mb.restamp().is_ok() {
+                    mb.save_index();
+                }
                 return Ok(out);
             }
             Err(Error::Lock { .. }) => {}

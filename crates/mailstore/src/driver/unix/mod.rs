@@ -66,6 +66,7 @@ use crate::types::{Access, Keyword, MessageInfo, Uid};
 pub mod append;
 pub mod expunge;
 pub mod format;
+pub(crate) mod index;
 pub mod open;
 pub mod scan;
 pub mod sync;

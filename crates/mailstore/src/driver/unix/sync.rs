@@ -225,7 +225,13 @@ impl UnixMailbox {
         let parsed = self.model.parsed_len;
         let first = self.stamp.is_none();
         if first {
-            self.scan_more(len, TrustUids::Yes)?;
+            match super::index::load(&self.cfg, &meta).filter(|m| self.cache_fits(m)) {
+                Some(model) => self.model = model,
+                None => {
+                    self.scan_more(len, TrustUids::Yes)?;
+                    super::index::save(&self.cfg, &meta, &self.model);
+                }
+            }
         } else if self.access == Access::ReadWrite {
             if len < parsed {
                 return Err(Error::Shrank {
@@ -353,6 +359,22 @@ impl UnixMailbox {
             self.pending.push(Change::Recent(self.recent_count()));
         }
         Ok(())
+    }
+
+    /// Whether a cached model agrees with the file where it is cheap to look: the first
+    /// and last messages' `From ` lines.
+    fn cache_fits(&self, m: &Model) -> bool {
+        let ok = |msg: Option<&Msg>| msg.is_none_or(|x| self.message_in_place(x));
+        ok(m.msgs.first()) && ok(m.msgs.last())
+    }
+
+    /// Saves the cache of this session's view, if it says what the file says.
+    pub(crate) fn save_index(&self) {
+        if let Ok(meta) = self.file.metadata() {
+            if Some(Stamp::of(&meta)) == self.stamp {
+                super::index::save(&self.cfg, &meta, &self.model);
+            }
+        }
     }
 
     /// Whether the last message's `From ` line is still where it was.
@@ -657,6 +679,7 @@ impl UnixMailbox {
         mark_read(&self.file);
         let meta = self.file.metadata().ctx("stat", &self.path)?;
         self.stamp = Some(Stamp::of(&meta));
+        super::index::save(&self.cfg, &meta, &self.model);
         Ok(gone)
     }
 

@@ -58,7 +58,8 @@ pub(crate) fn env() -> Env {
     let mut cfg = StoreConfig::new("tester", &home);
     cfg.spool = spool.join("tester");
     cfg.hostname = "host.example".into();
-    cfg.locks.tmp_dir = tmp;
+    cfg.locks.tmp_dir = tmp.clone();
+    cfg.index_dir = Some(tmp.join("cache"));
     cfg.locks.kod_attempts = 2;
     cfg.locks.kod_interval = Duration::from_millis(50);
     cfg.locks.dotlock_retry = Duration::from_millis(20);
@@ -552,4 +553,63 @@ fn no_uids_mode_writes_no_uid_headers() {
         "{text}"
     );
     assert!(text.contains("Status: RO\nX-Status: \n\n"), "{text}");
+}
+
+#[test]
+fn unchanged_mailbox_opens_from_its_cache_and_a_changed_one_does_not() {
+    let e = env();
+    e.store.create("box").unwrap();
+    append(
+        &e,
+        "box",
+        (1..=5).map(|i| msg(&format!("m{i}"), "b\n")).collect(),
+    );
+    let mut mb = e.store.open("box", Access::ReadWrite).unwrap();
+    mb.set_flags(
+        &[seq(2)],
+        FlagOp::Add,
+        Flags::SEEN,
+        &[Keyword::new("K").unwrap()],
+    )
+    .unwrap();
+    mb.close(Close::Keep).unwrap();
+    let cache_dir = e.store.config().index_dir.clone().unwrap();
+    let caches: Vec<_> = fs::read_dir(&cache_dir).unwrap().collect();
+    assert_eq!(caches.len(), 1);
+    let meta = fs::metadata(e.path("box")).unwrap();
+    let cached = super::index::load(e.store.config(), &meta).expect("cache not usable");
+    assert_eq!(cached.infos.len(), 5);
+    // A damaged cache, or one others could have written, is not used.
+    let cpath = caches[0].as_ref().unwrap().path();
+    let good = fs::read(&cpath).unwrap();
+    let mut bad = good.clone();
+    bad[100] ^= 1;
+    fs::write(&cpath, &bad).unwrap();
+    assert!(super::index::load(e.store.config(), &meta).is_none());
+    fs::write(&cpath, &good).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&cpath, fs::Permissions::from_mode(0o644)).unwrap();
+    assert!(super::index::load(e.store.config(), &meta).is_none());
+    fs::set_permissions(&cpath, fs::Permissions::from_mode(0o600)).unwrap();
+    assert!(super::index::load(e.store.config(), &meta).is_some());
+    let first = e.store.open("box", Access::ReadOnly).unwrap();
+    let fresh = {
+        let mut cfg = e.store.config().clone();
+        cfg.index_dir = None;
+        Store::new(cfg).open("box", Access::ReadOnly).unwrap()
+    };
+    assert_eq!(first.messages(), fresh.messages());
+    assert_eq!(first.keywords(), fresh.keywords());
+    assert_eq!(first.uid_validity(), fresh.uid_validity());
+    assert_eq!(first.uid_next(), fresh.uid_next());
+    // Mail delivered behind our back: the cache no longer describes the file.
+    let mut f = fs::OpenOptions::new()
+        .append(true)
+        .open(e.path("box"))
+        .unwrap();
+    use std::io::Write;
+    f.write_all(b"From x Wed Dec  2 05:53 1992\nSubject: late\n\nz\n")
+        .unwrap();
+    let after = e.store.open("box", Access::ReadOnly).unwrap();
+    assert_eq!(after.messages().len(), 6);
 }
