@@ -370,10 +370,10 @@ impl UnixMailbox {
 
     /// Saves the cache of this session's view, if it says what the file says.
     pub(crate) fn save_index(&self) {
-        if let Ok(meta) = self.file.metadata() {
-            if Some(Stamp::of(&meta)) == self.stamp {
-                super::index::save(&self.cfg, &meta, &self.model);
-            }
+        if let Ok(meta) = self.file.metadata()
+            && Some(Stamp::of(&meta)) == self.stamp
+        {
+            super::index::save(&self.cfg, &meta, &self.model);
         }
     }
 
