@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::Store;
 use crate::config::StoreConfig;
-use crate::mailbox::{AppendMessage, Change, Close, ExpungeScope, FlagOp, Part};
+use crate::mailbox::{AppendMessage, Change, Close, FlagOp, Part};
 use crate::notify::{Level, Notify};
 use crate::types::{Access, Flags, Keyword, SeqNo};
 
@@ -138,108 +138,6 @@ fn create_append_read_back() {
 }
 
 #[test]
-fn flags_and_keywords_survive_reopen() {
-    let e = env();
-    e.store.create("box").unwrap();
-    append(
-        &e,
-        "box",
-        vec![msg("a", "1\n"), msg("b", "2\n"), msg("c", "3\n")],
-    );
-    let mut mb = e.store.open("box", Access::ReadWrite).unwrap();
-    let junk = Keyword::new("Junk").unwrap();
-    let label = Keyword::new("$Label1").unwrap();
-    mb.set_flags(
-        &[seq(1), seq(3)],
-        FlagOp::Add,
-        Flags::SEEN.union(Flags::FLAGGED),
-        std::slice::from_ref(&junk),
-    )
-    .unwrap();
-    mb.set_flags(
-        &[seq(2)],
-        FlagOp::Replace,
-        Flags::ANSWERED.union(Flags::DRAFT),
-        std::slice::from_ref(&label),
-    )
-    .unwrap();
-    mb.check().unwrap();
-    mb.set_flags(&[seq(3)], FlagOp::Remove, Flags::FLAGGED, &[])
-        .unwrap();
-    mb.close(Close::Keep).unwrap();
-    let mb = e.store.open("box", Access::ReadOnly).unwrap();
-    let kw: Vec<_> = mb.keywords().iter().map(|k| k.to_string()).collect();
-    assert_eq!(kw, vec!["Junk", "$Label1"]);
-    let m = mb.messages();
-    assert_eq!(m[0].flags, Flags::SEEN.union(Flags::FLAGGED));
-    assert_eq!(m[1].flags, Flags::ANSWERED.union(Flags::DRAFT));
-    assert_eq!(m[2].flags, Flags::SEEN);
-    assert_eq!(m[0].keywords.iter().collect::<Vec<_>>(), vec![0]);
-    assert_eq!(m[1].keywords.iter().collect::<Vec<_>>(), vec![1]);
-    assert_eq!(m[2].keywords.iter().collect::<Vec<_>>(), vec![0]);
-    assert_eq!(
-        m.iter().map(|x| x.uid.get()).collect::<Vec<_>>(),
-        vec![1, 2, 3]
-    );
-}
-
-#[test]
-fn expunge_reports_sequence_numbers_and_keeps_uids() {
-    let e = env();
-    e.store.create("box").unwrap();
-    append(
-        &e,
-        "box",
-        (1..=6).map(|i| msg(&format!("m{i}"), "body\n")).collect(),
-    );
-    let mut mb = e.store.open("box", Access::ReadWrite).unwrap();
-    mb.set_flags(&[seq(2), seq(3), seq(5)], FlagOp::Add, Flags::DELETED, &[])
-        .unwrap();
-    let gone = mb.expunge(ExpungeScope::AllDeleted).unwrap();
-    assert_eq!(
-        gone.iter().map(|s| s.get()).collect::<Vec<_>>(),
-        vec![2, 2, 3]
-    );
-    assert_eq!(
-        mb.messages()
-            .iter()
-            .map(|m| m.uid.get())
-            .collect::<Vec<_>>(),
-        vec![1, 4, 6]
-    );
-    let t = mb.fetch(seq(2), Part::Header).unwrap();
-    assert!(String::from_utf8(t).unwrap().contains("Subject: m4"));
-    mb.close(Close::Keep).unwrap();
-    let mb = e.store.open("box", Access::ReadOnly).unwrap();
-    assert_eq!(
-        mb.messages()
-            .iter()
-            .map(|m| m.uid.get())
-            .collect::<Vec<_>>(),
-        vec![1, 4, 6]
-    );
-    assert_eq!(mb.uid_next().get(), 7);
-}
-
-#[test]
-fn uid_expunge_takes_only_named_uids() {
-    let e = env();
-    e.store.create("box").unwrap();
-    append(
-        &e,
-        "box",
-        (1..=3).map(|i| msg(&format!("m{i}"), "b\n")).collect(),
-    );
-    let mut mb = e.store.open("box", Access::ReadWrite).unwrap();
-    mb.set_flags(&[seq(1), seq(2)], FlagOp::Add, Flags::DELETED, &[])
-        .unwrap();
-    let u2 = mb.messages()[1].uid;
-    let gone = mb.expunge(ExpungeScope::Uids(&[u2])).unwrap();
-    assert_eq!(gone, vec![seq(2)]);
-    assert_eq!(mb.messages().len(), 2);
-}
-
-#[test]
 fn expunging_everything_keeps_the_uid_state() {
     let e = env();
     e.store.create("box").unwrap();
@@ -341,22 +239,6 @@ fn append_while_another_session_holds_the_mailbox_gets_no_uids() {
 }
 
 #[test]
-fn session_append_gets_uids() {
-    let e = env();
-    e.store.create("box").unwrap();
-    let mut mb = e.store.open("box", Access::ReadWrite).unwrap();
-    let out = mb
-        .append(&mut vec![msg("x", "y\n")].into_iter().map(Ok))
-        .unwrap();
-    assert_eq!(out.uids.unwrap().1[0].get(), 1);
-    assert_eq!(
-        mb.poll().unwrap(),
-        vec![Change::Exists(1), Change::Recent(1)]
-    );
-    mb.close(Close::Keep).unwrap();
-}
-
-#[test]
 fn shrunk_file_is_an_error_not_garbage() {
     let e = env();
     e.store.create("box").unwrap();
@@ -385,33 +267,6 @@ fn garbage_appended_is_unexpected_change() {
         mb.poll(),
         Err(crate::Error::ChangedUnderneath { .. })
     ));
-}
-
-#[test]
-fn read_only_session_follows_a_rewrite_by_uid() {
-    let e = env();
-    e.store.create("box").unwrap();
-    append(
-        &e,
-        "box",
-        (1..=4).map(|i| msg(&format!("m{i}"), "b\n")).collect(),
-    );
-    let mut writer = e.store.open("box", Access::ReadWrite).unwrap();
-    let mut reader = e.store.open("box", Access::ReadOnly).unwrap();
-    writer
-        .set_flags(&[seq(2)], FlagOp::Add, Flags::DELETED, &[])
-        .unwrap();
-    writer
-        .set_flags(&[seq(4)], FlagOp::Add, Flags::SEEN, &[])
-        .unwrap();
-    writer.expunge(ExpungeScope::AllDeleted).unwrap();
-    let changes = reader.poll().unwrap();
-    assert_eq!(
-        changes,
-        vec![Change::Expunged(seq(2)), Change::Flags(seq(3))]
-    );
-    let h = reader.fetch(seq(3), Part::Header).unwrap();
-    assert!(String::from_utf8(h).unwrap().contains("Subject: m4"));
 }
 
 #[test]

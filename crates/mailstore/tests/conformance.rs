@@ -1,0 +1,515 @@
+//! The driver-conformance suite: what every mailbox format must do, written once and
+//! instantiated for each format (`conformance!` at the end). Format-specific behaviour
+//! (file layout, locking peculiarities) is tested beside each driver.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use mailstore::config::StoreConfig;
+use mailstore::notify::Silent;
+use mailstore::{
+    Access, AppendMessage, Change, Close, CopyKeywords, Error, ExpungeScope, FlagOp, Flags,
+    Keyword, Part, SeqNo, Store,
+};
+
+/// What distinguishes one format in this suite.
+#[derive(Clone, Copy, Debug)]
+struct Format {
+    /// The `#driver.NAME/` prefix that creates a mailbox in this format.
+    prefix: &'static str,
+    /// Only one session at a time may have a mailbox read-write.
+    single_writer: bool,
+}
+
+struct Env {
+    _dir: tempfile::TempDir,
+    store: Store,
+    fmt: Format,
+}
+
+impl Env {
+    fn new(fmt: Format) -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        for d in ["home", "tmp"] {
+            std::fs::create_dir_all(dir.path().join(d)).unwrap();
+        }
+        let mut cfg = StoreConfig::new("tester", dir.path().join("home"));
+        cfg.spool = dir.path().join("spool");
+        cfg.locks.tmp_dir = dir.path().join("tmp");
+        cfg.index_dir = Some(dir.path().join("tmp/cache"));
+        cfg.locks.kod_attempts = 1;
+        cfg.notify = Arc::new(Silent);
+        cfg.tz = jiff::tz::TimeZone::UTC;
+        Env {
+            _dir: dir,
+            store: Store::new(cfg),
+            fmt,
+        }
+    }
+
+    /// Creates `name` in the format under test.
+    fn create(&self, name: &str) {
+        self.store
+            .create(&format!("{}{name}", self.fmt.prefix))
+            .unwrap();
+    }
+
+    fn append(&self, name: &str, msgs: Vec<AppendMessage>) -> mailstore::AppendOutcome {
+        self.store
+            .append(name, &mut msgs.into_iter().map(Ok))
+            .unwrap()
+    }
+}
+
+fn seq(n: u32) -> SeqNo {
+    SeqNo::new(n).unwrap()
+}
+
+fn msg(subject: &str, body: &str) -> AppendMessage {
+    AppendMessage {
+        data: format!("From: a@b.example\r\nSubject: {subject}\r\n\r\n{body}").into_bytes(),
+        flags: Flags::EMPTY,
+        keywords: Vec::new(),
+        date: Some(rfc822::DateTime::from_civil(2024, 3, 5, (10, 11, 12), 3600).unwrap()),
+    }
+}
+
+fn subjects(mb: &mut dyn mailstore::Mailbox) -> Vec<String> {
+    (1..=mb.messages().len() as u32)
+        .map(|i| {
+            let h = mb.fetch(seq(i), Part::Header).unwrap();
+            String::from_utf8_lossy(&h)
+                .lines()
+                .find_map(|l| l.strip_prefix("Subject: "))
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+fn append_and_read_back(fmt: Format) {
+    let e = Env::new(fmt);
+    e.create("box");
+    let mut big = String::new();
+    for i in 0..20_000 {
+        big.push_str(&format!(
+            "line {i} of a large message, with 8-bit text: caf\u{e9}\r\n"
+        ));
+    }
+    let mut flagged = msg("two", "x\r\n");
+    flagged.flags = Flags::SEEN.union(Flags::ANSWERED).union(Flags::RECENT);
+    flagged.keywords = vec![Keyword::new("$Label1").unwrap()];
+    let out = e.append(
+        "box",
+        vec![msg("one", "Hello\r\nthere\r\n"), flagged, msg("big", &big)],
+    );
+    let (validity, uids) = out.uids.unwrap();
+    assert_eq!(uids.len(), 3);
+    assert!(uids.windows(2).all(|w| w[0] < w[1]));
+    let mut mb = e.store.open("box", Access::ReadOnly).unwrap();
+    assert_eq!(mb.uid_validity(), validity);
+    assert_eq!(
+        mb.messages().iter().map(|m| m.uid).collect::<Vec<_>>(),
+        uids
+    );
+    assert_eq!(
+        mb.fetch(seq(1), Part::Whole).unwrap(),
+        b"From: a@b.example\r\nSubject: one\r\n\r\nHello\r\nthere\r\n"
+    );
+    assert_eq!(
+        mb.fetch(seq(1), Part::Header).unwrap(),
+        b"From: a@b.example\r\nSubject: one\r\n\r\n"
+    );
+    assert_eq!(mb.fetch(seq(1), Part::Text).unwrap(), b"Hello\r\nthere\r\n");
+    let m = mb.messages()[1].clone();
+    // \Recent cannot be set by an append; the new messages are new.
+    assert_eq!(
+        m.flags,
+        Flags::SEEN.union(Flags::ANSWERED).union(Flags::RECENT)
+    );
+    assert_eq!(m.internal_date.timestamp(), 1_709_629_872);
+    assert_eq!(m.internal_date.offset_seconds(), 3600);
+    let kws: Vec<String> = m
+        .keywords
+        .iter()
+        .map(|k| mb.keywords()[k].to_string())
+        .collect();
+    assert_eq!(kws, vec!["$Label1"]);
+    let text = mb.fetch(seq(3), Part::Text).unwrap();
+    assert_eq!(text, big.as_bytes());
+    for i in 1..=3 {
+        let whole = mb.fetch(seq(i), Part::Whole).unwrap();
+        assert_eq!(mb.messages()[i as usize - 1].size as usize, whole.len());
+    }
+    let st = e.store.status("box").unwrap();
+    assert_eq!((st.messages, st.recent, st.unseen), (3, 3, 2));
+    assert_eq!(st.uid_validity, validity);
+    assert!(matches!(
+        mb.fetch(seq(4), Part::Whole),
+        Err(Error::NoSuchMessage(4))
+    ));
+}
+
+fn flags_and_keywords_persist(fmt: Format) {
+    let e = Env::new(fmt);
+    e.create("box");
+    e.append(
+        "box",
+        vec![msg("a", "1\r\n"), msg("b", "2\r\n"), msg("c", "3\r\n")],
+    );
+    let mut mb = e.store.open("box", Access::ReadWrite).unwrap();
+    let junk = Keyword::new("Junk").unwrap();
+    let label = Keyword::new("$Label1").unwrap();
+    mb.set_flags(
+        &[seq(1), seq(3)],
+        FlagOp::Add,
+        Flags::SEEN.union(Flags::FLAGGED),
+        std::slice::from_ref(&junk),
+    )
+    .unwrap();
+    mb.set_flags(
+        &[seq(2)],
+        FlagOp::Replace,
+        Flags::ANSWERED.union(Flags::DRAFT),
+        std::slice::from_ref(&label),
+    )
+    .unwrap();
+    mb.check().unwrap();
+    mb.set_flags(
+        &[seq(3)],
+        FlagOp::Remove,
+        Flags::FLAGGED,
+        std::slice::from_ref(&junk),
+    )
+    .unwrap();
+    // Replace keeps \Recent.
+    assert!(mb.messages()[1].flags.contains(Flags::RECENT));
+    mb.close(Close::Keep).unwrap();
+    let mb = e.store.open("box", Access::ReadOnly).unwrap();
+    let names = |i: usize| -> BTreeSet<String> {
+        mb.messages()[i]
+            .keywords
+            .iter()
+            .map(|k| mb.keywords()[k].to_string())
+            .collect()
+    };
+    let m = mb.messages();
+    assert_eq!(
+        m[0].flags.minus(Flags::RECENT),
+        Flags::SEEN.union(Flags::FLAGGED)
+    );
+    assert_eq!(
+        m[1].flags.minus(Flags::RECENT),
+        Flags::ANSWERED.union(Flags::DRAFT)
+    );
+    assert_eq!(m[2].flags.minus(Flags::RECENT), Flags::SEEN);
+    assert_eq!(names(0), BTreeSet::from(["Junk".to_owned()]));
+    assert_eq!(names(1), BTreeSet::from(["$Label1".to_owned()]));
+    assert!(names(2).is_empty());
+    // The read-write session saw them: they are no longer new.
+    assert!(m.iter().all(|x| !x.flags.contains(Flags::RECENT)));
+}
+
+fn keywords_are_limited(fmt: Format) {
+    let e = Env::new(fmt);
+    e.create("box");
+    e.append("box", vec![msg("a", "1\r\n")]);
+    let mut mb = e.store.open("box", Access::ReadWrite).unwrap();
+    for i in 0..30 {
+        let k = Keyword::new(&format!("k{i}")).unwrap();
+        mb.set_flags(&[seq(1)], FlagOp::Add, Flags::EMPTY, &[k])
+            .unwrap();
+    }
+    assert!(!mb.can_create_keywords());
+    let over = Keyword::new("k30").unwrap();
+    assert!(matches!(
+        mb.set_flags(&[seq(1)], FlagOp::Add, Flags::EMPTY, &[over]),
+        Err(Error::TooManyKeywords { .. })
+    ));
+    mb.close(Close::Keep).unwrap();
+    let mb = e.store.open("box", Access::ReadOnly).unwrap();
+    assert_eq!(mb.keywords().len(), 30);
+    assert_eq!(mb.messages()[0].keywords.iter().count(), 30);
+}
+
+fn expunge_reports_sequence_numbers(fmt: Format) {
+    let e = Env::new(fmt);
+    e.create("box");
+    e.append(
+        "box",
+        (1..=6).map(|i| msg(&format!("m{i}"), "b\r\n")).collect(),
+    );
+    let mut mb = e.store.open("box", Access::ReadWrite).unwrap();
+    let uids: Vec<u32> = mb.messages().iter().map(|m| m.uid.get()).collect();
+    mb.set_flags(&[seq(2), seq(3), seq(5)], FlagOp::Add, Flags::DELETED, &[])
+        .unwrap();
+    let gone = mb.expunge(ExpungeScope::AllDeleted).unwrap();
+    assert_eq!(gone, vec![seq(2), seq(2), seq(3)]);
+    assert_eq!(subjects(&mut *mb), vec!["m1", "m4", "m6"]);
+    // UID EXPUNGE takes only the named deleted messages.
+    mb.set_flags(&[seq(1), seq(2)], FlagOp::Add, Flags::DELETED, &[])
+        .unwrap();
+    let u4 = mb.messages()[1].uid;
+    assert_eq!(mb.expunge(ExpungeScope::Uids(&[u4])).unwrap(), vec![seq(2)]);
+    mb.close(Close::Keep).unwrap();
+    let mut mb = e.store.open("box", Access::ReadOnly).unwrap();
+    assert_eq!(
+        mb.messages()
+            .iter()
+            .map(|m| m.uid.get())
+            .collect::<Vec<_>>(),
+        vec![uids[0], uids[5]]
+    );
+    assert_eq!(subjects(&mut *mb), vec!["m1", "m6"]);
+    assert!(mb.messages()[0].flags.contains(Flags::DELETED));
+}
+
+fn uids_stay_through_emptying(fmt: Format) {
+    let e = Env::new(fmt);
+    e.create("box");
+    e.append("box", vec![msg("a", "1\r\n"), msg("b", "2\r\n")]);
+    let mut mb = e.store.open("box", Access::ReadWrite).unwrap();
+    let validity = mb.uid_validity();
+    let next = mb.uid_next();
+    mb.set_flags(&[seq(1), seq(2)], FlagOp::Add, Flags::DELETED, &[])
+        .unwrap();
+    mb.close(Close::Expunge).unwrap();
+    let mb = e.store.open("box", Access::ReadOnly).unwrap();
+    assert_eq!(mb.messages().len(), 0);
+    assert_eq!(mb.uid_validity(), validity);
+    assert_eq!(mb.uid_next(), next);
+    drop(mb);
+    let out = e.append("box", vec![msg("c", "3\r\n")]);
+    assert_eq!(out.uids.unwrap().1[0], next);
+}
+
+fn session_append_and_new_mail(fmt: Format) {
+    let e = Env::new(fmt);
+    e.create("box");
+    let mut mb = e.store.open("box", Access::ReadWrite).unwrap();
+    let out = mb
+        .append(&mut vec![Ok(msg("mine", "x\r\n"))].into_iter())
+        .unwrap();
+    let uid = out.uids.unwrap().1[0];
+    assert_eq!(
+        mb.poll().unwrap(),
+        vec![Change::Exists(1), Change::Recent(1)]
+    );
+    assert_eq!(mb.messages()[0].uid, uid);
+    // Mail from another process appears at the next poll.
+    e.append("box", vec![msg("theirs", "y\r\n")]);
+    let changes = mb.poll().unwrap();
+    assert_eq!(changes[0], Change::Exists(2));
+    assert!(mb.messages()[1].uid > uid);
+    assert_eq!(subjects(&mut *mb), vec!["mine", "theirs"]);
+    mb.close(Close::Keep).unwrap();
+}
+
+fn failed_append_adds_nothing(fmt: Format) {
+    let e = Env::new(fmt);
+    e.create("box");
+    e.append("box", vec![msg("kept", "1\r\n")]);
+    let before = e.store.status("box").unwrap();
+    let mut source = vec![
+        Ok(msg("x", "2\r\n")),
+        Ok(msg("y", "3\r\n")),
+        Err(Error::BadMessage {
+            reason: "the client went away",
+        }),
+    ]
+    .into_iter();
+    assert!(e.store.append("box", &mut source).is_err());
+    let empty = AppendMessage {
+        data: Vec::new(),
+        ..msg("", "")
+    };
+    assert!(
+        e.store
+            .append("box", &mut vec![Ok(empty)].into_iter())
+            .is_err()
+    );
+    let after = e.store.status("box").unwrap();
+    assert_eq!(after.messages, before.messages);
+    let mut mb = e.store.open("box", Access::ReadOnly).unwrap();
+    assert_eq!(subjects(&mut *mb), vec!["kept"]);
+}
+
+fn another_session_sees_changes(fmt: Format) {
+    let e = Env::new(fmt);
+    e.create("box");
+    e.append(
+        "box",
+        (1..=4).map(|i| msg(&format!("m{i}"), "b\r\n")).collect(),
+    );
+    let mut writer = e.store.open("box", Access::ReadWrite).unwrap();
+    let mut reader = e.store.open("box", Access::ReadOnly).unwrap();
+    writer
+        .set_flags(&[seq(2)], FlagOp::Add, Flags::DELETED, &[])
+        .unwrap();
+    writer
+        .set_flags(&[seq(4)], FlagOp::Add, Flags::SEEN, &[])
+        .unwrap();
+    writer.expunge(ExpungeScope::AllDeleted).unwrap();
+    let changes = reader.poll().unwrap();
+    assert_eq!(
+        changes,
+        vec![Change::Expunged(seq(2)), Change::Flags(seq(3))]
+    );
+    assert_eq!(subjects(&mut *reader), vec!["m1", "m3", "m4"]);
+    assert!(reader.messages()[2].flags.contains(Flags::SEEN));
+}
+
+fn second_writer(fmt: Format) {
+    let e = Env::new(fmt);
+    e.create("box");
+    e.append("box", vec![msg("a", "1\r\n")]);
+    let first = e.store.open("box", Access::ReadWrite).unwrap();
+    let second = e.store.open("box", Access::ReadWrite).unwrap();
+    assert_eq!(first.access(), Access::ReadWrite);
+    if fmt.single_writer {
+        assert_eq!(second.access(), Access::ReadOnly);
+        let mut second = second;
+        assert!(matches!(
+            second.set_flags(&[seq(1)], FlagOp::Add, Flags::SEEN, &[]),
+            Err(Error::ReadOnly)
+        ));
+    } else {
+        assert_eq!(second.access(), Access::ReadWrite);
+    }
+}
+
+fn copy_keeps_flags_keywords_and_dates(fmt: Format) {
+    let e = Env::new(fmt);
+    e.create("src");
+    e.create("dst");
+    let mut m = msg("a", "1\r\n");
+    m.flags = Flags::FLAGGED.union(Flags::DELETED);
+    m.keywords = vec![Keyword::new("Work").unwrap()];
+    e.append("src", vec![m, msg("b", "2\r\n")]);
+    let mut src = e.store.open("src", Access::ReadOnly).unwrap();
+    let out = e
+        .store
+        .copy(&mut *src, &[seq(1), seq(2)], "dst", CopyKeywords::Keep)
+        .unwrap();
+    assert_eq!(out.uids.unwrap().1.len(), 2);
+    let mut dst = e.store.open("dst", Access::ReadOnly).unwrap();
+    assert_eq!(subjects(&mut *dst), vec!["a", "b"]);
+    let d = &dst.messages()[0];
+    assert_eq!(
+        d.flags.minus(Flags::RECENT),
+        Flags::FLAGGED.union(Flags::DELETED)
+    );
+    assert_eq!(
+        dst.keywords()[d.keywords.iter().next().unwrap()].as_str(),
+        "Work"
+    );
+    assert_eq!(d.internal_date, src.messages()[0].internal_date);
+    assert_eq!(
+        dst.fetch(seq(1), Part::Whole).unwrap(),
+        src.fetch(seq(1), Part::Whole).unwrap()
+    );
+    assert!(matches!(
+        e.store
+            .copy(&mut *src, &[seq(1)], "missing", CopyKeywords::Keep),
+        Err(Error::NoSuchMailbox { .. })
+    ));
+}
+
+fn names_create_delete_rename(fmt: Format) {
+    let e = Env::new(fmt);
+    e.create("a/b/c");
+    assert!(matches!(
+        e.store.create(&format!("{}a/b/c", fmt.prefix)),
+        Err(Error::NodeExists { .. })
+    ));
+    e.append("a/b/c", vec![msg("x", "1\r\n")]);
+    e.store.rename("a/b/c", "z/y").unwrap();
+    assert!(matches!(
+        e.store.status("a/b/c"),
+        Err(Error::NoSuchMailbox { .. })
+    ));
+    assert_eq!(e.store.status("z/y").unwrap().messages, 1);
+    let listed: Vec<String> = e
+        .store
+        .list("", "*")
+        .unwrap()
+        .into_iter()
+        .map(|l| l.name)
+        .collect();
+    assert!(listed.contains(&"z/y".to_owned()), "{listed:?}");
+    assert!(listed.contains(&"a/b".to_owned()), "{listed:?}");
+    e.store.delete("z/y").unwrap();
+    assert!(matches!(
+        e.store.open("z/y", Access::ReadOnly),
+        Err(Error::NoSuchMailbox { .. })
+    ));
+    assert!(matches!(
+        e.store.rename("nothere", "x"),
+        Err(Error::NoSuchMailbox { .. })
+    ));
+}
+
+macro_rules! conformance {
+    ($name:ident, $fmt:expr) => {
+        mod $name {
+            use super::*;
+
+            const FMT: Format = $fmt;
+
+            #[test]
+            fn append_and_read_back() {
+                super::append_and_read_back(FMT)
+            }
+            #[test]
+            fn flags_and_keywords_persist() {
+                super::flags_and_keywords_persist(FMT)
+            }
+            #[test]
+            fn keywords_are_limited() {
+                super::keywords_are_limited(FMT)
+            }
+            #[test]
+            fn expunge_reports_sequence_numbers() {
+                super::expunge_reports_sequence_numbers(FMT)
+            }
+            #[test]
+            fn uids_stay_through_emptying() {
+                super::uids_stay_through_emptying(FMT)
+            }
+            #[test]
+            fn session_append_and_new_mail() {
+                super::session_append_and_new_mail(FMT)
+            }
+            #[test]
+            fn failed_append_adds_nothing() {
+                super::failed_append_adds_nothing(FMT)
+            }
+            #[test]
+            fn another_session_sees_changes() {
+                super::another_session_sees_changes(FMT)
+            }
+            #[test]
+            fn second_writer() {
+                super::second_writer(FMT)
+            }
+            #[test]
+            fn copy_keeps_flags_keywords_and_dates() {
+                super::copy_keeps_flags_keywords_and_dates(FMT)
+            }
+            #[test]
+            fn names_create_delete_rename() {
+                super::names_create_delete_rename(FMT)
+            }
+        }
+    };
+}
+
+conformance!(
+    unix,
+    Format {
+        prefix: "#driver.unix/",
+        single_writer: true,
+    }
+);
