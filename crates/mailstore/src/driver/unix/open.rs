@@ -207,6 +207,17 @@ impl UnixMailbox {
         Ok(Locked { file, _dot: dot })
     }
 
+    /// Locks the mailbox file with `flock` only (for reading without the dot-lock).
+    pub(crate) fn flock_file(&self, share: Share) -> Result<Locked> {
+        let file = self.file.try_clone().ctx("dup", &self.path)?;
+        match share {
+            Share::Shared => file.lock_shared(),
+            Share::Exclusive => file.lock(),
+        }
+        .ctx("flock", &self.path)?;
+        Ok(Locked { file, _dot: None })
+    }
+
     /// Whether somebody asked this session to let go of the mailbox.
     pub(crate) fn kiss_of_death(&self) -> bool {
         self.claim.as_ref().is_some_and(Claim::requested)

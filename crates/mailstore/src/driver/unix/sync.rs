@@ -205,6 +205,14 @@ impl UnixMailbox {
     pub(crate) fn refresh(&mut self, share: Share) -> Result<()> {
         let place = JournalPlace::new(&self.cfg.locks.tmp_dir, self.id);
         let recovering = place.path.exists();
+        // Nothing changed since we looked: no need to lock anything (c-client's ping
+        // compares sizes first too).
+        if !recovering && self.stamp.is_some() {
+            let meta = self.file.metadata().ctx("stat", &self.path)?;
+            if Some(Stamp::of(&meta)) == self.stamp {
+                return Ok(());
+            }
+        }
         let guard = self.lock_file(if recovering { Share::Exclusive } else { share })?;
         if recovering {
             self.recover(&place)?;
@@ -458,8 +466,9 @@ impl UnixMailbox {
             .get(i)
             .ok_or(Error::NoSuchMessage(seq.get()))?;
         if self.access == Access::ReadOnly {
-            // Another process may have rewritten the file since we read it.
-            let _guard = self.lock_file(Share::Shared)?;
+            // Another process may have rewritten the file since we read it; a writer holds
+            // the file's flock exclusively while it rewrites.
+            let _guard = self.flock_file(Share::Shared)?;
             let meta = self.file.metadata().ctx("stat", &self.path)?;
             if Some(Stamp::of(&meta)) != self.stamp && !self.message_in_place(&m) {
                 return Err(Error::ChangedUnderneath {
