@@ -247,6 +247,14 @@ impl UnixMailbox {
                     found: len,
                 });
             }
+            // Others may only append while we hold the mailbox; a program that ignores the
+            // instance lock (mutt, an editor) may have rewritten it instead.
+            let ends = [self.model.msgs.first(), self.model.msgs.last()];
+            if ends.iter().flatten().any(|m| !self.message_in_place(m)) {
+                return Err(Error::ChangedUnderneath {
+                    what: "the mailbox was rewritten by another program".into(),
+                });
+            }
             if len > parsed {
                 self.scan_more(len, TrustUids::NewMail)?;
             }

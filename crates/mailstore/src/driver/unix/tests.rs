@@ -468,3 +468,22 @@ fn unchanged_mailbox_opens_from_its_cache_and_a_changed_one_does_not() {
     let after = e.store.open("box", Access::ReadOnly).unwrap();
     assert_eq!(after.messages().len(), 6);
 }
+
+#[test]
+fn rewrite_by_a_program_ignoring_our_locks_is_detected() {
+    let e = env();
+    e.store.create("box").unwrap();
+    append(&e, "box", vec![msg("a", "b\n"), msg("c", "d\n")]);
+    let mut mb = e.store.open("box", Access::ReadWrite).unwrap();
+    // An editor writes the file anew: different, and longer.
+    let text = fs::read_to_string(e.path("box")).unwrap();
+    fs::write(
+        e.path("box"),
+        text.replace("From tester@", "From someone-else@"),
+    )
+    .unwrap();
+    assert!(matches!(
+        mb.poll(),
+        Err(crate::Error::ChangedUnderneath { .. })
+    ));
+}
