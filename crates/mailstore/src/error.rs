@@ -162,6 +162,18 @@ impl Error {
         }
     }
 
+    /// The error for failing to create file or directory `path` of a mailbox: c-client's
+    /// `Can't create mailbox node …: File exists` when something is in the way.
+    pub(crate) fn node(path: &std::path::Path, e: io::Error) -> Self {
+        if e.kind() == io::ErrorKind::AlreadyExists {
+            Error::NodeExists {
+                node: path.to_owned(),
+            }
+        } else {
+            Error::io("create mailbox node", path, e)
+        }
+    }
+
     /// An [`Error::InvalidName`], with the name shortened to something printable.
     pub(crate) fn invalid_name(name: &str, reason: &'static str) -> Self {
         Error::InvalidName {

@@ -226,24 +226,7 @@ pub(crate) fn rewrite(
     if plan.is_empty() {
         return Ok(());
     }
-    let j = Journal {
-        kind: Kind::Rewrite,
-        progress: 0,
-        id: place.id,
-        token,
-        orig_len: plan.orig_len,
-        ext_len: plan.extended_len(),
-        final_len: plan.final_len,
-        steps: plan.copy_steps(),
-        writes: plan
-            .writes
-            .iter()
-            .map(|&(d, s, l)| (d, plan.data[s as usize..(s + l) as usize].to_vec()))
-            .collect(),
-        append: Vec::new(),
-        slot_at: 0,
-    };
-    let mut j = j;
+    let mut j = Journal::for_plan(plan, place, token);
     let jfile = create_journal(&place.path, &j.serialize())?;
     if let Err(e) = extend(file, plan.orig_len, j.ext_len) {
         let _ = file.set_len(plan.orig_len);
@@ -456,6 +439,27 @@ struct Journal {
 }
 
 impl Journal {
+    /// The journal of a rewrite.
+    fn for_plan(plan: &Plan, place: &JournalPlace, token: u64) -> Journal {
+        Journal {
+            kind: Kind::Rewrite,
+            progress: 0,
+            id: place.id,
+            token,
+            orig_len: plan.orig_len,
+            ext_len: plan.extended_len(),
+            final_len: plan.final_len,
+            steps: plan.copy_steps(),
+            writes: plan
+                .writes
+                .iter()
+                .map(|&(d, s, l)| (d, plan.data[s as usize..(s + l) as usize].to_vec()))
+                .collect(),
+            append: Vec::new(),
+            slot_at: 0,
+        }
+    }
+
     fn parse(b: &[u8]) -> Option<Journal> {
         if b.len() < 32 || &b[..8] != MAGIC {
             return None;
@@ -883,23 +887,7 @@ mod tests {
     }
 
     fn rewrite_journal(plan: &Plan, place: &JournalPlace, token: u64) -> Journal {
-        Journal {
-            kind: Kind::Rewrite,
-            progress: 0,
-            id: place.id,
-            token,
-            orig_len: plan.orig_len,
-            ext_len: plan.extended_len(),
-            final_len: plan.final_len,
-            steps: plan.copy_steps(),
-            writes: plan
-                .writes
-                .iter()
-                .map(|&(d, s, l)| (d, plan.data[s as usize..(s + l) as usize].to_vec()))
-                .collect(),
-            append: Vec::new(),
-            slot_at: 0,
-        }
+        Journal::for_plan(plan, place, token)
     }
 
     #[test]

@@ -133,7 +133,7 @@ impl Store {
                 .create_new(true)
                 .open(path)
                 .map(drop)
-                .map_err(|e| node_error(path, e)),
+                .map_err(|e| Error::node(path, e)),
             other => Err(Error::UnsupportedFormat {
                 format: format!("{} for a mailbox other than INBOX", other.name()),
             }),
@@ -424,16 +424,6 @@ fn make_dirs(cfg: &StoreConfig, path: &Path) -> Result<()> {
             Ok(())
         }
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists && trimmed.is_dir() => Ok(()),
-        Err(e) => Err(node_error(&trimmed, e)),
-    }
-}
-
-fn node_error(path: &Path, e: io::Error) -> Error {
-    if e.kind() == io::ErrorKind::AlreadyExists {
-        Error::NodeExists {
-            node: path.to_owned(),
-        }
-    } else {
-        Error::io("create mailbox node", path, e)
+        Err(e) => Err(Error::node(&trimmed, e)),
     }
 }

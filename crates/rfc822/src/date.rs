@@ -215,11 +215,21 @@ impl DateTime {
         OffsetHhmm(self.offset)
     }
 
-    /// RFC 5322 form without the day of the week: `26 Nov 2026 03:16:15 +0000`.
+    /// RFC 5322 form without the day of the week: `2 Dec 1992 05:53:22 -0700`.
     pub fn rfc822(&self) -> String {
+        self.rfc822_with_day_width(1)
+    }
+
+    /// As [`rfc822`](Self::rfc822) with a two-digit day (`02 Dec 1992 …`): c-client's
+    /// `rfc822_fixed_date`, whose width never changes.
+    pub fn rfc822_fixed(&self) -> String {
+        self.rfc822_with_day_width(2)
+    }
+
+    fn rfc822_with_day_width(&self, width: usize) -> String {
         let c = self.civil();
         format!(
-            "{} {} {} {:02}:{:02}:{:02} {}",
+            "{:0width$} {} {} {:02}:{:02}:{:02} {}",
             c.day,
             c.month,
             c.year,
@@ -344,6 +354,7 @@ mod tests {
         let d = DateTime::from_civil(1992, 12, 2, (5, 53, 22), -7 * 3600).unwrap();
         assert_eq!(d.timestamp(), 723_300_802);
         assert_eq!(d.rfc822(), "2 Dec 1992 05:53:22 -0700");
+        assert_eq!(d.rfc822_fixed(), "02 Dec 1992 05:53:22 -0700");
         assert_eq!(d.rfc822_with_weekday(), "Wed, 2 Dec 1992 05:53:22 -0700");
         assert_eq!(d.ctime(), "Wed Dec  2 05:53:22 1992");
         let utc = d.with_offset(0).unwrap();

@@ -565,21 +565,8 @@ pub fn write_pseudo_message(
     keywords: &[String],
     kind: PseudoKind,
 ) {
-    let c = now.civil();
     out.extend_from_slice(format!("From MAILER-DAEMON {}\n", now.ctime()).as_bytes());
-    out.extend_from_slice(
-        format!(
-            "Date: {:02} {} {:4} {:02}:{:02}:{:02} {}\n",
-            c.day,
-            c.month,
-            c.year,
-            c.hour,
-            c.minute,
-            c.second,
-            now.offset_hhmm()
-        )
-        .as_bytes(),
-    );
+    out.extend_from_slice(format!("Date: {}\n", now.rfc822_fixed()).as_bytes());
     out.extend_from_slice(
         format!("From: Mail System Internal Data <MAILER-DAEMON@{host}>\n").as_bytes(),
     );

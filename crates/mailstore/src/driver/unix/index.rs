@@ -253,30 +253,27 @@ pub(crate) fn load(cfg: &StoreConfig, meta: &Metadata) -> Option<Model> {
     Some(m)
 }
 
+/// How system flags are stored: c-client's bit values.
+const FLAG_BITS: [(Flags, u8); 5] = [
+    (Flags::SEEN, 1),
+    (Flags::DELETED, 2),
+    (Flags::FLAGGED, 4),
+    (Flags::ANSWERED, 8),
+    (Flags::DRAFT, 32),
+];
+
 fn flag_bits(f: Flags) -> u8 {
-    [
-        (Flags::SEEN, 1),
-        (Flags::DELETED, 2),
-        (Flags::FLAGGED, 4),
-        (Flags::ANSWERED, 8),
-        (Flags::DRAFT, 32),
-    ]
-    .iter()
-    .filter(|(flag, _)| f.contains(*flag))
-    .fold(0, |acc, (_, bit)| acc | bit)
+    FLAG_BITS
+        .iter()
+        .filter(|(flag, _)| f.contains(*flag))
+        .fold(0, |acc, (_, bit)| acc | bit)
 }
 
 fn bits_flag(b: u8) -> Flags {
-    [
-        (Flags::SEEN, 1),
-        (Flags::DELETED, 2),
-        (Flags::FLAGGED, 4),
-        (Flags::ANSWERED, 8),
-        (Flags::DRAFT, 32),
-    ]
-    .iter()
-    .filter(|(_, bit)| b & bit != 0)
-    .fold(Flags::EMPTY, |acc, (flag, _)| acc.union(*flag))
+    FLAG_BITS
+        .iter()
+        .filter(|(_, bit)| b & bit != 0)
+        .fold(Flags::EMPTY, |acc, (flag, _)| acc.union(*flag))
 }
 
 fn keyword_bits(k: KeywordSet) -> u32 {

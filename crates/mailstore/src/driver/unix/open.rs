@@ -79,7 +79,7 @@ pub fn create(cfg: &StoreConfig, path: &Path, keywords: &[String]) -> Result<()>
         .create_new(true)
         .mode(cfg.mailbox_mode)
         .open(path)
-        .map_err(|e| create_error(path, e))?;
+        .map_err(|e| Error::node(path, e))?;
     let _ = fs::set_permissions(path, fs::Permissions::from_mode(cfg.mailbox_mode));
     if cfg.uids == UidMode::Disabled {
         return Ok(());
@@ -104,16 +104,6 @@ pub fn create(cfg: &StoreConfig, path: &Path, keywords: &[String]) -> Result<()>
         return Err(Error::io("initialize mailbox", path, e));
     }
     Ok(())
-}
-
-fn create_error(path: &Path, e: io::Error) -> Error {
-    if e.kind() == io::ErrorKind::AlreadyExists {
-        Error::NodeExists {
-            node: path.to_owned(),
-        }
-    } else {
-        Error::io("create mailbox", path, e)
-    }
 }
 
 impl UnixMailbox {
@@ -196,18 +186,14 @@ impl UnixMailbox {
             DotLockOutcome::Held(l) => Some(l),
             DotLockOutcome::Unavailable => None,
         };
-        // A second descriptor for the same open file: the lock is the open file's, and the
-        // guard then borrows nothing from the session.
-        let file = self.file.try_clone().ctx("dup", &self.path)?;
-        match share {
-            Share::Shared => file.lock_shared(),
-            Share::Exclusive => file.lock(),
-        }
-        .ctx("flock", &self.path)?;
-        Ok(Locked { file, _dot: dot })
+        let mut locked = self.flock_file(share)?;
+        locked._dot = dot;
+        Ok(locked)
     }
 
-    /// Locks the mailbox file with `flock` only (for reading without the dot-lock).
+    /// Locks the mailbox file with `flock` only (for reading without the dot-lock). A
+    /// second descriptor for the same open file holds it: the lock is the open file's,
+    /// and the guard then borrows nothing from the session.
     pub(crate) fn flock_file(&self, share: Share) -> Result<Locked> {
         let file = self.file.try_clone().ctx("dup", &self.path)?;
         match share {
