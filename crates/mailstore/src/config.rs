@@ -136,9 +136,11 @@ pub struct StoreConfig {
     pub list_max_level: u32,
     /// The local time zone, for `From ` lines without a zone.
     pub tz: TimeZone,
-    /// Where the caches that spare re-reading unchanged mailboxes are kept; none turns
-    /// them off (see [`crate::driver::unix::index`]).
-    pub index_dir: Option<PathBuf>,
+    /// The store's own directory: caches that spare re-reading unchanged mailboxes
+    /// ([`crate::driver::unix::index`]) and the journals of changes under way
+    /// ([`crate::journal`]). None turns the caches off and puts journals in the lock
+    /// directory.
+    pub state_dir: Option<PathBuf>,
     /// Where notices go.
     pub notify: Arc<dyn Notify>,
     /// How `~user` names find homes.
@@ -153,7 +155,7 @@ impl StoreConfig {
         let home = home.into();
         StoreConfig {
             user: user.to_owned(),
-            index_dir: Some(home.join(".cache").join("panda-imap")),
+            state_dir: Some(home.join(".cache").join("panda-imap")),
             home,
             mail_subdir: None,
             spool: Path::new("/var/mail").join(user),
@@ -185,6 +187,35 @@ impl StoreConfig {
     /// The subscription list, `~/.mailboxlist`.
     pub fn subscriptions_file(&self) -> PathBuf {
         self.home.join(".mailboxlist")
+    }
+
+    /// Where journals go: the state directory when it is ours (made mode 0700 if need
+    /// be), else the lock directory.
+    pub fn journal_dir(&self) -> PathBuf {
+        self.own_state_dir()
+            .unwrap_or_else(|| self.locks.tmp_dir.clone())
+    }
+
+    /// Every directory a journal of ours may be in.
+    pub fn journal_dirs(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = self.state_dir.iter().cloned().collect();
+        v.push(self.locks.tmp_dir.clone());
+        v
+    }
+
+    /// The state directory, made if missing, if it belongs to this user.
+    pub(crate) fn own_state_dir(&self) -> Option<PathBuf> {
+        use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+        let dir = self.state_dir.as_ref()?;
+        if !dir.is_dir() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .ok()?;
+        }
+        let m = std::fs::symlink_metadata(dir).ok()?;
+        (m.is_dir() && m.uid() == nix::unistd::geteuid().as_raw()).then(|| dir.clone())
     }
 
     /// `~/mbox`, INBOX when the `mbox` arrangement is in use.

@@ -9,37 +9,48 @@
 //! the mailbox.
 //!
 //! **What a change is.** A [`Plan`]: the mailbox's new contents expressed as moves of
-//! existing byte ranges (`src → dst`) and writes of new bytes, plus the final length. The
-//! steps run in this order:
+//! existing byte ranges (`src → dst`) and writes of new bytes, plus the final length. It is
+//! carried out in three states, recorded in the journal:
 //!
-//! 1. the file is extended to the largest size it will need (`posix_fallocate`), so that
-//!    running out of space happens before anything is overwritten and leaves the mailbox
-//!    as it was;
-//! 2. ranges moving towards the end, last first; then ranges moving towards the start,
-//!    first first. Each is copied in chunks no longer than the distance it moves, so no
-//!    chunk overwrites its own source, and (by the order) no step overwrites the source of a
-//!    step still to come. Doing a step twice is therefore harmless;
-//! 3. the new bytes (status blocks, pseudo-messages), whose sources are all in the journal;
-//! 4. the file is cut to its final length and synced.
+//! 1. *planned*: the file is extended to the largest size it will need
+//!    (`posix_fallocate`), so that running out of space happens before anything is
+//!    overwritten, and leaves the mailbox as it was;
+//! 2. *extended*: ranges moving towards the end are copied last first, then ranges moving
+//!    towards the start first first, in chunks of at most 8 MiB; by this order no chunk
+//!    overwrites the source of a chunk still to come. A chunk that overlaps its own
+//!    destination is first saved in the journal (the "slot"), so that it can be written
+//!    again from there. The journal counts the chunks done. Then the new bytes (status
+//!    blocks, pseudo-messages), which are in the journal, are written;
+//! 3. *cutting*: the journal records a fingerprint of the leftover bytes past the final
+//!    length, then the file is cut and synced, and the journal removed. A process that
+//!    finds a journal in this state knows from the fingerprint whether the cut happened, so
+//!    mail that a delivery agent appended after a crash is never cut off or overwritten.
 //!
-//! The journal records the plan and, after each step, how many steps are done. It lives
-//! beside the instance lock (`/tmp/.<dev>.<ino>.journal`, mode 0600).
+//! Mail appended by others while a rewrite was interrupted (the "tail") is moved down with
+//! a journal of its own, which replaces the first one atomically once that is finished.
+//!
+//! **Where journals live.** In the store's own directory (`StoreConfig::state_dir`, by
+//! default `~/.cache/panda-imap`, mode 0700, so that no other user can plant or block
+//! them), or in `/tmp` when that directory cannot be used; `<dev>.<ino>.journal`, mode 0600.
 //!
 //! **Knowing a journal is current.** After our process dies, a UW process may open the
 //! mailbox read-write and rewrite it; replaying our journal over that would destroy mail.
 //! So the writer, which holds the instance lock, puts a random token after its PID in the
 //! lock file (`<pid>\0<token>`: c-client reads the PID and stops at the NUL). Any process
-//! that later takes the lock read-write overwrites the file with its own PID. A journal is
-//! replayed only if the lock file still carries its token.
+//! that later takes the lock read-write overwrites the file with its own PID. A rewrite
+//! journal is replayed only by a holder of the instance lock whose lock file still carries
+//! the journal's token; others leave it alone.
 //!
 //! **Appends** (made with or without the instance lock) are journaled by content: the
-//! journal holds the bytes being appended and the old length. A half-written append is
-//! taken back (the caller was not told it succeeded) only if the file still ends with a
-//! prefix of exactly those bytes at exactly that place.
+//! journal holds the old length, how far the append meant to write, and its first bytes. A
+//! half-written append is taken back (its caller was not told it succeeded) only if the
+//! file ends, no further than that, with a prefix of exactly those bytes at exactly that
+//! place.
 //!
-//! Data written to the page cache survives the death of the process (`SIGKILL`, a crash of
-//! the server); syncing the journal before the first step extends that to power loss on
-//! filesystems that keep the order of writes to different files.
+//! What is written survives the death of the process (`SIGKILL`, a crash of the server):
+//! the kernel keeps it. The journal is synced before the mailbox is touched, and the
+//! mailbox before the journal is removed; syncing each step is not done, so after a power
+//! failure in the middle of a rewrite the file may still need repair.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, ErrorKind};
@@ -50,11 +61,17 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 use crate::notify::{Level, Notify};
 
-const MAGIC: &[u8; 8] = b"PANDAJ1\n";
-/// Offset of the progress counter in the journal file.
+const MAGIC: &[u8; 8] = b"PANDAJ2\n";
+/// Offsets of the fields that change while the journal is carried out.
 const PROGRESS_AT: u64 = 8;
+const STATE_AT: u64 = 16;
+const SIGNATURE_AT: u64 = 24;
+/// Where the fixed part's length is, and where the checksummed part starts.
+const LENGTH_AT: usize = 32;
 /// The largest chunk copied at once.
 const MAX_CHUNK: u64 = 8 << 20;
+/// How much of the leftover bytes at each end the cut fingerprint covers.
+const CUT_SAMPLE: u64 = 4096;
 
 /// A range of the old file that reappears elsewhere in the new one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -179,7 +196,7 @@ struct Step {
     via: bool,
 }
 
-/// Where journals live and how they are told apart.
+/// Where a mailbox's journal is.
 #[derive(Debug)]
 pub(crate) struct JournalPlace {
     /// The journal file.
@@ -189,9 +206,10 @@ pub(crate) struct JournalPlace {
 }
 
 impl JournalPlace {
-    pub fn new(tmp_dir: &Path, (dev, ino): (u64, u64)) -> Self {
+    /// The journal of the mailbox with device and inode `id`, in directory `dir`.
+    pub fn new(dir: &Path, (dev, ino): (u64, u64)) -> Self {
         JournalPlace {
-            path: tmp_dir.join(format!(".{dev:x}.{ino:x}.journal")),
+            path: dir.join(format!("{dev:x}.{ino:x}.journal")),
             id: (dev, ino),
         }
     }
@@ -200,22 +218,22 @@ impl JournalPlace {
 /// The token that ties a rewrite journal to the holder of the instance lock.
 pub(crate) fn new_token() -> u64 {
     let mut b = [0u8; 8];
-    if getrandom_fill(&mut b).is_err() {
+    let random = File::open("/dev/urandom").and_then(|mut f| {
+        use std::io::Read;
+        f.read_exact(&mut b)
+    });
+    if random.is_err() {
         let t = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
-        return (t.as_nanos() as u64) ^ (u64::from(std::process::id()) << 32);
+        return (t.as_nanos() as u64) ^ (u64::from(std::process::id()) << 32) | 1;
     }
     u64::from_le_bytes(b).max(1)
 }
 
-fn getrandom_fill(b: &mut [u8]) -> io::Result<()> {
-    use std::io::Read;
-    File::open("/dev/urandom")?.read_exact(b)
-}
-
 /// Carries out `plan` on `file` (the mailbox at `path`), journaled at `place`. `token` is
-/// the value the caller has put in the instance lock file for this rewrite.
+/// the value the caller has put in the instance lock file for this rewrite. A journal
+/// already there is an error: it must be recovered first.
 pub(crate) fn rewrite(
     file: &File,
     path: &Path,
@@ -235,26 +253,19 @@ pub(crate) fn rewrite(
         let _ = fs::remove_file(&place.path);
         return Err(Error::io("extend mailbox", path, e));
     }
-    run(file, path, &jfile, &j, 0)?;
-    drop(jfile);
-    let _ = fs::remove_file(&place.path);
-    Ok(())
+    set_state(&jfile, State::Extended, 0).map_err(|e| Error::io("write journal", path, e))?;
+    j.state = State::Extended;
+    drive(file, path, &place.path, &jfile, &j)
 }
 
 /// Starts an append at `at` (the file's current end): journals the old length and the
 /// first bytes to be written (`signature`), so that a half-written append can be
 /// recognised and taken back.
-pub(crate) fn begin_append(
-    file: &File,
-    path: &Path,
-    at: u64,
-    signature: &[u8],
-    place: &JournalPlace,
-) -> Result<()> {
-    let _ = (file, path);
+pub(crate) fn begin_append(at: u64, signature: &[u8], place: &JournalPlace) -> Result<()> {
     let mut j = Journal {
         kind: Kind::Append,
         progress: at + signature.len() as u64,
+        state: State::Planned,
         id: place.id,
         token: 0,
         orig_len: at,
@@ -296,16 +307,27 @@ pub(crate) enum Recovery {
     AppendUndone,
     /// A journal was found that no longer applies, and was removed.
     Discarded,
+    /// A rewrite journal is there that this process may not act on (another process
+    /// holds the mailbox); it was left alone.
+    Pending,
 }
 
-/// Finishes or undoes a change that a dead process left half-done. The caller holds the
-/// mailbox exclusively (dot-lock and `flock`) and, for rewrites, may pass the token found in
-/// the instance lock file (`None` when it could not read it or does not hold the lock).
+/// Who is looking at a journal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Holder {
+    /// A holder of the instance lock, which found this token (or none) in the lock file.
+    Lock(Option<u64>),
+    /// A process without the instance lock: rewrite journals are not its business.
+    Outside,
+}
+
+/// Finishes or undoes what a dead process left half-done. The caller holds the mailbox
+/// file exclusively (dot-lock and `flock`).
 pub(crate) fn recover(
     file: &File,
     path: &Path,
     place: &JournalPlace,
-    lock_token: Option<u64>,
+    holder: Holder,
     notify: &dyn Notify,
 ) -> Result<Recovery> {
     let meta = match fs::symlink_metadata(&place.path) {
@@ -314,26 +336,17 @@ pub(crate) fn recover(
         Err(e) => return Err(Error::io("stat", &place.path, e)),
     };
     let euid = nix::unistd::geteuid().as_raw();
-    let owner_ok = meta.file_type().is_file()
-        && meta.nlink() == 1
-        && (meta.uid() == euid
-            || meta.uid() == 0
-            || file.metadata().is_ok_and(|m| m.uid() == meta.uid()))
-        && meta.mode() & 0o077 == 0;
-    if !owner_ok {
+    if !meta.file_type().is_file() || meta.nlink() != 1 || meta.uid() != euid {
         notify.notice(
             Level::Critical,
             &format!(
-                "SECURITY PROBLEM: ignoring journal not made by the mailbox owner: {}",
+                "SECURITY PROBLEM: ignoring journal not made by this user: {}",
                 place.path.display()
             ),
         );
-        return Ok(Recovery::None);
+        return Ok(Recovery::Pending);
     }
-    let bytes = match fs::read(&place.path) {
-        Ok(b) => b,
-        Err(e) => return Err(Error::io("read", &place.path, e)),
-    };
+    let bytes = fs::read(&place.path).map_err(|e| Error::io("read", &place.path, e))?;
     let Some(j) = Journal::parse(&bytes).filter(|j| j.id == place.id) else {
         // Torn while being written: nothing was done to the mailbox yet.
         let _ = fs::remove_file(&place.path);
@@ -344,69 +357,17 @@ pub(crate) fn recover(
         .map_err(|e| Error::io("stat", path, e))?
         .len();
     match j.kind {
-        Kind::Append => {
-            // `progress` holds how far the append meant to write.
-            let sig = &j.append;
-            let ok = len >= j.orig_len && len <= j.progress.max(j.orig_len) && {
-                let n = ((len - j.orig_len) as usize).min(sig.len());
-                let mut cur = vec![0u8; n];
-                file.read_exact_at(&mut cur, j.orig_len).is_ok() && sig.starts_with(&cur)
-            };
-            if ok {
-                file.set_len(j.orig_len)
-                    .and_then(|()| file.sync_all())
-                    .map_err(|e| Error::io("truncate", path, e))?;
-                notify.notice(
-                    Level::Warn,
-                    &format!(
-                        "Took back an interrupted append to {} ({} bytes)",
-                        path.display(),
-                        len - j.orig_len
-                    ),
-                );
-            }
-            let _ = fs::remove_file(&place.path);
-            Ok(if ok {
-                Recovery::AppendUndone
-            } else {
-                Recovery::Discarded
-            })
-        }
+        Kind::Append => recover_append(file, path, place, &j, len, notify),
         Kind::Rewrite => {
-            if lock_token != Some(j.token) || len < j.orig_len.min(j.ext_len) {
+            let token = match holder {
+                Holder::Outside => return Ok(Recovery::Pending),
+                Holder::Lock(t) => t,
+            };
+            if token != Some(j.token) {
                 let _ = fs::remove_file(&place.path);
                 return Ok(Recovery::Discarded);
             }
-            let mut j = j;
-            if len > j.ext_len {
-                // Somebody appended after we died: their mail moves down with the rest.
-                let extra = len - j.ext_len;
-                let (src, dst) = (j.ext_len, j.final_len);
-                let mut tail = Plan::new(len);
-                tail.move_range(src, dst, extra);
-                j.steps.extend(tail.copy_steps());
-                j.slot_at = 0;
-                j.final_len += extra;
-                j.ext_len = len;
-                // Record the longer plan before carrying it out.
-                let bytes = j.serialize();
-                let _ = fs::remove_file(&place.path);
-                let jf = create_journal(&place.path, &bytes)?;
-                extend(file, len, j.ext_len).map_err(|e| Error::io("extend mailbox", path, e))?;
-                let from = j.progress;
-                run(file, path, &jf, &j, from)?;
-            } else {
-                extend(file, len, j.ext_len).map_err(|e| Error::io("extend mailbox", path, e))?;
-                let jf = OpenOptions::new()
-                    .read(true)
-                    .write(true)
-                    .custom_flags(nix::libc::O_NOFOLLOW)
-                    .open(&place.path)
-                    .map_err(|e| Error::io("open", &place.path, e))?;
-                let from = j.progress;
-                run(file, path, &jf, &j, from)?;
-            }
-            let _ = fs::remove_file(&place.path);
+            recover_rewrite(file, path, place, j, len)?;
             notify.notice(
                 Level::Warn,
                 &format!("Finished an interrupted rewrite of {}", path.display()),
@@ -416,16 +377,209 @@ pub(crate) fn recover(
     }
 }
 
+fn recover_append(
+    file: &File,
+    path: &Path,
+    place: &JournalPlace,
+    j: &Journal,
+    len: u64,
+    notify: &dyn Notify,
+) -> Result<Recovery> {
+    // `progress` holds how far the append meant to write.
+    let sig = &j.append;
+    let ok = len >= j.orig_len && len <= j.progress.max(j.orig_len) && {
+        let n = ((len - j.orig_len) as usize).min(sig.len());
+        let mut cur = vec![0u8; n];
+        file.read_exact_at(&mut cur, j.orig_len).is_ok() && sig.starts_with(&cur)
+    };
+    if ok {
+        file.set_len(j.orig_len)
+            .and_then(|()| file.sync_all())
+            .map_err(|e| Error::io("truncate", path, e))?;
+        notify.notice(
+            Level::Warn,
+            &format!(
+                "Took back an interrupted append to {} ({} bytes)",
+                path.display(),
+                len - j.orig_len
+            ),
+        );
+    }
+    let _ = fs::remove_file(&place.path);
+    Ok(if ok {
+        Recovery::AppendUndone
+    } else {
+        Recovery::Discarded
+    })
+}
+
+fn recover_rewrite(
+    file: &File,
+    path: &Path,
+    place: &JournalPlace,
+    j: Journal,
+    len: u64,
+) -> Result<()> {
+    let jio = |e| Error::io("write journal", &place.path, e);
+    match j.state {
+        State::Planned => {
+            // Nothing was moved; take back a partial extension (zeros) if there is one.
+            if len > j.orig_len && len <= j.ext_len && all_zero(file, j.orig_len, len) {
+                file.set_len(j.orig_len)
+                    .and_then(|()| file.sync_all())
+                    .map_err(|e| Error::io("truncate", path, e))?;
+            }
+            let _ = fs::remove_file(&place.path);
+            Ok(())
+        }
+        State::Extended | State::Cutting(_) if len < j.ext_len => {
+            let cut = matches!(j.state, State::Cutting(sig) if sig != cut_signature(file, j.final_len, j.ext_len));
+            if cut {
+                let _ = fs::remove_file(&place.path);
+                return Ok(());
+            }
+            Err(Error::Corrupt {
+                path: path.to_owned(),
+                offset: len,
+                what: format!(
+                    "mailbox is shorter ({len} bytes) than an interrupted rewrite left it ({} bytes); left as it is",
+                    j.ext_len
+                ),
+            })
+        }
+        State::Extended => {
+            let jfile = open_journal(&place.path)?;
+            run_steps(file, path, &jfile, &j, j.progress, j.steps.len() as u64)?;
+            write_new_bytes(file, path, &j)?;
+            let sig = cut_signature(file, j.final_len, j.ext_len);
+            set_state(&jfile, State::Cutting(sig), sig).map_err(jio)?;
+            finish_cut(file, path, place, j, len)
+        }
+        State::Cutting(sig) => {
+            if sig == cut_signature(file, j.final_len, j.ext_len) {
+                finish_cut(file, path, place, j, len)
+            } else {
+                // The cut happened; whatever follows the final length came later.
+                let _ = fs::remove_file(&place.path);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The plan is done up to the cut; `len` is the file's length now. Mail appended after
+/// the plan's extended length moves down to the final length, under a journal of its own.
+fn finish_cut(file: &File, path: &Path, place: &JournalPlace, j: Journal, len: u64) -> Result<()> {
+    let tail = len.saturating_sub(j.ext_len);
+    if tail == 0 || j.final_len == j.ext_len {
+        let io = |e| Error::io("rewrite", path, e);
+        file.set_len(j.final_len + tail).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        let _ = fs::remove_file(&place.path);
+        return Ok(());
+    }
+    let mut plan = Plan::new(len);
+    plan.move_range(j.ext_len, j.final_len, tail);
+    plan.final_len = j.final_len + tail;
+    let mut next = Journal::for_plan(&plan, place, j.token);
+    next.state = State::Extended;
+    let jfile = replace_journal(&place.path, &next.serialize())?;
+    drive(file, path, &place.path, &jfile, &next)
+}
+
+/// Carries out an extended journal to the end.
+fn drive(file: &File, path: &Path, jpath: &Path, jfile: &File, j: &Journal) -> Result<()> {
+    let jio = |e| Error::io("write journal", jpath, e);
+    run_steps(file, path, jfile, j, j.progress, j.steps.len() as u64)?;
+    write_new_bytes(file, path, j)?;
+    let sig = cut_signature(file, j.final_len, j.ext_len);
+    set_state(jfile, State::Cutting(sig), sig).map_err(jio)?;
+    let io = |e| Error::io("rewrite", path, e);
+    file.set_len(j.final_len).map_err(io)?;
+    file.sync_all().map_err(io)?;
+    let _ = fs::remove_file(jpath);
+    Ok(())
+}
+
+fn write_new_bytes(file: &File, path: &Path, j: &Journal) -> Result<()> {
+    for (dst, data) in &j.writes {
+        file.write_all_at(data, *dst)
+            .map_err(|e| Error::io("rewrite", path, e))?;
+    }
+    Ok(())
+}
+
+/// A fingerprint of the bytes `[from, to)` (their length and the first and last 4 KiB):
+/// what is cut off at the end of a rewrite. Zero when there is nothing to cut.
+fn cut_signature(file: &File, from: u64, to: u64) -> u64 {
+    if to <= from {
+        return 0;
+    }
+    let mut h = fold(FNV_START, &(to - from).to_le_bytes());
+    let mut read = |at: u64, n: u64| {
+        let mut b = vec![0u8; n as usize];
+        match file.read_exact_at(&mut b, at) {
+            Ok(()) => h = fold(h, &b),
+            Err(_) => h = fold(h, b"unreadable"),
+        }
+    };
+    let n = (to - from).min(CUT_SAMPLE);
+    read(from, n);
+    read(to - n, n);
+    h.max(1)
+}
+
+fn all_zero(file: &File, from: u64, to: u64) -> bool {
+    let mut buf = vec![0u8; 1 << 16];
+    let mut at = from;
+    while at < to {
+        let n = ((to - at) as usize).min(buf.len());
+        if file.read_exact_at(&mut buf[..n], at).is_err() || buf[..n].iter().any(|&b| b != 0) {
+            return false;
+        }
+        at += n as u64;
+    }
+    true
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     Rewrite = 1,
     Append = 2,
 }
 
+/// How far a rewrite has got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// The file may not be extended yet; nothing moved.
+    Planned,
+    /// The file is extended; steps are under way.
+    Extended,
+    /// Everything is in place up to the final length; the leftover bytes past it had this
+    /// fingerprint before the cut.
+    Cutting(u64),
+}
+
+impl State {
+    fn code(self) -> u64 {
+        match self {
+            State::Planned => 0,
+            State::Extended => 1,
+            State::Cutting(_) => 2,
+        }
+    }
+}
+
+fn set_state(jfile: &File, state: State, signature: u64) -> io::Result<()> {
+    jfile.write_all_at(&signature.to_le_bytes(), SIGNATURE_AT)?;
+    jfile.write_all_at(&state.code().to_le_bytes(), STATE_AT)
+}
+
 #[derive(Debug)]
 struct Journal {
     kind: Kind,
     progress: u64,
+    state: State,
     id: (u64, u64),
     token: u64,
     orig_len: u64,
@@ -434,7 +588,7 @@ struct Journal {
     steps: Vec<Step>,
     writes: Vec<(u64, Vec<u8>)>,
     append: Vec<u8>,
-    /// Where the chunk slot starts in the journal file (set when serialized).
+    /// Where the chunk slot starts in the journal file (set when serialized or parsed).
     slot_at: u64,
 }
 
@@ -444,6 +598,7 @@ impl Journal {
         Journal {
             kind: Kind::Rewrite,
             progress: 0,
+            state: State::Planned,
             id: place.id,
             token,
             orig_len: plan.orig_len,
@@ -461,43 +616,51 @@ impl Journal {
     }
 
     fn parse(b: &[u8]) -> Option<Journal> {
-        if b.len() < 32 || &b[..8] != MAGIC {
+        if b.len() < LENGTH_AT + 16 || &b[..8] != MAGIC {
             return None;
         }
-        let len = usize::try_from(u64::from_le_bytes(b[16..24].try_into().ok()?)).ok()?;
-        if len < 32 || len > b.len() {
+        let word = |at: usize| -> Option<u64> {
+            Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
+        };
+        let len = usize::try_from(word(LENGTH_AT)?).ok()?;
+        if len < LENGTH_AT + 16 || len > b.len() {
             return None;
         }
         let (body, sum) = b[..len].split_at(len - 8);
-        if checksum(&body[16..]) != u64::from_le_bytes(sum.try_into().ok()?) {
+        if fold(FNV_START, &body[LENGTH_AT..]) != u64::from_le_bytes(sum.try_into().ok()?) {
             return None;
         }
-        let slot_at = len as u64;
-        let mut r = Reader { b: body, at: 8 };
-        let progress = r.u64()?;
-        let _len = r.u64()?;
+        let progress = word(PROGRESS_AT as usize)?;
+        let signature = word(SIGNATURE_AT as usize)?;
+        let state = match word(STATE_AT as usize)? {
+            0 => State::Planned,
+            1 => State::Extended,
+            2 => State::Cutting(signature),
+            _ => return None,
+        };
+        let mut r = Reader {
+            b: body,
+            at: LENGTH_AT + 8,
+        };
         let kind = match r.u64()? {
             1 => Kind::Rewrite,
             2 => Kind::Append,
             _ => return None,
         };
         let id = (r.u64()?, r.u64()?);
-        let token = r.u64()?;
-        let orig_len = r.u64()?;
-        let ext_len = r.u64()?;
-        let final_len = r.u64()?;
         let mut j = Journal {
             kind,
             progress,
+            state,
             id,
-            token,
-            orig_len,
-            ext_len,
-            final_len,
+            token: r.u64()?,
+            orig_len: r.u64()?,
+            ext_len: r.u64()?,
+            final_len: r.u64()?,
             steps: Vec::new(),
             writes: Vec::new(),
             append: Vec::new(),
-            slot_at,
+            slot_at: len as u64,
         };
         match kind {
             Kind::Append => {
@@ -531,6 +694,14 @@ impl Journal {
         let mut j = Vec::new();
         j.extend_from_slice(MAGIC);
         put(&mut j, self.progress);
+        put(&mut j, self.state.code());
+        put(
+            &mut j,
+            match self.state {
+                State::Cutting(sig) => sig,
+                _ => 0,
+            },
+        );
         put(&mut j, 0); // length, filled in below
         put(&mut j, self.kind as u64);
         put(&mut j, self.id.0);
@@ -561,8 +732,8 @@ impl Journal {
             }
         }
         let len = j.len() as u64 + 8;
-        j[16..24].copy_from_slice(&len.to_le_bytes());
-        let sum = checksum(&j[16..]);
+        j[LENGTH_AT..LENGTH_AT + 8].copy_from_slice(&len.to_le_bytes());
+        let sum = fold(FNV_START, &j[LENGTH_AT..]);
         put(&mut j, sum);
         self.slot_at = j.len() as u64;
         j
@@ -592,38 +763,37 @@ fn put(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(&v.to_le_bytes());
 }
 
-/// FNV-1a, 64 bits: enough to tell a torn journal from a whole one.
-fn checksum(b: &[u8]) -> u64 {
-    b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &x| {
+const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a, 64 bits, continued over `b`: enough to tell a torn journal from a whole one.
+fn fold(h: u64, b: &[u8]) -> u64 {
+    b.iter().fold(h, |h, &x| {
         (h ^ u64::from(x)).wrapping_mul(0x0000_0100_0000_01b3)
     })
 }
 
+fn checksum(b: &[u8]) -> u64 {
+    fold(FNV_START, b)
+}
+
+fn journal_options() -> OpenOptions {
+    let mut o = OpenOptions::new();
+    o.read(true)
+        .write(true)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .mode(0o600);
+    o
+}
+
+/// Creates a journal; one already there is an error (it must be recovered first).
 fn create_journal(path: &Path, bytes: &[u8]) -> Result<File> {
-    let open = || {
-        OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .custom_flags(nix::libc::O_NOFOLLOW)
-            .mode(0o600)
-            .open(path)
-    };
-    let f = match open() {
+    let f = match journal_options().create_new(true).open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-            // A leftover the caller has already judged (recover runs first): ours to replace
-            // only if it is ours.
-            let m = fs::symlink_metadata(path).map_err(|e| Error::io("stat", path, e))?;
-            if m.file_type().is_file() && m.uid() == nix::unistd::geteuid().as_raw() {
-                fs::remove_file(path).map_err(|e| Error::io("remove", path, e))?;
-                open().map_err(|e| Error::io("create journal", path, e))?
-            } else {
-                return Err(Error::Lock {
-                    path: path.to_owned(),
-                    what: "journal name taken by another user".into(),
-                });
-            }
+            return Err(Error::Lock {
+                path: path.to_owned(),
+                what: "an interrupted change to this mailbox is still to be finished".into(),
+            });
         }
         Err(e) => return Err(Error::io("create journal", path, e)),
     };
@@ -633,6 +803,33 @@ fn create_journal(path: &Path, bytes: &[u8]) -> Result<File> {
         return Err(Error::io("write journal", path, e));
     }
     Ok(f)
+}
+
+/// Puts a new journal in place of the old one atomically (write aside, sync, rename).
+fn replace_journal(path: &Path, bytes: &[u8]) -> Result<File> {
+    let mut aside = path.as_os_str().to_owned();
+    aside.push(".new");
+    let aside = PathBuf::from(aside);
+    let _ = fs::remove_file(&aside);
+    let f = journal_options()
+        .create_new(true)
+        .open(&aside)
+        .map_err(|e| Error::io("create journal", &aside, e))?;
+    let written = f
+        .write_all_at(bytes, 0)
+        .and_then(|()| f.sync_data())
+        .and_then(|()| fs::rename(&aside, path));
+    if let Err(e) = written {
+        let _ = fs::remove_file(&aside);
+        return Err(Error::io("write journal", path, e));
+    }
+    Ok(f)
+}
+
+fn open_journal(path: &Path) -> Result<File> {
+    journal_options()
+        .open(path)
+        .map_err(|e| Error::io("open", path, e))
 }
 
 /// Makes sure the bytes `[from, to)` of `file` are allocated (a no-op when `to <= from`).
@@ -655,17 +852,6 @@ fn extend(file: &File, from: u64, to: u64) -> io::Result<()> {
         }
         Err(e) => Err(io::Error::from(e)),
     }
-}
-
-/// Runs the journal's steps from `from` on, then the writes, the final cut and the sync.
-fn run(file: &File, path: &Path, jfile: &File, j: &Journal, from: u64) -> Result<()> {
-    let io = |e| Error::io("rewrite", path, e);
-    run_steps(file, path, jfile, j, from, j.steps.len() as u64)?;
-    for (dst, data) in &j.writes {
-        file.write_all_at(data, *dst).map_err(io)?;
-    }
-    file.set_len(j.final_len).map_err(io)?;
-    file.sync_all().map_err(io)
 }
 
 /// Runs steps `from..until`, recording each in the journal.
@@ -774,6 +960,18 @@ fn copy_within(file: &File, s: &Step, buf: &mut Vec<u8>) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Helpers for tests elsewhere in the crate.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// Leaves a rewrite journal for `plan` as a writer that died at once would.
+    pub(crate) fn leave_journal(_file: &File, plan: &Plan, place: &JournalPlace, token: u64) {
+        let mut j = Journal::for_plan(plan, place, token);
+        drop(create_journal(&place.path, &j.serialize()).unwrap());
+    }
 }
 
 #[cfg(test)]
@@ -916,6 +1114,7 @@ mod tests {
                     let jbytes = j.serialize();
                     let jf = create_journal(&place.path, &jbytes).unwrap();
                     extend(&file, plan.orig_len, plan.extended_len()).unwrap();
+                    set_state(&jf, State::Extended, 0).unwrap();
                     run_steps(&file, &path, &jf, &j, 0, stop as u64).unwrap();
                     if lost_progress && stop > 0 {
                         // The progress record of the last step may not have been written.
@@ -926,7 +1125,8 @@ mod tests {
                     // With another token in the lock file the journal is stale.
                     let saved = fs::read(&place.path).unwrap();
                     assert_eq!(
-                        recover(&file, &path, &place, Some(token + 1), &Silent).unwrap(),
+                        recover(&file, &path, &place, Holder::Lock(Some(token + 1)), &Silent)
+                            .unwrap(),
                         Recovery::Discarded
                     );
                     fs::write(&place.path, &saved).unwrap();
@@ -936,7 +1136,7 @@ mod tests {
                     )
                     .unwrap();
                     assert_eq!(
-                        recover(&file, &path, &place, Some(token), &Silent).unwrap(),
+                        recover(&file, &path, &place, Holder::Lock(Some(token)), &Silent).unwrap(),
                         Recovery::RewriteFinished
                     );
                     same(
@@ -955,10 +1155,11 @@ mod tests {
         let n = old.len() as u64;
         let plan = plan_of(n, &[(0, 100, b""), (5000, n - 5000, b"")]);
         let (_d, file, path, place) = setup(&old);
-        let jbytes = rewrite_journal(&plan, &place, 5).serialize();
-        drop(create_journal(&place.path, &jbytes).unwrap());
+        let mut j = rewrite_journal(&plan, &place, 5);
+        j.state = State::Extended;
+        drop(create_journal(&place.path, &j.serialize()).unwrap());
         file.write_all_at(b"NEW MAIL\n", n).unwrap();
-        recover(&file, &path, &place, Some(5), &Silent).unwrap();
+        recover(&file, &path, &place, Holder::Lock(Some(5)), &Silent).unwrap();
         let mut expected = apply(&old, &plan);
         expected.extend_from_slice(b"NEW MAIL\n");
         same(&fs::read(&path).unwrap(), &expected, "tail");
@@ -971,20 +1172,20 @@ mod tests {
         let data = b"From x Wed Dec  2 05:53 1992\n\nhello\n\n".to_vec();
         for written in 0..=data.len() {
             let (_d, file, path, place) = setup(&old);
-            begin_append(&file, &path, n, &data[..10], &place).unwrap();
+            begin_append(n, &data[..10], &place).unwrap();
             note_append_end(&place, n + data.len() as u64).unwrap();
             file.write_all_at(&data[..written], n).unwrap();
             assert_eq!(
-                recover(&file, &path, &place, None, &Silent).unwrap(),
+                recover(&file, &path, &place, Holder::Outside, &Silent).unwrap(),
                 Recovery::AppendUndone
             );
             assert_eq!(fs::read(&path).unwrap(), old);
             // If something else changed the end meanwhile, the journal is stale.
-            begin_append(&file, &path, n, &data[..10], &place).unwrap();
+            begin_append(n, &data[..10], &place).unwrap();
             note_append_end(&place, n + data.len() as u64).unwrap();
             file.write_all_at(b"Other", n).unwrap();
             assert_eq!(
-                recover(&file, &path, &place, None, &Silent).unwrap(),
+                recover(&file, &path, &place, Holder::Outside, &Silent).unwrap(),
                 Recovery::Discarded
             );
             assert_eq!(fs::metadata(&path).unwrap().len(), n + 5);
@@ -1001,6 +1202,7 @@ mod tests {
         let j = Journal {
             kind: Kind::Rewrite,
             progress: 0,
+            state: State::Planned,
             id: place.id,
             token: 1,
             orig_len: 0,
@@ -1019,7 +1221,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            recover(&file, &path, &place, Some(1), &Silent).unwrap(),
+            recover(&file, &path, &place, Holder::Lock(Some(1)), &Silent).unwrap(),
             Recovery::Discarded
         );
         assert_eq!(fs::read(&path).unwrap(), after);
@@ -1062,5 +1264,125 @@ mod tests {
             String::from_utf8_lossy(&out.stdout)
         );
         assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed"));
+    }
+
+    #[test]
+    fn mail_appended_after_the_cut_is_not_cut_again() {
+        // The writer finished, cut the file and died before removing its journal; then
+        // the delivery agent appended.
+        let old = content();
+        let n = old.len() as u64;
+        let plan = plan_of(n, &[(0, 100, b""), (5100, n - 5100, b"")]);
+        let (_d, file, path, place) = setup(&old);
+        let mut j = rewrite_journal(&plan, &place, 5);
+        let jf = create_journal(&place.path, &j.serialize()).unwrap();
+        extend(&file, plan.orig_len, plan.extended_len()).unwrap();
+        set_state(&jf, State::Extended, 0).unwrap();
+        j.state = State::Extended;
+        run_steps(&file, &path, &jf, &j, 0, j.steps.len() as u64).unwrap();
+        write_new_bytes(&file, &path, &j).unwrap();
+        let sig = cut_signature(&file, j.final_len, j.ext_len);
+        set_state(&jf, State::Cutting(sig), sig).unwrap();
+        file.set_len(j.final_len).unwrap();
+        drop(jf);
+        let after = fs::read(&path).unwrap();
+        let mail: Vec<u8> = (0..6000u32).map(|i| b'a' + (i % 26) as u8).collect();
+        file.write_all_at(&mail, after.len() as u64).unwrap();
+        recover(&file, &path, &place, Holder::Lock(Some(5)), &Silent).unwrap();
+        let mut expected = after;
+        expected.extend_from_slice(&mail);
+        same(&fs::read(&path).unwrap(), &expected, "cut, then new mail");
+        assert!(!place.path.exists());
+    }
+
+    #[test]
+    fn mail_appended_while_a_chunk_was_in_flight_moves_down_intact() {
+        let old = content();
+        let n = old.len() as u64;
+        // A shift by four bytes: every chunk overlaps its destination.
+        let plan = plan_of(n, &[(0, 10, b"XXXX"), (10, n - 10, b"")]);
+        for interrupt_cut in [false, true] {
+            let (_d, file, path, place) = setup(&old);
+            let mut j = rewrite_journal(&plan, &place, 9);
+            let jf = create_journal(&place.path, &j.serialize()).unwrap();
+            extend(&file, plan.orig_len, plan.extended_len()).unwrap();
+            set_state(&jf, State::Extended, 0).unwrap();
+            j.state = State::Extended;
+            let steps = plan.copy_steps();
+            let k = steps.iter().position(|s| s.via).unwrap();
+            run_steps(&file, &path, &jf, &j, 0, k as u64).unwrap();
+            // Died half-way through writing chunk k, which was saved in the slot.
+            let s = steps[k];
+            let mut buf = vec![0u8; s.len as usize];
+            file.read_exact_at(&mut buf, s.src).unwrap();
+            write_slot(&jf, j.slot_at, k as u64, &buf).unwrap();
+            let half = (s.len / 2) as usize;
+            file.write_all_at(&buf[half..], s.dst + half as u64)
+                .unwrap();
+            drop(jf);
+            let mut expected = apply(&old, &plan);
+            let mail = b"From x Wed Dec  2 05:53 1992\n\nhello\n\n".to_vec();
+            let len = file.metadata().unwrap().len();
+            file.write_all_at(&mail, len).unwrap();
+            if interrupt_cut {
+                // Recovery itself dies after the first journal's steps: its successor
+                // journal (the tail move) must carry on.
+                let bytes = fs::read(&place.path).unwrap();
+                let j = Journal::parse(&bytes).unwrap();
+                let jf = open_journal(&place.path).unwrap();
+                run_steps(&file, &path, &jf, &j, j.progress, j.steps.len() as u64).unwrap();
+                write_new_bytes(&file, &path, &j).unwrap();
+                let sig = cut_signature(&file, j.final_len, j.ext_len);
+                set_state(&jf, State::Cutting(sig), sig).unwrap();
+            }
+            recover(&file, &path, &place, Holder::Lock(Some(9)), &Silent).unwrap();
+            expected.extend_from_slice(&mail);
+            same(
+                &fs::read(&path).unwrap(),
+                &expected,
+                "in-flight chunk, then new mail",
+            );
+            assert!(!place.path.exists());
+        }
+    }
+
+    #[test]
+    fn a_rewrite_that_never_got_its_space_is_undone() {
+        let old = content();
+        let n = old.len() as u64;
+        let plan = plans(&old).remove(1);
+        let (_d, file, path, place) = setup(&old);
+        let mut j = rewrite_journal(&plan, &place, 3);
+        drop(create_journal(&place.path, &j.serialize()).unwrap());
+        // Died while extending: some zeros at the end.
+        file.set_len(n + 7).unwrap();
+        recover(&file, &path, &place, Holder::Lock(Some(3)), &Silent).unwrap();
+        same(
+            &fs::read(&path).unwrap(),
+            &old,
+            "partial extension taken back",
+        );
+        // The same, but mail arrived instead of zeros: it stays.
+        drop(create_journal(&place.path, &j.serialize()).unwrap());
+        file.write_all_at(b"From new", n).unwrap();
+        recover(&file, &path, &place, Holder::Lock(Some(3)), &Silent).unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().len(), n + 8);
+    }
+
+    #[test]
+    fn rewrite_journals_are_left_to_the_lock_holder() {
+        let old = content();
+        let plan = plans(&old).remove(0);
+        let (_d, file, path, place) = setup(&old);
+        let mut j = rewrite_journal(&plan, &place, 4);
+        drop(create_journal(&place.path, &j.serialize()).unwrap());
+        assert_eq!(
+            recover(&file, &path, &place, Holder::Outside, &Silent).unwrap(),
+            Recovery::Pending
+        );
+        assert!(place.path.exists());
+        // And a new change may not start over a pending one.
+        assert!(rewrite(&file, &path, &plan, &place, 5).is_err());
+        assert!(place.path.exists());
     }
 }

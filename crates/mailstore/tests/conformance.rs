@@ -38,7 +38,7 @@ impl Env {
         let mut cfg = StoreConfig::new("tester", dir.path().join("home"));
         cfg.spool = dir.path().join("spool");
         cfg.locks.tmp_dir = dir.path().join("tmp");
-        cfg.index_dir = Some(dir.path().join("tmp/cache"));
+        cfg.state_dir = Some(dir.path().join("tmp/cache"));
         cfg.locks.kod_attempts = 1;
         cfg.notify = Arc::new(Silent);
         cfg.tz = jiff::tz::TimeZone::UTC;

@@ -29,6 +29,7 @@ fn store(dir: &Path) -> Store {
     let mut cfg = StoreConfig::new("crash", dir.join("home"));
     cfg.spool = dir.join("spool");
     cfg.locks.tmp_dir = dir.join("tmp");
+    cfg.state_dir = Some(dir.join("state"));
     cfg.notify = Arc::new(Silent);
     cfg.tz = jiff::tz::TimeZone::UTC;
     Store::new(cfg)
@@ -194,8 +195,9 @@ fn run_crashes(role: &str, check: impl Fn(&[usize], &[Flags]) -> &'static str) {
         std::thread::sleep(delay);
         let _ = child.kill();
         let _ = child.wait();
-        let journal_left = fs::read_dir(dir.path().join("tmp"))
-            .unwrap()
+        let journal_left = fs::read_dir(dir.path().join("state"))
+            .into_iter()
+            .flatten()
             .filter_map(|e| e.ok())
             .any(|e| e.file_name().to_string_lossy().ends_with(".journal"));
         if journal_left {

@@ -34,6 +34,8 @@ pub struct InstanceLock {
     file: File,
     path: PathBuf,
     pid: Option<u32>,
+    /// The token after the PID: a rewrite journal depends on it (see [`crate::journal`]).
+    token: Option<u64>,
 }
 
 /// How the instance lock is held.
@@ -116,41 +118,39 @@ impl InstanceLock {
                 continue;
             }
             let _ = fs::set_permissions(&path, fs::Permissions::from_mode(0o666));
+            let token = read_token(&file);
             return Ok(Attempt::Locked(InstanceLock {
                 file,
                 path,
                 pid: None,
+                token,
             }));
         }
     }
 
     /// Records `pid` as the holder, so that a later opener can ask it to let go; `None` for
     /// a holder that cannot be asked (c-client's silent streams, used for COPY and APPEND).
-    /// The file then holds the bare decimal PID, or nothing.
+    /// The file then holds the bare decimal PID, or nothing (and the token, if any).
     pub fn write_pid(&mut self, pid: Option<u32>) -> Result<()> {
         self.pid = pid;
-        self.write_content(None)
+        self.write_content()
     }
 
     /// Adds `token` after the PID (separated by a NUL, where c-client stops reading), or
     /// removes it. A rewrite journal is tied to the token ([`crate::journal`]).
     pub(crate) fn set_token(&mut self, token: Option<u64>) -> Result<()> {
-        self.write_content(token)
+        self.token = token;
+        self.write_content()
     }
 
-    /// The token in the lock file, if any.
+    /// The token in the lock file when it was locked (or set since).
     pub(crate) fn token(&self) -> Option<u64> {
-        let mut buf = [0u8; 1023];
-        let n = (&self.file).read_at_start(&mut buf).ok()?;
-        let content = &buf[..n];
-        let nul = content.iter().position(|&b| b == 0)?;
-        let hex = std::str::from_utf8(&content[nul + 1..]).ok()?;
-        u64::from_str_radix(hex.trim(), 16).ok()
+        self.token
     }
 
-    fn write_content(&mut self, token: Option<u64>) -> Result<()> {
+    fn write_content(&mut self) -> Result<()> {
         let mut text = self.pid.map(|p| p.to_string()).unwrap_or_default();
-        if let Some(t) = token {
+        if let Some(t) = self.token {
             text.push('\0');
             text.push_str(&format!("{t:x}"));
         }
@@ -171,9 +171,9 @@ impl InstanceLock {
 
 impl Drop for InstanceLock {
     fn drop(&mut self) {
-        // If nobody else shares the lock, the file goes; then the lock is released (closing
-        // the file does that).
-        if self.file.try_lock().is_ok() {
+        // If nobody else shares the lock, the file goes (unless a journal still needs its
+        // token); then the lock is released (closing the file does that).
+        if self.token.is_none() && self.file.try_lock().is_ok() {
             let still_ours = match (fs::symlink_metadata(&self.path), self.file.metadata()) {
                 (Ok(l), Ok(f)) => l.dev() == f.dev() && l.ino() == f.ino(),
                 _ => false,
@@ -260,6 +260,16 @@ impl ReadAtStart for &File {
     }
 }
 
+/// The token after the NUL in a lock file, if any.
+fn read_token(file: &File) -> Option<u64> {
+    let mut buf = [0u8; 1023];
+    let n = file.read_at_start(&mut buf).ok()?;
+    let content = &buf[..n];
+    let nul = content.iter().position(|&b| b == 0)?;
+    let hex = std::str::from_utf8(&content[nul + 1..]).ok()?;
+    u64::from_str_radix(hex.trim(), 16).ok()
+}
+
 /// The PID a holder wrote into the lock file (leading decimal digits).
 fn read_pid(file: &File) -> Option<i32> {
     let mut buf = [0u8; 1023];
@@ -301,6 +311,7 @@ mod tests {
         held.set_token(Some(0xabc)).unwrap();
         assert_eq!(fs::read(held.path()).unwrap(), b"4242\0abc");
         assert_eq!(held.token(), Some(0xabc));
+        held.set_token(None).unwrap();
         let md = fs::metadata(held.path()).unwrap();
         assert_eq!(md.mode() & 0o777, 0o666);
         match take(dir.path(), Share::Exclusive) {
@@ -320,6 +331,31 @@ mod tests {
             take(dir.path(), Share::Exclusive),
             Attempt::Locked(_)
         ));
+    }
+
+    #[test]
+    fn a_token_outlives_its_holder_and_reaches_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let Attempt::Locked(mut held) = take(dir.path(), Share::Exclusive) else {
+            panic!()
+        };
+        held.write_pid(Some(77)).unwrap();
+        held.set_token(Some(0x5eed)).unwrap();
+        let path = held.path().to_owned();
+        drop(held);
+        assert!(
+            path.exists(),
+            "the token was thrown away with the lock file"
+        );
+        let Attempt::Locked(mut next) = take(dir.path(), Share::Exclusive) else {
+            panic!()
+        };
+        assert_eq!(next.token(), Some(0x5eed));
+        next.write_pid(Some(78)).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"78\x005eed");
+        next.set_token(None).unwrap();
+        drop(next);
+        assert!(!path.exists());
     }
 
     #[test]

@@ -170,7 +170,7 @@ pub fn store() -> Store {
     cfg.notify = Arc::new(Notes::default());
     cfg.tz = jiff::tz::TimeZone::UTC;
     // This process is root: it must not leave root's files in the account's home.
-    cfg.index_dir = None;
+    cfg.state_dir = None;
     Store::new(cfg)
 }
 

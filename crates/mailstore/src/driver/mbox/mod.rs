@@ -109,8 +109,7 @@ impl MboxMailbox {
         }
         let mut data = vec![0u8; size as usize];
         spool.read_exact_at(&mut data, 0).ctx("read", &self.spool)?;
-        let guard = self.inner.lock_file(Share::Exclusive)?;
-        self.inner.refresh_locked()?;
+        let guard = self.inner.lock_and_refresh(Share::Exclusive)?;
         let (file, path, id) = self.inner.file_parts();
         let at = file.metadata().ctx("stat", path)?.len();
         let mut prefix = Vec::new();
@@ -122,14 +121,8 @@ impl MboxMailbox {
             }
         }
         prefix.extend_from_slice(&data);
-        let place = JournalPlace::new(&cfg.locks.tmp_dir, id);
-        journal::begin_append(
-            file,
-            path,
-            at,
-            &prefix[..prefix.len().min(64 << 10)],
-            &place,
-        )?;
+        let place = JournalPlace::new(&cfg.journal_dir(), id);
+        journal::begin_append(at, &prefix[..prefix.len().min(64 << 10)], &place)?;
         journal::note_append_end(&place, at + prefix.len() as u64)?;
         let written = file
             .write_all_at(&prefix, at)

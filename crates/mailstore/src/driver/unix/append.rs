@@ -24,7 +24,7 @@ use super::{Quiet, UnixMailbox};
 use crate::clock;
 use crate::config::{Format, StoreConfig, UidMode};
 use crate::error::{Error, IoContext, Result};
-use crate::journal::{self, JournalPlace};
+use crate::journal::{self, Holder, JournalPlace};
 use crate::lock::dotlock::{DotLock, DotLockOutcome};
 use crate::lock::instance::Share;
 use crate::mailbox::{AppendMessage, AppendOutcome};
@@ -77,9 +77,8 @@ impl UnixMailbox {
             let cfg = Arc::clone(&self.cfg);
             return append_without_session(&cfg, &self.path.clone(), msgs, false);
         }
-        let place = JournalPlace::new(&self.cfg.locks.tmp_dir, self.id);
-        let guard = self.lock_file(Share::Exclusive)?;
-        self.refresh_locked()?;
+        let place = JournalPlace::new(&self.cfg.journal_dir(), self.id);
+        let guard = self.lock_and_refresh(Share::Exclusive)?;
         let sticky = self.cfg.uids == UidMode::Sticky;
         let at = self.file.metadata().ctx("stat", &self.path)?.len();
         let mut writer = Appender::new(&self.file, &self.path, at, place);
@@ -152,14 +151,24 @@ fn append_without_session(
         .open(path)
         .ctx("open", path)?;
     let meta = file.metadata().ctx("stat", path)?;
-    let place = JournalPlace::new(&cfg.locks.tmp_dir, (meta.dev(), meta.ino()));
+    let id = (meta.dev(), meta.ino());
+    let place = JournalPlace::new(&cfg.journal_dir(), id);
     let _dot = match DotLock::acquire(path, &cfg.locks, &*cfg.notify)? {
         DotLockOutcome::Held(l) => Some(l),
         DotLockOutcome::Unavailable => None,
     };
     file.lock().ctx("flock", path)?;
     let result = (|| {
-        journal::recover(&file, path, &place, None, &*cfg.notify)?;
+        // Another process holds the mailbox: only append journals are ours to settle.
+        for dir in cfg.journal_dirs() {
+            journal::recover(
+                &file,
+                path,
+                &JournalPlace::new(&dir, id),
+                Holder::Outside,
+                &*cfg.notify,
+            )?;
+        }
         let at = file.metadata().ctx("stat", path)?.len();
         match open::sniff(path).ctx("read", path)? {
             Sniff::Unix | Sniff::Empty => {}
@@ -211,7 +220,13 @@ fn keyword_table(file: &File) -> Vec<String> {
     let mut f = file;
     let n = (&mut f).take(SIGNATURE as u64).read(&mut buf).unwrap_or(0);
     let mut head = &buf[..n];
-    // Skip the From line, then look at the header lines.
+    // Skip white space before the first From line, and that line; then look at the
+    // header lines.
+    let ws = head
+        .iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n' | b' ' | b'\t'))
+        .count();
+    head = &head[ws..];
     if let Some(i) = memchr::memchr(b'\n', head) {
         head = &head[i + 1..];
     }
@@ -312,7 +327,7 @@ impl<'a> Appender<'a> {
         }
         if !self.journaled {
             let sig = &self.pending[..self.pending.len().min(SIGNATURE)];
-            journal::begin_append(self.file, self.path, self.start, sig, &self.place)?;
+            journal::begin_append(self.start, sig, &self.place)?;
             self.journaled = true;
         }
         journal::note_append_end(&self.place, self.at + self.pending.len() as u64)?;

@@ -15,8 +15,7 @@ impl UnixMailbox {
         if self.access != Access::ReadWrite {
             return Err(Error::ReadOnly);
         }
-        let guard = self.lock_file(Share::Exclusive)?;
-        self.refresh_locked()?;
+        let guard = self.lock_and_refresh(Share::Exclusive)?;
         let only: Option<HashSet<_>> = match scope {
             ExpungeScope::AllDeleted => None,
             ExpungeScope::Uids(u) => Some(u.iter().copied().collect()),

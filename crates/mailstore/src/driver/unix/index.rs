@@ -9,9 +9,9 @@
 //! changes its change time (the kernel keeps it, and `utime` cannot set it), so a stale
 //! cache is never used. The cache holds no message text.
 //!
-//! Caches live in the configured directory (by default `~/.cache/panda-imap`), one file
-//! per mailbox named after its device and inode, mode 0600; a file not owned by this user
-//! is ignored. Losing them costs only a scan.
+//! Caches live in the store's state directory (by default `~/.cache/panda-imap`, which
+//! must belong to this user), one file per mailbox named after its device and inode, mode
+//! 0600; a file not owned by this user is ignored. Losing them costs only a scan.
 //!
 //! ```text
 //! "PANDAIX1" dev ino size mtime(s, ns) ctime(s, ns)          file identity
@@ -39,11 +39,7 @@ fn path(cfg: &StoreConfig, (dev, ino): (u64, u64)) -> Option<PathBuf> {
     if cfg.uids != UidMode::Sticky {
         return None;
     }
-    Some(
-        cfg.index_dir
-            .as_ref()?
-            .join(format!("{dev:x}.{ino:x}.index")),
-    )
+    Some(cfg.own_state_dir()?.join(format!("{dev:x}.{ino:x}.index")))
 }
 
 fn identity(meta: &Metadata) -> [i64; 7] {
@@ -68,14 +64,6 @@ pub(crate) fn save(cfg: &StoreConfig, meta: &Metadata, model: &Model) {
         return;
     }
     let Some(dir) = path.parent() else { return };
-    if fs::create_dir_all(dir).is_err() {
-        return;
-    }
-    // Only a directory of our own: never files in somebody else's.
-    match fs::symlink_metadata(dir) {
-        Ok(m) if m.is_dir() && m.uid() == nix::unistd::geteuid().as_raw() => {}
-        _ => return,
-    }
     let tmp = dir.join(format!(
         ".{}.{}.tmp",
         path.file_name()
@@ -247,6 +235,7 @@ pub(crate) fn load(cfg: &StoreConfig, meta: &Metadata) -> Option<Model> {
         return None;
     }
     m.seen_any = m.pseudo.is_some() || !m.msgs.is_empty();
+    m.opened = true;
     m.parsed_len = meta.len();
     // New messages are to be claimed by a read-write session, as after a scan.
     m.dirty = m.infos.iter().any(|i| i.flags.contains(Flags::RECENT));

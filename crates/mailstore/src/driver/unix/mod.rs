@@ -162,6 +162,8 @@ pub(crate) struct Model {
     seen_any: bool,
     /// The UIDVALIDITY before a reparse, which a new one must differ from.
     old_validity: u32,
+    /// The whole file has been read once: what is read now was added since.
+    opened: bool,
 }
 
 /// An open UNIX mailbox.
@@ -181,6 +183,9 @@ pub struct UnixMailbox {
     stamp: Option<Stamp>,
     /// Changes found while doing something else, told at the next poll.
     pending: Vec<Change>,
+    /// A change to the file failed half-way: nothing more may be done through this
+    /// session (the next open finishes the change from its journal).
+    broken: bool,
 }
 
 impl UnixMailbox {

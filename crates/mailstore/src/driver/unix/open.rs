@@ -163,15 +163,9 @@ impl UnixMailbox {
             model: Model::default(),
             stamp: None,
             pending: Vec::new(),
+            broken: false,
         };
-        // Recover from a crashed writer before our PID replaces its token.
         mb.refresh(Share::Shared)?;
-        if let Some(lock) = mb.instance.as_mut() {
-            lock.write_pid(match quiet {
-                Quiet::No => Some(std::process::id()),
-                Quiet::Yes => None,
-            })?;
-        }
         mb.pending.clear();
         if mb.model.infos.is_empty() && quiet == Quiet::No {
             mb.cfg.notify.notice(Level::Info, "Mailbox is empty");
@@ -187,7 +181,7 @@ impl UnixMailbox {
             DotLockOutcome::Unavailable => None,
         };
         let mut locked = self.flock_file(share)?;
-        locked._dot = dot;
+        locked.dot = dot;
         Ok(locked)
     }
 
@@ -201,7 +195,7 @@ impl UnixMailbox {
             Share::Exclusive => file.lock(),
         }
         .ctx("flock", &self.path)?;
-        Ok(Locked { file, _dot: None })
+        Ok(Locked { file, dot: None })
     }
 
     /// Whether somebody asked this session to let go of the mailbox.
@@ -228,7 +222,7 @@ impl UnixMailbox {
 #[derive(Debug)]
 pub(crate) struct Locked {
     file: File,
-    _dot: Option<DotLock>,
+    dot: Option<DotLock>,
 }
 
 impl Drop for Locked {
@@ -258,7 +252,13 @@ fn take_instance_lock(
             Wait::NoWait,
             notify,
         )? {
-            Attempt::Locked(lock) => {
+            Attempt::Locked(mut lock) => {
+                // Our PID at once, so that nobody signals a dead holder's; the token a
+                // crashed writer left stays for its journal.
+                lock.write_pid(match quiet {
+                    Quiet::No => Some(std::process::id()),
+                    Quiet::Yes => None,
+                })?;
                 if nix::unistd::access(path, nix::unistd::AccessFlags::W_OK).is_err() {
                     notify.notice(
                         Level::Warn,

@@ -9,12 +9,13 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::format::{self, OldMark, PseudoKind, UidLines};
+use super::open::Locked;
 use super::scan::{ScanError, Scanned, Scanner};
 use super::{Model, Msg, Quiet, Stamp, UnixMailbox};
 use crate::clock;
 use crate::config::{StoreConfig, UidMode};
 use crate::error::{Error, IoContext, Result};
-use crate::journal::{self, JournalPlace, Plan};
+use crate::journal::{self, Holder, JournalPlace, Plan, Recovery};
 use crate::lock::instance::{Attempt, InstanceLock, Share, Wait};
 use crate::mailbox::{Change, FlagOp, Part};
 use crate::notify::Level;
@@ -91,12 +92,18 @@ impl Model {
                         ));
                         continue;
                     }
+                    // Bad UIDs in a whole file make new ones for all (c-client's rule);
+                    // in data added to a mailbox a session has open, they only lose their
+                    // own UID: a session's UIDVALIDITY never changes under it.
+                    let whole = !self.opened;
                     if uid != 0 {
                         warnings.push((
                             Level::Warn,
                             format!("Message {number} UID {value} already has UID {uid}"),
                         ));
-                        self.uid_validity = 0;
+                        if whole {
+                            self.uid_validity = 0;
+                        }
                         uid = 0;
                     } else if value <= u64::from(self.prev_uid) || value > u64::from(u32::MAX) {
                         warnings.push((
@@ -106,7 +113,9 @@ impl Model {
                                 u64::from(self.prev_uid) + 1
                             ),
                         ));
-                        self.uid_validity = 0;
+                        if whole {
+                            self.uid_validity = 0;
+                        }
                     } else {
                         uid = value as u32;
                         self.prev_uid = uid;
@@ -203,23 +212,49 @@ impl Model {
 impl UnixMailbox {
     /// Brings the session up to date with the file, under a lock of strength `share`.
     pub(crate) fn refresh(&mut self, share: Share) -> Result<()> {
-        let place = JournalPlace::new(&self.cfg.locks.tmp_dir, self.id);
-        let recovering = place.path.exists();
         // Nothing changed since we looked: no need to lock anything (c-client's ping
         // compares sizes first too).
-        if !recovering && self.stamp.is_some() {
+        if self.stamp.is_some() && self.pending_journals().is_empty() {
             let meta = self.file.metadata().ctx("stat", &self.path)?;
             if Some(Stamp::of(&meta)) == self.stamp {
                 return Ok(());
             }
         }
-        let guard = self.lock_file(if recovering { Share::Exclusive } else { share })?;
-        if recovering {
-            self.recover(&place)?;
-        }
-        let r = self.refresh_locked();
+        let guard = self.lock_and_refresh(share)?;
         drop(guard);
-        r
+        Ok(())
+    }
+
+    /// Locks the file (exclusively if a journal is waiting, which is then dealt with first)
+    /// and brings the session up to date; every operation that reads or changes the file
+    /// starts here.
+    pub(crate) fn lock_and_refresh(&mut self, share: Share) -> Result<Locked> {
+        if self.broken {
+            return Err(Error::ChangedUnderneath {
+                what: "an earlier change to the mailbox failed; it must be opened again".into(),
+            });
+        }
+        let pending = self.pending_journals();
+        let guard = self.lock_file(if pending.is_empty() {
+            share
+        } else {
+            Share::Exclusive
+        })?;
+        for place in &pending {
+            self.recover(place)?;
+        }
+        self.refresh_locked()?;
+        Ok(guard)
+    }
+
+    /// The journals left for this mailbox, wherever ours may be.
+    fn pending_journals(&self) -> Vec<JournalPlace> {
+        self.cfg
+            .journal_dirs()
+            .iter()
+            .map(|d| JournalPlace::new(d, self.id))
+            .filter(|p| p.path.exists())
+            .collect()
     }
 
     /// As [`refresh`](Self::refresh), with the file already locked.
@@ -295,6 +330,7 @@ impl UnixMailbox {
         })?;
         let new = self.model.msgs.len() - before;
         self.model.finish_scan(new, &cfg, &mut warnings);
+        self.model.opened = true;
         self.model.parsed_len = to;
         for (level, text) in warnings {
             self.cfg.notify.notice(level, &text);
@@ -417,11 +453,13 @@ impl UnixMailbox {
     }
 
     /// Finishes or undoes what a dead process left half-done (the file is locked
-    /// exclusively).
+    /// exclusively). Rewrite journals are acted on only by a holder of the instance lock
+    /// (this session's, or one borrowed for the purpose) whose lock file carries their
+    /// token.
     fn recover(&mut self, place: &JournalPlace) -> Result<()> {
         let mut borrowed = None;
-        let token = match &self.instance {
-            Some(lock) => lock.token(),
+        let holder = match &self.instance {
+            Some(lock) => Holder::Lock(lock.token()),
             None => match InstanceLock::acquire(
                 &self.cfg.locks.tmp_dir,
                 self.id,
@@ -430,13 +468,11 @@ impl UnixMailbox {
                 &*self.cfg.notify,
             )? {
                 Attempt::Locked(lock) => {
-                    let t = lock.token();
+                    let h = Holder::Lock(lock.token());
                     borrowed = Some(lock);
-                    t
+                    h
                 }
-                // The holder is alive and will have recovered (or is UW, and the journal is
-                // not ours to replay).
-                Attempt::Busy { .. } => return Ok(()),
+                Attempt::Busy { .. } => Holder::Outside,
             },
         };
         let writable;
@@ -454,14 +490,28 @@ impl UnixMailbox {
                 Err(e) => {
                     self.cfg.notify.notice(
                         Level::Warn,
-                        &format!("Mailbox needs repair by its owner (interrupted rewrite): {e}"),
+                        &format!("Mailbox needs repair by its owner (interrupted change): {e}"),
                     );
                     return Ok(());
                 }
             },
         };
-        journal::recover(file, &self.path, place, token, &*self.cfg.notify)?;
-        drop(borrowed);
+        let done = journal::recover(file, &self.path, place, holder, &*self.cfg.notify)?;
+        if matches!(done, Recovery::RewriteFinished | Recovery::Discarded) {
+            // The journal is gone: its token is no longer needed.
+            if let Some(lock) = self.instance.as_mut().or(borrowed.as_mut())
+                && lock.token().is_some()
+            {
+                lock.set_token(None)?;
+            }
+        }
+        if done == Recovery::Pending && self.access == Access::ReadWrite {
+            return Err(Error::Lock {
+                path: place.path.clone(),
+                what: "an interrupted change to this mailbox cannot be finished by this process"
+                    .into(),
+            });
+        }
         Ok(())
     }
 
@@ -474,18 +524,50 @@ impl UnixMailbox {
             .get(i)
             .ok_or(Error::NoSuchMessage(seq.get()))?;
         if self.access == Access::ReadOnly {
-            // Another process may have rewritten the file since we read it; a writer holds
-            // the file's flock exclusively while it rewrites.
+            // Another process may have rewritten the file since we read it (a writer holds
+            // the file's flock exclusively while it does): then where this message's
+            // header and body are is read afresh from the file.
             let _guard = self.flock_file(Share::Shared)?;
             let meta = self.file.metadata().ctx("stat", &self.path)?;
-            if Some(Stamp::of(&meta)) != self.stamp && !self.message_in_place(&m) {
-                return Err(Error::ChangedUnderneath {
-                    what: "message moved by another process".into(),
-                });
+            if Some(Stamp::of(&meta)) != self.stamp {
+                let uid = self.model.infos[i].uid;
+                let fresh = self.layout_at(&m, uid, meta.len())?;
+                return self.read_msg(&fresh, part);
             }
-            return self.read_msg(&m, part);
         }
         self.read_msg(&m, part)
+    }
+
+    /// Where message `m` (with UID `uid`) lies now, read from the file: its `From ` line
+    /// must still be at its offset, and its `X-UID:` (if it has one) must still be `uid`.
+    fn layout_at(&self, m: &Msg, uid: crate::types::Uid, len: u64) -> Result<Msg> {
+        let moved = || Error::ChangedUnderneath {
+            what: "the message was moved or removed by another session".into(),
+        };
+        if !self.message_in_place(m) {
+            return Err(moved());
+        }
+        let mut found = None;
+        let scanned = scan_file(&self.file, m.start, len, &self.cfg, &mut |batch, _| {
+            if found.is_none() {
+                found = batch.into_iter().next();
+            }
+        });
+        scanned.map_err(|_| moved())?;
+        let s = found.ok_or_else(moved)?;
+        if s.uids
+            .first()
+            .is_some_and(|&(v, _)| v != u64::from(uid.get()))
+        {
+            return Err(moved());
+        }
+        Ok(Msg {
+            header_len: s.header_len,
+            kept_len: s.kept_len,
+            body_len: s.body_len,
+            sep_len: s.sep_len,
+            ..*m
+        })
     }
 
     fn read_msg(&self, m: &Msg, part: Part) -> Result<Vec<u8>> {
@@ -517,8 +599,7 @@ impl UnixMailbox {
         if self.access != Access::ReadWrite {
             return Ok(());
         }
-        let guard = self.lock_file(Share::Exclusive)?;
-        self.refresh_locked()?;
+        let guard = self.lock_and_refresh(Share::Exclusive)?;
         let r = if self.model.dirty || self.model.ddirty || self.model.base_dirty {
             self.rewrite(None).map(|_| ())
         } else {
@@ -574,6 +655,7 @@ impl UnixMailbox {
         let mut block = Vec::with_capacity(128);
         let mut first_kept = true;
         let mut header = Vec::new();
+        let mut size_grew = Vec::new();
         let last = self.model.msgs.len().saturating_sub(1);
         for (i, (m, info)) in self.model.msgs.iter().zip(&self.model.infos).enumerate() {
             if !survivors[i] {
@@ -667,17 +749,36 @@ impl UnixMailbox {
                 plan.write(at, b"\n");
                 at += 1;
                 n.sep_len = 1;
+            } else if !ends_lf {
+                // The last message of the file ends without a newline: c-client's rewrite
+                // adds one, and delivery agents count on it (they write "From " next).
+                plan.write(at, b"\n");
+                at += 1;
+                n.body_len += 1;
+                size_grew.push(i);
             }
             new_msgs.push(n);
-            new_infos.push(info.clone());
+            let mut info = info.clone();
+            if size_grew.last() == Some(&i) {
+                info.size = info.size.saturating_add(2);
+            }
+            new_infos.push(info);
         }
         plan.final_len = at;
         let token = journal::new_token();
         if let Some(lock) = self.instance.as_mut() {
             lock.set_token(Some(token))?;
         }
-        let place = JournalPlace::new(&self.cfg.locks.tmp_dir, self.id);
-        journal::rewrite(&self.file, &self.path, &plan, &place, token)?;
+        let place = JournalPlace::new(&self.cfg.journal_dir(), self.id);
+        if let Err(e) = journal::rewrite(&self.file, &self.path, &plan, &place, token) {
+            // The file may be half-changed: only a recovery (at the next open) may touch it.
+            if place.path.exists() {
+                self.broken = true;
+            } else if let Some(lock) = self.instance.as_mut() {
+                lock.set_token(None)?;
+            }
+            return Err(e);
+        }
         if let Some(lock) = self.instance.as_mut() {
             lock.set_token(None)?;
         }

@@ -59,7 +59,7 @@ pub(crate) fn env() -> Env {
     cfg.spool = spool.join("tester");
     cfg.hostname = "host.example".into();
     cfg.locks.tmp_dir = tmp.clone();
-    cfg.index_dir = Some(tmp.join("cache"));
+    cfg.state_dir = Some(tmp.join("cache"));
     cfg.locks.kod_attempts = 2;
     cfg.locks.kod_interval = Duration::from_millis(50);
     cfg.locks.dotlock_retry = Duration::from_millis(20);
@@ -428,7 +428,7 @@ fn unchanged_mailbox_opens_from_its_cache_and_a_changed_one_does_not() {
     )
     .unwrap();
     mb.close(Close::Keep).unwrap();
-    let cache_dir = e.store.config().index_dir.clone().unwrap();
+    let cache_dir = e.store.config().state_dir.clone().unwrap();
     let caches: Vec<_> = fs::read_dir(&cache_dir).unwrap().collect();
     assert_eq!(caches.len(), 1);
     let meta = fs::metadata(e.path("box")).unwrap();
@@ -450,7 +450,7 @@ fn unchanged_mailbox_opens_from_its_cache_and_a_changed_one_does_not() {
     let first = e.store.open("box", Access::ReadOnly).unwrap();
     let fresh = {
         let mut cfg = e.store.config().clone();
-        cfg.index_dir = None;
+        cfg.state_dir = None;
         Store::new(cfg).open("box", Access::ReadOnly).unwrap()
     };
     assert_eq!(first.messages(), fresh.messages());
@@ -486,4 +486,105 @@ fn rewrite_by_a_program_ignoring_our_locks_is_detected() {
         mb.poll(),
         Err(crate::Error::ChangedUnderneath { .. })
     ));
+}
+
+#[test]
+fn read_only_fetch_after_the_holder_rewrote_the_header() {
+    let e = env();
+    let p = e.path("box");
+    fs::write(
+        &p,
+        "From a@b Wed Dec  2 05:53:22 1992\nSubject: one\nX-IMAPbase: 1234 0\n\nbody one\n\nFrom c@d Thu Dec  3 05:53 1992\nSubject: two\n\nbody 2\n",
+    )
+    .unwrap();
+    let mut w = e.store.open("box", Access::ReadWrite).unwrap();
+    let mut r = e.store.open("box", Access::ReadOnly).unwrap();
+    let before = r.fetch(seq(1), Part::Whole).unwrap();
+    // The holder writes UIDs and status blocks: message 1's header grows in place.
+    w.poll().unwrap();
+    assert_eq!(r.fetch(seq(1), Part::Whole).unwrap(), before);
+    // Message 2 moved: it is found again (or said to have moved, never misread) until
+    // the session looks at the changes.
+    match r.fetch(seq(2), Part::Text) {
+        Ok(t) => assert_eq!(t, b"body 2\r\n"),
+        Err(crate::Error::ChangedUnderneath { .. }) => {}
+        Err(other) => panic!("{other}"),
+    }
+    r.poll().unwrap();
+    assert_eq!(r.fetch(seq(2), Part::Text).unwrap(), b"body 2\r\n");
+}
+
+#[test]
+fn a_rewrite_ends_the_file_with_a_newline() {
+    let e = env();
+    let p = e.path("box");
+    fs::write(
+        &p,
+        "From a@b Wed Dec  2 05:53:22 1992\nSubject: one\n\nbody\n\nFrom c@d Thu Dec  3 05:53 1992\nSubject: two\n\nno newline",
+    )
+    .unwrap();
+    let mut mb = e.store.open("box", Access::ReadWrite).unwrap();
+    mb.set_flags(&[seq(2)], FlagOp::Add, Flags::SEEN, &[])
+        .unwrap();
+    mb.check().unwrap();
+    let size = mb.messages()[1].size as usize;
+    assert_eq!(mb.fetch(seq(2), Part::Whole).unwrap().len(), size);
+    mb.close(Close::Keep).unwrap();
+    assert!(fs::read_to_string(&p).unwrap().ends_with("no newline\n"));
+    // Mail delivered next is a message of its own.
+    let mut f = fs::OpenOptions::new().append(true).open(&p).unwrap();
+    use std::io::Write;
+    f.write_all(b"From x Wed Dec  2 05:53 1992\nSubject: three\n\nz\n")
+        .unwrap();
+    assert_eq!(e.store.status("box").unwrap().messages, 3);
+}
+
+#[test]
+fn bad_uids_in_new_mail_do_not_change_uidvalidity() {
+    let e = env();
+    e.store.create("box").unwrap();
+    append(&e, "box", vec![msg("a", "1\n"), msg("b", "2\n")]);
+    let mut r = e.store.open("box", Access::ReadOnly).unwrap();
+    let v = r.uid_validity();
+    let mut f = fs::OpenOptions::new()
+        .append(true)
+        .open(e.path("box"))
+        .unwrap();
+    use std::io::Write;
+    f.write_all(b"From x Wed Dec  2 05:53 1992\nSubject: forged\nX-UID: 1\n\nz\n")
+        .unwrap();
+    let changes = r.poll().unwrap();
+    assert_eq!(changes[0], Change::Exists(3));
+    assert_eq!(r.uid_validity(), v);
+    assert_eq!(r.messages()[2].uid.get(), 3);
+}
+
+#[test]
+fn a_stale_journal_from_another_holder_is_not_replayed() {
+    let e = env();
+    e.store.create("box").unwrap();
+    append(&e, "box", vec![msg("a", "1\n")]);
+    let before = fs::read(e.path("box")).unwrap();
+    // A journal whose token no lock file carries: somebody else has had the mailbox
+    // read-write since its writer died.
+    let meta = fs::metadata(e.path("box")).unwrap();
+    use std::os::unix::fs::MetadataExt;
+    let dir = e.store.config().journal_dir();
+    let place = crate::journal::JournalPlace::new(&dir, (meta.dev(), meta.ino()));
+    let mut plan = crate::journal::Plan::new(meta.len());
+    plan.move_range(0, 10, 50);
+    plan.final_len = meta.len();
+    let jf = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .open(e.path("box"))
+        .unwrap();
+    // Write the journal by starting a rewrite that cannot extend the file... simplest:
+    // create it through the journal module and leave it.
+    crate::journal::testing::leave_journal(&jf, &plan, &place, 0xdead);
+    let mb = e.store.open("box", Access::ReadWrite).unwrap();
+    assert_eq!(mb.access(), Access::ReadWrite);
+    drop(mb);
+    assert!(!place.path.exists());
+    assert_eq!(fs::read(e.path("box")).unwrap(), before);
 }
