@@ -457,3 +457,47 @@ fn uw_kiss_of_death_reaches_our_session() {
     holder.wait().unwrap();
     assert_eq!(read_ours(&format!("{rel}/copy")).1.len(), 5);
 }
+
+#[test]
+fn uw_mailbox_without_pseudo_message_reads_identically_in_ours() {
+    if !oracle_available("uw_mailbox_without_pseudo_message_reads_identically_in_ours") {
+        return;
+    }
+    // UW appending to an empty file writes no pseudo-message: the first message carries
+    // X-IMAPbase.
+    let (dir, rel) = workdir("uw-nopseudo");
+    let expected: Vec<Expected> = write_fixture(&dir, 12)
+        .iter()
+        .map(Expected::escaped)
+        .collect();
+    let p = dir.join("plain");
+    fs::write(&p, b"").unwrap();
+    give(&p);
+    let name = format!("{rel}/plain");
+    uw(&["append", &format!("{rel}/fixture"), &name]);
+    let text = fs::read_to_string(&p).unwrap();
+    assert!(
+        !text.contains("FOLDER INTERNAL DATA"),
+        "UW wrote a pseudo-message"
+    );
+    assert!(
+        text.contains("X-IMAPbase: "),
+        "{}",
+        &text[..text.len().min(400)]
+    );
+    let (validity, seen) = read_ours(&name);
+    assert_eq!(validity, validity_in_file(&p));
+    assert_eq!(
+        seen.iter().map(|s| s.uid).collect::<Vec<_>>(),
+        (1..=12).collect::<Vec<_>>()
+    );
+    // UW's append without -kw keeps no keywords the empty mailbox did not define.
+    let no_keywords: Vec<Expected> = expected
+        .iter()
+        .map(|e| Expected {
+            keywords: BTreeSet::new(),
+            ..e.clone()
+        })
+        .collect();
+    assert_matches_fixture(&seen, &no_keywords.iter().collect::<Vec<_>>(), "UW append");
+}
