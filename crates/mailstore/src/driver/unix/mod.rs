@@ -51,7 +51,8 @@
 //! crash loses nothing ([`crate::journal`]).
 //!
 //! Sources: panda-inventory.md §3.1, §5; FAQ 6.12–6.14, 7.11, 7.14, 7.19; c-client
-//! `unix.c`, `env_unix.c`, `pseudo.c`.
+//! `unix.c`, `env_unix.c`, `pseudo.c`, as described in `docs/reference/c-client-unix-driver.md`
+//! and `docs/reference/c-client-naming-locking.md`.
 
 use std::fs::File;
 use std::path::PathBuf;
