@@ -1,0 +1,156 @@
+//! Writing responses (RFC 3501 §7).
+//!
+//! Each string goes out in the lightest form its contents allow: an atom when it is one, a
+//! quoted string when it has no CR, LF, NUL, 8-bit byte, `"` or `\` problems, a literal
+//! otherwise. A [`Writer`] accumulates one burst of responses so that it leaves in one
+//! write.
+
+/// A buffer of response bytes.
+#[derive(Debug, Default)]
+pub struct Writer {
+    buf: Vec<u8>,
+}
+
+/// How to write a string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// As an atom if it is one (names, flags).
+    AtomIfPossible,
+    /// Always as a string (quoted or literal).
+    String,
+}
+
+impl Writer {
+    /// An empty buffer.
+    pub fn new() -> Self {
+        Writer::default()
+    }
+
+    /// The bytes written so far, emptying the buffer.
+    pub fn take(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.buf)
+    }
+
+    /// Whether nothing has been written.
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// Raw bytes.
+    pub fn raw(&mut self, b: &[u8]) -> &mut Self {
+        self.buf.extend_from_slice(b);
+        self
+    }
+
+    /// Text.
+    pub fn text(&mut self, s: &str) -> &mut Self {
+        self.raw(s.as_bytes())
+    }
+
+    /// A number.
+    pub fn num(&mut self, n: impl std::fmt::Display) -> &mut Self {
+        self.text(&n.to_string())
+    }
+
+    /// CRLF.
+    pub fn crlf(&mut self) -> &mut Self {
+        self.raw(b"\r\n")
+    }
+
+    /// A string in the lightest form allowed.
+    pub fn string(&mut self, s: &[u8], form: Form) -> &mut Self {
+        if form == Form::AtomIfPossible
+            && !s.is_empty()
+            && s.iter().all(|&b| crate::parse::is_astring_char(b))
+            && !s.eq_ignore_ascii_case(b"NIL")
+        {
+            return self.raw(s);
+        }
+        let quotable = s.len() <= 1024
+            && s.iter()
+                .all(|&b| b != b'\r' && b != b'\n' && b != 0 && b < 0x80);
+        if quotable {
+            self.buf.push(b'"');
+            for &b in s {
+                if b == b'"' || b == b'\\' {
+                    self.buf.push(b'\\');
+                }
+                self.buf.push(b);
+            }
+            self.buf.push(b'"');
+            self
+        } else {
+            self.literal(s)
+        }
+    }
+
+    /// A literal.
+    pub fn literal(&mut self, s: &[u8]) -> &mut Self {
+        self.text(&format!("{{{}}}\r\n", s.len()));
+        self.raw(s)
+    }
+
+    /// A string, or NIL.
+    pub fn nstring(&mut self, s: Option<&[u8]>) -> &mut Self {
+        match s {
+            Some(s) => self.string(s, Form::String),
+            None => self.raw(b"NIL"),
+        }
+    }
+
+    /// A tagged or untagged status response: `tag OK [code] text`.
+    pub fn status(
+        &mut self,
+        tag: Option<&[u8]>,
+        status: &str,
+        code: Option<&str>,
+        text: &str,
+    ) -> &mut Self {
+        match tag {
+            Some(t) => self.raw(t),
+            None => self.raw(b"*"),
+        };
+        self.text(" ").text(status).text(" ");
+        if let Some(c) = code {
+            self.text("[").text(c).text("] ");
+        }
+        // Text must not break the line.
+        let clean: String = text
+            .chars()
+            .map(|c| if c == '\r' || c == '\n' { ' ' } else { c })
+            .collect();
+        self.text(&clean).crlf()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_forms() {
+        let mut w = Writer::new();
+        w.string(b"INBOX", Form::AtomIfPossible)
+            .text(" ")
+            .string(b"a b", Form::AtomIfPossible)
+            .text(" ")
+            .string(b"q\"\\", Form::String)
+            .text(" ")
+            .string(b"line\r\nbreak", Form::String)
+            .text(" ")
+            .string(b"nil", Form::AtomIfPossible)
+            .text(" ")
+            .nstring(None);
+        assert_eq!(
+            w.take(),
+            b"INBOX \"a b\" \"q\\\"\\\\\" {11}\r\nline\r\nbreak \"nil\" NIL"
+        );
+        let mut w = Writer::new();
+        w.status(Some(b"a1"), "OK", Some("READ-WRITE"), "SELECT completed");
+        w.status(None, "BYE", None, "bad\r\nthing");
+        assert_eq!(
+            w.take(),
+            b"a1 OK [READ-WRITE] SELECT completed\r\n* BYE bad  thing\r\n"
+        );
+    }
+}
