@@ -8,14 +8,19 @@
 //!   arithmetic needed to print and read the date forms that mail software uses
 //!   (RFC 5322 `Date:` values and the `ctime(3)` form of UNIX `From ` lines).
 //!
-//! ENVELOPE, BODYSTRUCTURE and MIME decoding arrive here with the IMAP server.
+//! - [`address`], [`envelope`]: address lists and the envelope IMAP's ENVELOPE gives;
+//! - [`mime`]: the MIME structure of a message with byte ranges, for BODYSTRUCTURE and
+//!   body sections.
 
 #![forbid(unsafe_code)]
 #![deny(missing_debug_implementations)]
 #![warn(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod address;
 pub mod date;
+pub mod envelope;
 pub mod header;
+pub mod mime;
 
 pub use date::{Civil, DateError, DateTime, Month, Weekday};
