@@ -85,7 +85,7 @@ pub fn parse_list(value: &[u8]) -> Vec<Address> {
 }
 
 fn has_angle_before(toks: &[Tok]) -> bool {
-    toks.iter().any(|t| *t == Tok::Special(b'<'))
+    toks.contains(&Tok::Special(b'<'))
 }
 
 /// One mailbox from its tokens.
@@ -100,11 +100,11 @@ fn mailbox(toks: &[Tok]) -> Option<Address> {
             .map_or(toks.len(), |p| lt + p);
         let mut inner = &toks[lt + 1..gt];
         let mut adl = None;
-        if let Some(colon) = inner.iter().position(|t| *t == Tok::Special(b':')) {
-            if inner.first() == Some(&Tok::Special(b'@')) {
-                adl = Some(join(&inner[..colon]));
-                inner = &inner[colon + 1..];
-            }
+        if let Some(colon) = inner.iter().position(|t| *t == Tok::Special(b':'))
+            && inner.first() == Some(&Tok::Special(b'@'))
+        {
+            adl = Some(join(&inner[..colon]));
+            inner = &inner[colon + 1..];
         }
         let (mailbox, host) = addr_spec(inner);
         let name = phrase(&toks[..lt]).or_else(|| comment_name(&toks[gt..]));
