@@ -1,0 +1,278 @@
+//! Server-side SASL exchanges (RFC 4422), without I/O: the protocol layer carries the
+//! challenges and responses (base64 on the wire) and hands the outcome to an
+//! authenticator.
+//!
+//! - PLAIN (RFC 4616): `[authzid] NUL authcid NUL password`.
+//! - LOGIN (draft-murchison-sasl-login): the server asks `Username:` then `Password:`.
+//! - CRAM-MD5 (RFC 2195): the server sends `<random.time@host>`, the client answers
+//!   `user SP hex(HMAC-MD5(secret, challenge))`.
+
+#![forbid(unsafe_code)]
+#![deny(missing_debug_implementations)]
+#![warn(missing_docs)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+use std::fmt;
+
+use hmac::{Hmac, KeyInit, Mac};
+
+/// A mechanism this crate serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mechanism {
+    /// PLAIN
+    Plain,
+    /// LOGIN
+    Login,
+    /// CRAM-MD5
+    CramMd5,
+}
+
+impl Mechanism {
+    /// The mechanism with this (upper-case) name.
+    pub fn from_name(name: &str) -> Option<Mechanism> {
+        match name {
+            "PLAIN" => Some(Mechanism::Plain),
+            "LOGIN" => Some(Mechanism::Login),
+            "CRAM-MD5" => Some(Mechanism::CramMd5),
+            _ => None,
+        }
+    }
+
+    /// The name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mechanism::Plain => "PLAIN",
+            Mechanism::Login => "LOGIN",
+            Mechanism::CramMd5 => "CRAM-MD5",
+        }
+    }
+
+    /// Whether the password crosses the wire (in the clear but for TLS).
+    pub fn is_plaintext(self) -> bool {
+        !matches!(self, Mechanism::CramMd5)
+    }
+}
+
+/// A password, whose `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(pub Vec<u8>);
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(…)")
+    }
+}
+
+/// What a finished exchange proves, for the authenticator to check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Credentials {
+    /// A user name and password (PLAIN, LOGIN).
+    Password {
+        /// Who to act as, if other than `user`.
+        authzid: Option<String>,
+        /// Who is logging in.
+        user: String,
+        /// Their password.
+        password: Password,
+    },
+    /// A CRAM-MD5 answer: check with [`cram_md5_matches`] and the user's secret.
+    CramMd5 {
+        /// Who is logging in.
+        user: String,
+        /// The challenge sent.
+        challenge: Vec<u8>,
+        /// The digest received (hex, as sent).
+        digest: Vec<u8>,
+    },
+}
+
+/// Why an exchange failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SaslError {
+    /// The client's answer is not what the mechanism expects.
+    #[error("malformed SASL response")]
+    Malformed,
+}
+
+/// The next move of an exchange.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Send this challenge (raw bytes; the protocol encodes them) and wait.
+    Challenge(Vec<u8>),
+    /// The exchange is over: check these.
+    Done(Credentials),
+}
+
+#[derive(Debug)]
+enum State {
+    Start,
+    LoginPassword(String),
+    CramSent(Vec<u8>),
+}
+
+/// One server-side exchange.
+#[derive(Debug)]
+pub struct Exchange {
+    mechanism: Mechanism,
+    state: State,
+    /// The CRAM-MD5 challenge to send (made by the caller: random part, time, host).
+    cram_challenge: Vec<u8>,
+}
+
+impl Exchange {
+    /// Starts `mechanism`; `cram_challenge` is what CRAM-MD5 would send
+    /// (`<random.time@host>`).
+    pub fn new(mechanism: Mechanism, cram_challenge: Vec<u8>) -> Self {
+        Exchange {
+            mechanism,
+            state: State::Start,
+            cram_challenge,
+        }
+    }
+
+    /// The first move, with the client's initial response if it sent one (RFC 4959).
+    pub fn start(&mut self, initial: Option<&[u8]>) -> Result<Step, SaslError> {
+        match (self.mechanism, initial) {
+            (Mechanism::Plain, Some(r)) => plain(r),
+            (Mechanism::Plain, None) => Ok(Step::Challenge(Vec::new())),
+            (Mechanism::Login, Some(r)) if !r.is_empty() => self.step(r),
+            (Mechanism::Login, _) => Ok(Step::Challenge(b"Username:".to_vec())),
+            (Mechanism::CramMd5, _) => {
+                self.state = State::CramSent(self.cram_challenge.clone());
+                Ok(Step::Challenge(self.cram_challenge.clone()))
+            }
+        }
+    }
+
+    /// The next move, given the client's response.
+    pub fn step(&mut self, response: &[u8]) -> Result<Step, SaslError> {
+        match (self.mechanism, &self.state) {
+            (Mechanism::Plain, _) => plain(response),
+            (Mechanism::Login, State::Start) => {
+                let user = utf8(response)?;
+                self.state = State::LoginPassword(user);
+                Ok(Step::Challenge(b"Password:".to_vec()))
+            }
+            (Mechanism::Login, State::LoginPassword(user)) => {
+                Ok(Step::Done(Credentials::Password {
+                    authzid: None,
+                    user: user.clone(),
+                    password: Password(response.to_vec()),
+                }))
+            }
+            (Mechanism::CramMd5, State::CramSent(challenge)) => {
+                let sp = response
+                    .iter()
+                    .rposition(|&b| b == b' ')
+                    .ok_or(SaslError::Malformed)?;
+                let user = utf8(&response[..sp])?;
+                let digest = response[sp + 1..].to_vec();
+                if digest.len() != 32 || !digest.iter().all(u8::is_ascii_hexdigit) {
+                    return Err(SaslError::Malformed);
+                }
+                Ok(Step::Done(Credentials::CramMd5 {
+                    user,
+                    challenge: challenge.clone(),
+                    digest,
+                }))
+            }
+            _ => Err(SaslError::Malformed),
+        }
+    }
+}
+
+fn utf8(b: &[u8]) -> Result<String, SaslError> {
+    String::from_utf8(b.to_vec()).map_err(|_| SaslError::Malformed)
+}
+
+fn plain(r: &[u8]) -> Result<Step, SaslError> {
+    let mut parts = r.split(|&b| b == 0);
+    let (Some(authz), Some(user), Some(pass), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(SaslError::Malformed);
+    };
+    if user.is_empty() {
+        return Err(SaslError::Malformed);
+    }
+    let authzid = (!authz.is_empty()).then(|| utf8(authz)).transpose()?;
+    Ok(Step::Done(Credentials::Password {
+        authzid,
+        user: utf8(user)?,
+        password: Password(pass.to_vec()),
+    }))
+}
+
+/// Whether a CRAM-MD5 `digest` (hex) is HMAC-MD5 of `challenge` under `secret`; compared
+/// in constant time.
+pub fn cram_md5_matches(secret: &[u8], challenge: &[u8], digest: &[u8]) -> bool {
+    let Ok(mut mac) = <Hmac<md5::Md5> as KeyInit>::new_from_slice(secret) else {
+        return false;
+    };
+    mac.update(challenge);
+    let want: Vec<u8> = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .flat_map(|b| format!("{b:02x}").into_bytes())
+        .collect();
+    let got = digest.to_ascii_lowercase();
+    want.len() == got.len() && want.iter().zip(&got).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_with_and_without_initial_response() {
+        let mut x = Exchange::new(Mechanism::Plain, Vec::new());
+        let Step::Done(Credentials::Password {
+            authzid,
+            user,
+            password,
+        }) = x.start(Some(b"\0tim\0tanstaaftanstaaf")).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!((authzid, user.as_str()), (None, "tim"));
+        assert_eq!(password.0, b"tanstaaftanstaaf");
+        assert!(!format!("{password:?}").contains("tanstaaf"));
+        let mut x = Exchange::new(Mechanism::Plain, Vec::new());
+        assert_eq!(x.start(None).unwrap(), Step::Challenge(Vec::new()));
+        assert!(matches!(
+            x.step(b"Ursel\0Kurt\0xipj3plmq").unwrap(),
+            Step::Done(_)
+        ));
+        assert_eq!(x.step(b"no nuls"), Err(SaslError::Malformed));
+    }
+
+    #[test]
+    fn login_asks_twice() {
+        let mut x = Exchange::new(Mechanism::Login, Vec::new());
+        assert_eq!(
+            x.start(None).unwrap(),
+            Step::Challenge(b"Username:".to_vec())
+        );
+        assert_eq!(
+            x.step(b"fred").unwrap(),
+            Step::Challenge(b"Password:".to_vec())
+        );
+        assert!(matches!(x.step(b"pw").unwrap(), Step::Done(_)));
+    }
+
+    #[test]
+    fn cram_md5_rfc2195_example() {
+        let challenge = b"<1896.697170952@postoffice.reston.mci.net>".to_vec();
+        let mut x = Exchange::new(Mechanism::CramMd5, challenge.clone());
+        assert_eq!(x.start(None).unwrap(), Step::Challenge(challenge.clone()));
+        let Step::Done(Credentials::CramMd5 { user, digest, .. }) =
+            x.step(b"tim b913a602c7eda7a495b4e6e7334d3890").unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(user, "tim");
+        assert!(cram_md5_matches(b"tanstaaftanstaaf", &challenge, &digest));
+        assert!(!cram_md5_matches(b"wrong", &challenge, &digest));
+    }
+}
