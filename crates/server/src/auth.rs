@@ -1,0 +1,145 @@
+//! Who may log in, and where their mail is.
+//!
+//! An [`Authenticator`] checks credentials and gives the [`Account`]: the user's name and
+//! the configuration of their mail store. [`VirtualUsers`] is the backend of the daemon's
+//! virtual-user mode (and the quick start): users in a file of `name:hash` lines, where the
+//! hash is anything the system's `crypt(3)` makes (yescrypt, SHA-512, bcrypt, MD5); their
+//! mail in `<data_dir>/mail/<name>/`, INBOX being the file `INBOX` there.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use mailstore::config::{MboxInbox, StoreConfig};
+use mailstore::notify::Notify;
+
+/// A logged-in user.
+#[derive(Clone, Debug)]
+pub struct Account {
+    /// The user name.
+    pub user: String,
+    /// Their mail store.
+    pub store: StoreConfig,
+}
+
+/// Checks credentials.
+pub trait Authenticator: Send + Sync + fmt::Debug {
+    /// The account, if `password` is `user`'s.
+    fn login(&self, user: &str, password: &[u8]) -> Option<Account>;
+}
+
+/// Users from a `name:crypt-hash` file, with mail under a data directory.
+#[derive(Debug)]
+pub struct VirtualUsers {
+    users_file: PathBuf,
+    data_dir: PathBuf,
+    hostname: String,
+    notify: Arc<dyn Notify>,
+    cache: Mutex<Option<(SystemTime, HashMap<String, String>)>>,
+}
+
+impl VirtualUsers {
+    /// Users from `users_file`, mail under `data_dir/mail`.
+    pub fn new(
+        users_file: &Path,
+        data_dir: &Path,
+        hostname: &str,
+        notify: Arc<dyn Notify>,
+    ) -> Self {
+        VirtualUsers {
+            users_file: users_file.to_owned(),
+            data_dir: data_dir.to_owned(),
+            hostname: hostname.to_owned(),
+            notify,
+            cache: Mutex::new(None),
+        }
+    }
+
+    /// The hash on file for `user` (the file is read again when it changes).
+    fn hash_of(&self, user: &str) -> Option<String> {
+        let mtime = std::fs::metadata(&self.users_file)
+            .and_then(|m| m.modified())
+            .ok()?;
+        let mut cache = self.cache.lock().ok()?;
+        if cache.as_ref().is_none_or(|(t, _)| *t != mtime) {
+            let text = std::fs::read_to_string(&self.users_file).ok()?;
+            let users = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .filter_map(|l| {
+                    let (name, rest) = l.split_once(':')?;
+                    let hash = rest.split(':').next().unwrap_or(rest);
+                    Some((name.to_owned(), hash.to_owned()))
+                })
+                .collect();
+            *cache = Some((mtime, users));
+        }
+        cache.as_ref()?.1.get(user).cloned()
+    }
+
+    /// The store of virtual user `user` (a name that could leave the mail directory has
+    /// none).
+    pub fn account(&self, user: &str) -> Option<Account> {
+        if !valid_name(user) {
+            return None;
+        }
+        let home = self.data_dir.join("mail").join(user);
+        let mut store = StoreConfig::new(user, &home);
+        store.spool = home.join("INBOX");
+        store.mbox_inbox = MboxInbox::Disabled;
+        store.hostname = self.hostname.clone();
+        store.state_dir = Some(self.data_dir.join("state").join(user));
+        store.notify = Arc::clone(&self.notify);
+        Some(Account {
+            user: user.to_owned(),
+            store,
+        })
+    }
+}
+
+impl Authenticator for VirtualUsers {
+    fn login(&self, user: &str, password: &[u8]) -> Option<Account> {
+        let hash = self.hash_of(user)?;
+        if !sysuser::crypt::verify(password, &hash) {
+            return None;
+        }
+        let account = self.account(user)?;
+        let _ = std::fs::create_dir_all(&account.store.home);
+        Some(account)
+    }
+}
+
+/// Whether a user name is safe as a directory name: printable, no `/`, not `.` or `..`.
+fn valid_name(user: &str) -> bool {
+    !user.is_empty()
+        && user.len() <= 64
+        && user != "."
+        && user != ".."
+        && user
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'/' && b != b'\\' && b != b':')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn users_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let users = dir.path().join("users");
+        let hash = sysuser::crypt::hash(b"pw", "$y$").unwrap();
+        std::fs::write(&users, format!("# users\ndemo:{hash}\nlocked:!x\n")).unwrap();
+        let v = VirtualUsers::new(&users, dir.path(), "h", Arc::new(mailstore::notify::Silent));
+        let a = v.login("demo", b"pw").unwrap();
+        assert_eq!(a.store.home, dir.path().join("mail/demo"));
+        assert_eq!(a.store.spool, dir.path().join("mail/demo/INBOX"));
+        assert!(v.login("demo", b"wrong").is_none());
+        assert!(v.login("locked", b"x").is_none());
+        assert!(v.login("nobody", b"pw").is_none());
+        assert!(v.account("../etc").is_none());
+    }
+}

@@ -1,0 +1,188 @@
+//! The configuration file (TOML).
+//!
+//! ```toml
+//! hostname = "mail.example.org"      # names the server in greetings and From lines
+//! data_dir = "/var/lib/panda"        # virtual users' mail: <data_dir>/mail/<user>/
+//! users = "/etc/panda/users"         # virtual users: "name:crypt-hash" lines
+//! plaintext = "tls-only"             # when plaintext passwords are allowed:
+//!                                    # "never", "tls-only" (default) or "always"
+//!
+//! [tls]
+//! cert = "/etc/panda/cert.pem"
+//! key = "/etc/panda/key.pem"
+//! max_fragment = 8192                # optional: cap TLS records at 8 KiB (FAQ 6.7)
+//!
+//! [[listen]]
+//! address = "127.0.0.1:1143"
+//! protocol = "imap"                  # imap (with STARTTLS) or imaps (TLS at once)
+//! ```
+//!
+//! A bad file is an error that names the file, the line and the key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// When plaintext passwords (LOGIN, AUTHENTICATE PLAIN/LOGIN, POP3 USER/PASS) are allowed
+/// (FAQ 3.17, 3.18).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Plaintext {
+    /// Never: LOGINDISABLED is advertised.
+    Never,
+    /// Only once the connection is encrypted (the default).
+    #[default]
+    TlsOnly,
+    /// Always.
+    Always,
+}
+
+/// What a listener speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// IMAP, with STARTTLS.
+    Imap,
+    /// IMAP over TLS from the first byte.
+    Imaps,
+}
+
+/// One listening socket.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Listen {
+    /// Address and port.
+    pub address: SocketAddr,
+    /// Protocol.
+    pub protocol: Protocol,
+}
+
+/// TLS settings.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tls {
+    /// Certificate chain, PEM.
+    pub cert: PathBuf,
+    /// Private key, PEM.
+    pub key: PathBuf,
+    /// Largest plaintext per TLS record, if capped (Panda's SChannel workaround: 8192).
+    pub max_fragment: Option<usize>,
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// This server's host name.
+    pub hostname: String,
+    /// Where virtual users' mail lives.
+    pub data_dir: PathBuf,
+    /// The virtual users file.
+    pub users: PathBuf,
+    /// When plaintext passwords are allowed.
+    #[serde(default)]
+    pub plaintext: Plaintext,
+    /// TLS, if any.
+    pub tls: Option<Tls>,
+    /// Listeners.
+    #[serde(default)]
+    pub listen: Vec<Listen>,
+}
+
+/// A configuration file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// It cannot be read.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// It is not valid.
+    #[error("{path}:{line}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// The line (1-based).
+        line: usize,
+        /// What is wrong, with the key.
+        message: String,
+    },
+}
+
+impl Config {
+    /// Reads and checks the configuration file `path`. Relative paths in it are relative
+    /// to the file's directory.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            path: path.to_owned(),
+            source: e,
+        })?;
+        let mut c: Config = toml::from_str(&text).map_err(|e| {
+            let line = e.span().map_or(1, |s| {
+                1 + text.as_bytes()[..s.start.min(text.len())]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count()
+            });
+            ConfigError::Invalid {
+                path: path.to_owned(),
+                line,
+                message: e.message().to_owned(),
+            }
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let fix = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        fix(&mut c.data_dir);
+        fix(&mut c.users);
+        if let Some(t) = c.tls.as_mut() {
+            fix(&mut t.cert);
+            fix(&mut t.key);
+        }
+        let needs_tls = c.listen.iter().any(|l| l.protocol == Protocol::Imaps);
+        if needs_tls && c.tls.is_none() {
+            return Err(ConfigError::Invalid {
+                path: path.to_owned(),
+                line: 1,
+                message: "a listener uses TLS but there is no [tls] section".into(),
+            });
+        }
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn good_and_bad_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("panda.toml");
+        std::fs::write(
+            &p,
+            "hostname = \"h\"\ndata_dir = \"data\"\nusers = \"users\"\n[tls]\ncert = \"c.pem\"\nkey = \"k.pem\"\n[[listen]]\naddress = \"127.0.0.1:1143\"\nprotocol = \"imap\"\n",
+        )
+        .unwrap();
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.data_dir, dir.path().join("data"));
+        assert_eq!(c.plaintext, Plaintext::TlsOnly);
+        assert_eq!(c.listen[0].protocol, Protocol::Imap);
+        std::fs::write(
+            &p,
+            "hostname = \"h\"\ndata_dir = \"d\"\nusers = \"u\"\nbogus = 1\n",
+        )
+        .unwrap();
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.contains("panda.toml:4"), "{e}");
+        assert!(e.contains("bogus"), "{e}");
+    }
+}

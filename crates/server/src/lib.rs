@@ -1,0 +1,12 @@
+//! What the IMAP and POP3 servers share: configuration, accounts and authentication, TLS,
+//! and the quick start.
+
+#![forbid(unsafe_code)]
+#![deny(missing_debug_implementations)]
+#![warn(missing_docs)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod auth;
+pub mod config;
+pub mod quickstart;
+pub mod tls;
