@@ -124,6 +124,55 @@ pub enum SearchReturn {
     Count,
 }
 
+/// A SORT criterion (RFC 5256).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum SortKey {
+    Arrival,
+    Cc,
+    Date,
+    From,
+    Size,
+    Subject,
+    To,
+}
+
+/// A SORT criterion and its direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SortCriterion {
+    /// What to sort by.
+    pub key: SortKey,
+    /// The direction.
+    pub order: SortOrder,
+}
+
+/// Which way a SORT criterion orders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortOrder {
+    /// Smallest first.
+    Ascending,
+    /// `REVERSE`: largest first.
+    Descending,
+}
+
+/// A THREAD algorithm (RFC 5256).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThreadAlgorithm {
+    /// `ORDEREDSUBJECT`
+    OrderedSubject,
+    /// `REFERENCES`
+    References,
+}
+
+/// Which names the legacy FIND command lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FindScope {
+    /// `FIND MAILBOXES`: the subscribed ones.
+    Subscribed,
+    /// `FIND ALL.MAILBOXES`: all.
+    All,
+}
+
 /// A command's body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(missing_docs)]
@@ -209,6 +258,33 @@ pub enum CommandBody {
         set: SequenceSet,
         mailbox: Vec<u8>,
         kind: CopyKind,
+    },
+    Sort {
+        numbers: Numbers,
+        criteria: Vec<SortCriterion>,
+        charset: Vec<u8>,
+        key: SearchKey,
+    },
+    Thread {
+        numbers: Numbers,
+        algorithm: ThreadAlgorithm,
+        charset: Vec<u8>,
+        key: SearchKey,
+    },
+    /// `SCAN reference pattern text`: LIST restricted to mailboxes containing the text.
+    Scan {
+        reference: Vec<u8>,
+        pattern: Vec<u8>,
+        text: Vec<u8>,
+    },
+    /// IMAP2bis `FIND MAILBOXES` / `FIND ALL.MAILBOXES`.
+    Find {
+        scope: FindScope,
+        pattern: Vec<u8>,
+    },
+    /// IMAP2 `BBOARD name`: opens `#public/name` read-only.
+    Bboard {
+        name: Vec<u8>,
     },
 }
 
@@ -343,19 +419,23 @@ fn body(p: &mut Parser<'_>, name: &[u8]) -> Option<Result<CommandBody, ParseErro
             }
             b"SUBSCRIBE" | b"UNSUBSCRIBE" => {
                 p.sp()?;
-                let mailbox = p.mailbox()?;
+                // IMAP2bis wrote `SUBSCRIBE MAILBOX name`.
+                let mut mailbox = p.mailbox()?;
+                if mailbox.eq_ignore_ascii_case(b"MAILBOX") && p.eat(b' ') {
+                    mailbox = p.mailbox()?;
+                }
                 if name == b"SUBSCRIBE" {
                     C::Subscribe { mailbox }
                 } else {
                     C::Unsubscribe { mailbox }
                 }
             }
-            b"LIST" | b"LSUB" => {
+            b"LIST" | b"LSUB" | b"RLIST" | b"RLSUB" => {
                 p.sp()?;
                 let reference = p.mailbox()?;
                 p.sp()?;
                 let pattern = p.list_mailbox()?;
-                if name == b"LIST" {
+                if name.ends_with(b"LIST") {
                     C::List { reference, pattern }
                 } else {
                     C::Lsub { reference, pattern }
@@ -413,6 +493,40 @@ fn body(p: &mut Parser<'_>, name: &[u8]) -> Option<Result<CommandBody, ParseErro
                 }
                 C::Append { mailbox, messages }
             }
+            b"SCAN" => {
+                p.sp()?;
+                let reference = p.mailbox()?;
+                p.sp()?;
+                let pattern = p.list_mailbox()?;
+                p.sp()?;
+                C::Scan {
+                    reference,
+                    pattern,
+                    text: p.astring()?,
+                }
+            }
+            b"FIND" => {
+                p.sp()?;
+                let scope = if p.keyword("MAILBOXES") {
+                    FindScope::Subscribed
+                } else if p.keyword("ALL.MAILBOXES") {
+                    FindScope::All
+                } else {
+                    return p.err("expected MAILBOXES or ALL.MAILBOXES");
+                };
+                p.sp()?;
+                let pattern = p.list_mailbox()?;
+                if pattern.contains(&b'%') || pattern.contains(&b'?') {
+                    return p.err("FIND does not take % or ?");
+                }
+                C::Find { scope, pattern }
+            }
+            b"BBOARD" => {
+                p.sp()?;
+                C::Bboard { name: p.mailbox()? }
+            }
+            b"SORT" => sort(p, Numbers::Sequence)?,
+            b"THREAD" => thread(p, Numbers::Sequence)?,
             b"IDLE" => C::Idle,
             b"NAMESPACE" => C::Namespace,
             b"ENABLE" => {
@@ -459,6 +573,8 @@ fn body(p: &mut Parser<'_>, name: &[u8]) -> Option<Result<CommandBody, ParseErro
                 let sub = p.atom()?.to_ascii_uppercase();
                 match sub.as_slice() {
                     b"SEARCH" => search(p, Numbers::Uid)?,
+                    b"SORT" => sort(p, Numbers::Uid)?,
+                    b"THREAD" => thread(p, Numbers::Uid)?,
                     b"FETCH" => fetch(p, Numbers::Uid)?,
                     b"STORE" => store(p, Numbers::Uid)?,
                     b"COPY" => copy(p, Numbers::Uid, CopyKind::Copy)?,
@@ -507,6 +623,73 @@ fn search(p: &mut Parser<'_>, numbers: Numbers) -> Result<CommandBody, ParseErro
     Ok(CommandBody::Search {
         numbers,
         ret,
+        charset,
+        key,
+    })
+}
+
+/// ```text
+/// sort          = ["UID" SP] "SORT" SP sort-criteria SP search-criteria
+/// sort-criteria = "(" sort-criterion *(SP sort-criterion) ")"
+/// sort-criterion = ["REVERSE" SP] sort-key
+/// sort-key      = "ARRIVAL" / "CC" / "DATE" / "FROM" / "SIZE" / "SUBJECT" / "TO"
+/// search-criteria = charset 1*(SP search-key)
+/// ```
+fn sort(p: &mut Parser<'_>, numbers: Numbers) -> Result<CommandBody, ParseError> {
+    p.sp()?;
+    let criteria = p.list(|p| {
+        let order = if p.keyword("REVERSE") {
+            p.sp()?;
+            SortOrder::Descending
+        } else {
+            SortOrder::Ascending
+        };
+        let a = p.atom()?.to_ascii_uppercase();
+        let key = match a.as_slice() {
+            b"ARRIVAL" => SortKey::Arrival,
+            b"CC" => SortKey::Cc,
+            b"DATE" => SortKey::Date,
+            b"FROM" => SortKey::From,
+            b"SIZE" => SortKey::Size,
+            b"SUBJECT" => SortKey::Subject,
+            b"TO" => SortKey::To,
+            _ => return p.err("unknown SORT criterion"),
+        };
+        Ok(SortCriterion { key, order })
+    })?;
+    if criteria.is_empty() {
+        return p.err("empty SORT criteria");
+    }
+    p.sp()?;
+    let charset = p.astring()?;
+    p.sp()?;
+    let key = p.search_keys()?;
+    Ok(CommandBody::Sort {
+        numbers,
+        criteria,
+        charset,
+        key,
+    })
+}
+
+/// ```text
+/// thread = ["UID" SP] "THREAD" SP thread-alg SP search-criteria
+/// ```
+fn thread(p: &mut Parser<'_>, numbers: Numbers) -> Result<CommandBody, ParseError> {
+    p.sp()?;
+    let a = p.atom()?.to_ascii_uppercase();
+    let algorithm = match a.as_slice() {
+        b"ORDEREDSUBJECT" => ThreadAlgorithm::OrderedSubject,
+        b"REFERENCES" => ThreadAlgorithm::References,
+        _ => return p.err("unknown THREAD algorithm"),
+    };
+    p.sp()?;
+    let charset = p.astring()?;
+    p.sp()?;
+    let key = p.search_keys()?;
+    Ok(CommandBody::Thread {
+        numbers,
+        algorithm,
         charset,
         key,
     })
@@ -691,6 +874,74 @@ mod tests {
                 initial: Some(Secret(vec![]))
             }
         );
+    }
+
+    #[test]
+    fn sort_thread_and_legacy_commands() {
+        assert_eq!(
+            parse("a UID SORT (REVERSE date subject) UTF-8 ALL\r\n"),
+            CommandBody::Sort {
+                numbers: Numbers::Uid,
+                criteria: vec![
+                    SortCriterion {
+                        key: SortKey::Date,
+                        order: SortOrder::Descending
+                    },
+                    SortCriterion {
+                        key: SortKey::Subject,
+                        order: SortOrder::Ascending
+                    }
+                ],
+                charset: b"UTF-8".to_vec(),
+                key: SearchKey::All
+            }
+        );
+        assert_eq!(
+            parse("a THREAD REFERENCES us-ascii SEEN\r\n"),
+            CommandBody::Thread {
+                numbers: Numbers::Sequence,
+                algorithm: ThreadAlgorithm::References,
+                charset: b"us-ascii".to_vec(),
+                key: SearchKey::Seen
+            }
+        );
+        assert_eq!(
+            parse("a SUBSCRIBE MAILBOX foo\r\n"),
+            CommandBody::Subscribe {
+                mailbox: b"foo".to_vec()
+            }
+        );
+        assert_eq!(
+            parse("a SUBSCRIBE mailbox\r\n"),
+            CommandBody::Subscribe {
+                mailbox: b"mailbox".to_vec()
+            }
+        );
+        assert_eq!(
+            parse("a FIND ALL.MAILBOXES *\r\n"),
+            CommandBody::Find {
+                scope: FindScope::All,
+                pattern: b"*".to_vec()
+            }
+        );
+        assert!(parse_command(b"a FIND MAILBOXES %\r\n").is_err());
+        assert_eq!(
+            parse("a RLIST \"\" *\r\n"),
+            CommandBody::List {
+                reference: Vec::new(),
+                pattern: b"*".to_vec()
+            }
+        );
+        assert_eq!(
+            parse("a SCAN \"\" * needle\r\n"),
+            CommandBody::Scan {
+                reference: Vec::new(),
+                pattern: b"*".to_vec(),
+                text: b"needle".to_vec()
+            }
+        );
+        assert!(parse_command(b"a SORT () UTF-8 ALL\r\n").is_err());
+        assert!(parse_command(b"a THREAD BOGUS UTF-8 ALL\r\n").is_err());
     }
 
     #[test]

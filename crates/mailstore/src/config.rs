@@ -80,6 +80,34 @@ pub enum DotFiles {
     Hide,
 }
 
+/// Which names are refused (c-client `restrict-mailbox-access`, panda-inventory.md §4.3).
+/// Any restriction also refuses names containing `..`, `//` or `/~`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Restrict {
+    /// No restriction (UW's default).
+    #[default]
+    None,
+    /// `root`: absolute names only for the spool INBOX or inside the user's mail
+    /// directory.
+    Root,
+    /// `otherusers`: no `~user` names.
+    OtherUsers,
+    /// `all`: both (virtual users, who share one system account, always get this).
+    All,
+}
+
+impl Restrict {
+    /// Whether absolute names outside the user's own files are refused.
+    pub fn root(self) -> bool {
+        matches!(self, Restrict::Root | Restrict::All)
+    }
+
+    /// Whether `~user` names are refused.
+    pub fn other_users(self) -> bool {
+        matches!(self, Restrict::OtherUsers | Restrict::All)
+    }
+}
+
 /// Looks up other users' home directories for `~user/…` names.
 pub trait Homes: Send + Sync + fmt::Debug {
     /// The home directory of `user`, if there is such a user.
@@ -145,6 +173,8 @@ pub struct StoreConfig {
     pub notify: Arc<dyn Notify>,
     /// How `~user` names find homes.
     pub homes: Arc<dyn Homes>,
+    /// Which names are refused.
+    pub restrict: Restrict,
 }
 
 impl StoreConfig {
@@ -173,6 +203,7 @@ impl StoreConfig {
             tz: TimeZone::try_system().unwrap_or(TimeZone::UTC),
             notify: Arc::new(Silent),
             homes: Arc::new(SystemHomes),
+            restrict: Restrict::None,
         }
     }
 

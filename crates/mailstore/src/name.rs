@@ -14,7 +14,7 @@
 
 use std::path::PathBuf;
 
-use crate::config::{Format, StoreConfig};
+use crate::config::{Format, Restrict, StoreConfig};
 use crate::error::{Error, Result};
 
 /// The longest mailbox name (c-client NETMAXMBX).
@@ -73,8 +73,24 @@ pub fn resolve(cfg: &StoreConfig, name: &str) -> Result<Location> {
             target: Target::Inbox,
         });
     }
+    if cfg.restrict != Restrict::None
+        && (name.contains("..") || name.contains("//") || name.contains("/~"))
+    {
+        return Err(Error::invalid_name(name, "restricted name"));
+    }
     let path = match name.as_bytes()[0] {
         b'#' => return Err(Error::invalid_name(name, "unknown namespace")),
+        b'/' if cfg.restrict.root() => {
+            let own = cfg.mail_dir();
+            let p = PathBuf::from(name);
+            if p != cfg.spool && !p.starts_with(&own) {
+                return Err(Error::invalid_name(name, "restricted name"));
+            }
+            p
+        }
+        b'~' if cfg.restrict.other_users() && !name.starts_with("~/") => {
+            return Err(Error::invalid_name(name, "restricted name"));
+        }
         b'/' => PathBuf::from(name),
         b'~' => {
             let rest = &name[1..];
@@ -204,6 +220,32 @@ mod tests {
         }
         assert!(resolve(&cfg(), &"x".repeat(257)).is_err());
         assert!(resolve(&cfg(), &"x".repeat(256)).is_ok());
+    }
+
+    #[test]
+    fn restrictions_refuse_escapes() {
+        let mut c = cfg();
+        c.restrict = Restrict::All;
+        for bad in [
+            "../x",
+            "a/../../b",
+            "a//b",
+            "a/~b",
+            "/etc/passwd",
+            "~fred/x",
+            "/home/mex",
+        ] {
+            assert!(resolve(&c, bad).is_err(), "{bad:?} accepted");
+        }
+        for good in ["a/b", "~/a", "/home/me/a", "/var/mail/me", "INBOX"] {
+            assert!(resolve(&c, good).is_ok(), "{good:?} refused");
+        }
+        c.restrict = Restrict::OtherUsers;
+        assert!(resolve(&c, "/var/tmp/x").is_ok());
+        assert!(resolve(&c, "~fred/x").is_err());
+        c.restrict = Restrict::Root;
+        assert!(resolve(&c, "~fred/x").is_ok());
+        assert!(resolve(&c, "/var/tmp/x").is_err());
     }
 
     #[test]

@@ -10,7 +10,9 @@
 //!
 //! - [`address`], [`envelope`]: address lists and the envelope IMAP's ENVELOPE gives;
 //! - [`mime`]: the MIME structure of a message with byte ranges, for BODYSTRUCTURE and
-//!   body sections.
+//!   body sections;
+//! - [`decode`], [`text`]: transfer encodings, charsets, RFC 2047 words and the folding
+//!   SEARCH compares with.
 
 #![forbid(unsafe_code)]
 #![deny(missing_debug_implementations)]
@@ -19,8 +21,10 @@
 
 pub mod address;
 pub mod date;
+pub mod decode;
 pub mod envelope;
 pub mod header;
 pub mod mime;
+pub mod text;
 
 pub use date::{Civil, DateError, DateTime, Month, Weekday};

@@ -93,6 +93,7 @@ impl VirtualUsers {
         store.hostname = self.hostname.clone();
         store.state_dir = Some(self.data_dir.join("state").join(user));
         store.notify = Arc::clone(&self.notify);
+        store.restrict = mailstore::config::Restrict::All;
         Some(Account {
             user: user.to_owned(),
             store,
