@@ -338,6 +338,122 @@ impl Weekday {
     }
 }
 
+/// Reads a `Date:` header value (RFC 5322 §3.3 with the obsolete forms of §4.3: two-
+/// and three-digit years, alphabetic zones, comments), leniently: the weekday may be
+/// missing or wrong, seconds and zone may be missing (then UTC). `None` when no date can
+/// be read.
+///
+/// ```text
+/// date-time = [ day-of-week "," ] date time [CFWS]
+/// date      = day month year
+/// time      = hour ":" minute [ ":" second ] FWS zone
+/// ```
+pub fn parse_rfc5322(value: &[u8]) -> Option<DateTime> {
+    // Words, with comments and commas dropped.
+    let mut words: Vec<&[u8]> = Vec::new();
+    let mut depth = 0usize;
+    let mut start = None;
+    for (i, &c) in value.iter().enumerate() {
+        let sep = depth > 0 || matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b',' | b'(' | b')');
+        if c == b'(' {
+            depth += 1;
+        } else if c == b')' {
+            depth = depth.saturating_sub(1);
+        }
+        match (sep, start) {
+            (true, Some(s)) => {
+                words.push(&value[s..i]);
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        words.push(&value[s..]);
+    }
+    let mut w = words.into_iter().peekable();
+    if w.peek()
+        .is_some_and(|x| x.get(..3).and_then(Weekday::from_abbrev).is_some())
+    {
+        w.next();
+    }
+    let number = |x: &[u8]| -> Option<u32> {
+        if x.is_empty() || x.len() > 9 || !x.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(x).ok()?.parse().ok()
+    };
+    // "1 Jan 2020" and the obsolete "1-Jan-2020".
+    let first = w.next()?;
+    let (day, month, year) = if first.contains(&b'-') {
+        let mut parts = first.split(|&c| c == b'-');
+        let d = number(parts.next()?)?;
+        let m = Month::from_abbrev(parts.next()?.get(..3)?)?;
+        let y = number(parts.next()?)?;
+        (d, m, y)
+    } else {
+        let d = number(first)?;
+        let m = Month::from_abbrev(w.next()?.get(..3)?)?;
+        let y = number(w.next()?)?;
+        (d, m, y)
+    };
+    let year = match year {
+        0..=49 => year + 2000,
+        50..=999 => year + 1900,
+        _ => year,
+    };
+    let (mut h, mut mi, mut sec) = (0, 0, 0);
+    let mut offset = 0i32;
+    if let Some(t) = w.next() {
+        let mut parts = t.split(|&c| c == b':');
+        h = number(parts.next()?)?;
+        mi = number(parts.next()?)?;
+        sec = parts.next().and_then(number).unwrap_or(0);
+        if let Some(z) = w.next() {
+            offset = zone(z).unwrap_or(0);
+        }
+    }
+    DateTime::from_civil(
+        i16::try_from(year).ok()?,
+        month.number(),
+        u8::try_from(day).ok()?,
+        (
+            u8::try_from(h).ok()?,
+            u8::try_from(mi).ok()?,
+            u8::try_from(sec).ok()?,
+        ),
+        offset,
+    )
+    .ok()
+}
+
+/// A zone: `+hhmm`, `-hhmm`, or an obsolete name (RFC 5322 §4.3).
+fn zone(z: &[u8]) -> Option<i32> {
+    if let (Some(&sign @ (b'+' | b'-')), 5) = (z.first(), z.len()) {
+        let digits = &z[1..];
+        if !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let v = |a: usize| i32::from(digits[a] - b'0') * 10 + i32::from(digits[a + 1] - b'0');
+        let secs = v(0) * 3600 + v(2) * 60;
+        return Some(if sign == b'-' { -secs } else { secs });
+    }
+    let hours = match z.to_ascii_uppercase().as_slice() {
+        b"UT" | b"GMT" | b"Z" => 0,
+        b"EST" => -5,
+        b"EDT" => -4,
+        b"CST" => -6,
+        b"CDT" => -5,
+        b"MST" => -7,
+        b"MDT" => -6,
+        b"PST" => -8,
+        b"PDT" => -7,
+        _ => return None,
+    };
+    Some(hours * 3600)
+}
+
 impl fmt::Display for Weekday {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.abbrev())
@@ -387,6 +503,23 @@ mod tests {
         // A leap second folds into :59.
         let d = DateTime::from_civil(2016, 12, 31, (23, 59, 60), 0).unwrap();
         assert_eq!(d.civil().second, 59);
+    }
+
+    #[test]
+    fn header_dates() {
+        let d = parse_rfc5322(b"Fri, 21 Nov 1997 09:55:06 -0600").unwrap();
+        assert_eq!(d.rfc822_with_weekday(), "Fri, 21 Nov 1997 09:55:06 -0600");
+        let d = parse_rfc5322(b"21 Nov 97 09:55 EST (comment)").unwrap();
+        assert_eq!(d.rfc822_with_weekday(), "Fri, 21 Nov 1997 09:55:00 -0500");
+        let d = parse_rfc5322(b"Thu, 1 Jan 2004 00:00:00 +0000").unwrap();
+        assert_eq!(d.timestamp(), 1_072_915_200);
+        assert_eq!(
+            parse_rfc5322(b"1-Jan-2004").map(|d| d.timestamp()),
+            Some(1_072_915_200)
+        );
+        assert!(parse_rfc5322(b"garbage").is_none());
+        assert!(parse_rfc5322(b"").is_none());
+        assert!(parse_rfc5322(b"32 Jan 2004 00:00").is_none());
     }
 
     #[test]

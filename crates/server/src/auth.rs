@@ -28,6 +28,58 @@ pub struct Account {
 pub trait Authenticator: Send + Sync + fmt::Debug {
     /// The account, if `password` is `user`'s.
     fn login(&self, user: &str, password: &[u8]) -> Option<Account>;
+
+    /// The account of `user`, whose identity something else proved (CRAM-MD5 against
+    /// the secrets file).
+    fn account_of(&self, user: &str) -> Option<Account>;
+}
+
+/// CRAM-MD5 shared secrets: UW's `/etc/cram-md5.pwd` format (panda-inventory.md §8.3),
+/// one `user<TAB>secret` per line, `#` comments. The file should be mode 0400.
+#[derive(Debug)]
+pub struct CramSecrets {
+    file: PathBuf,
+    cache: Mutex<Option<(SystemTime, HashMap<String, Vec<u8>>)>>,
+}
+
+impl CramSecrets {
+    /// Secrets from `file`.
+    pub fn new(file: &Path) -> Self {
+        CramSecrets {
+            file: file.to_owned(),
+            cache: Mutex::new(None),
+        }
+    }
+
+    /// Whether the file exists (CRAM-MD5 is offered only then, as UW).
+    pub fn available(&self) -> bool {
+        self.file.is_file()
+    }
+
+    /// `user`'s secret (the file is read again when it changes).
+    pub fn secret_of(&self, user: &str) -> Option<Vec<u8>> {
+        let mtime = std::fs::metadata(&self.file)
+            .and_then(|m| m.modified())
+            .ok()?;
+        let mut cache = self.cache.lock().ok()?;
+        if cache.as_ref().is_none_or(|(t, _)| *t != mtime) {
+            let text = std::fs::read(&self.file).ok()?;
+            let map = text
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.is_empty() && l[0] != b'#')
+                .filter_map(|l| {
+                    let l = l.strip_suffix(b"\r").unwrap_or(l);
+                    let tab = l.iter().position(|&b| b == b'\t')?;
+                    Some((
+                        String::from_utf8_lossy(&l[..tab]).into_owned(),
+                        l[tab + 1..].to_vec(),
+                    ))
+                })
+                .collect();
+            *cache = Some((mtime, map));
+        }
+        cache.as_ref()?.1.get(user).cloned()
+    }
 }
 
 /// Users from a `name:crypt-hash` file, with mail under a data directory.
@@ -107,6 +159,11 @@ impl Authenticator for VirtualUsers {
         if !sysuser::crypt::verify(password, &hash) {
             return None;
         }
+        self.account_of(user)
+    }
+
+    fn account_of(&self, user: &str) -> Option<Account> {
+        self.hash_of(user)?;
         let account = self.account(user)?;
         let _ = std::fs::create_dir_all(&account.store.home);
         Some(account)
@@ -142,5 +199,20 @@ mod tests {
         assert!(v.login("locked", b"x").is_none());
         assert!(v.login("nobody", b"pw").is_none());
         assert!(v.account("../etc").is_none());
+        assert!(v.account_of("demo").is_some());
+        assert!(v.account_of("nobody").is_none());
+    }
+
+    #[test]
+    fn cram_secrets_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("cram-md5.pwd");
+        let c = CramSecrets::new(&f);
+        assert!(!c.available());
+        std::fs::write(&f, "# secrets\ndemo\ttanstaaftanstaaf\nother\tx y\n").unwrap();
+        assert!(c.available());
+        assert_eq!(c.secret_of("demo").unwrap(), b"tanstaaftanstaaf");
+        assert_eq!(c.secret_of("other").unwrap(), b"x y");
+        assert!(c.secret_of("nobody").is_none());
     }
 }

@@ -8,5 +8,8 @@
 
 pub mod auth;
 pub mod config;
+pub mod conn;
+pub mod log;
 pub mod quickstart;
+pub mod session;
 pub mod tls;

@@ -1,0 +1,224 @@
+//! Carrying a [`Session`] over a byte stream (a TCP connection, or inetd's standard input
+//! and output), with TLS from the start or after STARTTLS, timeouts, periodic ticks and
+//! shutdown.
+//!
+//! The session's store work runs on tokio's blocking pool, so a connection waiting on
+//! its client costs only its task and buffers. Replies are written whole, each burst in
+//! one write.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::watch;
+
+use crate::session::{Hangup, Reply, Session, Then, Transport};
+
+/// A byte stream a session can run on.
+pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+/// How a connection starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Start {
+    /// In plain text (STARTTLS may follow).
+    Plain,
+    /// With a TLS handshake (IMAPS).
+    Tls,
+}
+
+/// Why a connection ended other than by the session's choice.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnError {
+    /// The TLS handshake failed.
+    #[error("TLS handshake: {0}")]
+    Handshake(std::io::Error),
+    /// TLS was asked for but none is configured.
+    #[error("TLS is not configured")]
+    NoTls,
+    /// A session task failed.
+    #[error("session task: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// Runs `session` on `stream` until either side ends it or `shutdown` turns true.
+pub async fn serve<S: Session>(
+    stream: Box<dyn Stream>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    start: Start,
+    session: S,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), ConnError> {
+    let mut session = Box::new(session);
+    let mut stream = stream;
+    if start == Start::Tls {
+        stream = handshake(stream, tls.as_ref()).await?;
+        session.tls_started();
+    }
+    let greeting = session.greeting();
+    if !send(&mut stream, &greeting).await || greeting.then == Then::Close {
+        return Ok(());
+    }
+    let mut buf = vec![0u8; 4096];
+    loop {
+        let timeout = session.timeout();
+        let tick = session.tick_every();
+        let event = tokio::select! {
+            r = stream.read(&mut buf) => match r {
+                Ok(0) => Event::Hangup(Hangup::EndOfFile),
+                Ok(n) => Event::Input(n),
+                Err(_) => Event::Hangup(Hangup::Error),
+            },
+            () = tokio::time::sleep(timeout) => Event::Timeout,
+            () = sleep_or_never(tick) => Event::Tick,
+            _ = shutdown.changed() => Event::Shutdown,
+        };
+        match event {
+            Event::Input(n) => {
+                session.receive(&buf[..n]);
+                let mut done = false;
+                // Each batch runs every command the input holds, up to one that changes
+                // the connection or must wait.
+                loop {
+                    let (s, reply) = tokio::task::spawn_blocking(move || {
+                        let mut s = session;
+                        let r = run_steps(&mut *s);
+                        (s, r)
+                    })
+                    .await?;
+                    session = s;
+                    let Some(reply) = reply else { break };
+                    if let Some(d) = reply.delay {
+                        tokio::time::sleep(d).await;
+                    }
+                    if !send(&mut stream, &reply).await {
+                        session_hangup(session, Hangup::Error).await?;
+                        return Ok(());
+                    }
+                    match reply.then {
+                        Then::Continue => {}
+                        Then::Close => {
+                            done = true;
+                            break;
+                        }
+                        Then::StartTls => {
+                            stream = handshake(stream, tls.as_ref()).await?;
+                            session.tls_started();
+                        }
+                    }
+                }
+                if done {
+                    let _ = stream.shutdown().await;
+                    return Ok(());
+                }
+            }
+            Event::Hangup(why) => {
+                session_hangup(session, why).await?;
+                return Ok(());
+            }
+            Event::Timeout => {
+                let r = session.timed_out();
+                send(&mut stream, &r).await;
+                let _ = stream.shutdown().await;
+                return Ok(());
+            }
+            Event::Tick => {
+                let (s, reply) = tokio::task::spawn_blocking(move || {
+                    let mut s = session;
+                    let r = s.tick();
+                    (s, r)
+                })
+                .await?;
+                session = s;
+                if let Some(r) = reply {
+                    if !send(&mut stream, &r).await {
+                        session_hangup(session, Hangup::Error).await?;
+                        return Ok(());
+                    }
+                    if r.then == Then::Close {
+                        let _ = stream.shutdown().await;
+                        return Ok(());
+                    }
+                }
+            }
+            Event::Shutdown => {
+                let r = session.shutdown();
+                send(&mut stream, &r).await;
+                let _ = stream.shutdown().await;
+                return Ok(());
+            }
+        }
+    }
+}
+
+enum Event {
+    Input(usize),
+    Hangup(Hangup),
+    Timeout,
+    Tick,
+    Shutdown,
+}
+
+/// Steps the session until it has nothing to do, or gives a reply that changes the
+/// connection or must wait; the replies' bytes are joined into one. A delayed reply ends
+/// the batch, and what came before it in the batch waits with it.
+fn run_steps(s: &mut dyn Session) -> Option<Reply> {
+    let mut out: Option<Reply> = None;
+    while let Some(r) = s.step() {
+        let o = out.get_or_insert_with(Reply::default);
+        o.bytes.extend_from_slice(&r.bytes);
+        o.then = r.then;
+        o.delay = o.delay.or(r.delay);
+        if r.then != Then::Continue || r.delay.is_some() {
+            break;
+        }
+    }
+    out
+}
+
+async fn session_hangup<S: Session>(session: Box<S>, why: Hangup) -> Result<(), ConnError> {
+    tokio::task::spawn_blocking(move || {
+        let mut s = session;
+        s.hangup(why);
+    })
+    .await?;
+    Ok(())
+}
+
+async fn sleep_or_never(d: Option<Duration>) {
+    match d {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Sends a reply; false if the connection failed.
+async fn send(stream: &mut Box<dyn Stream>, reply: &Reply) -> bool {
+    if reply.bytes.is_empty() {
+        return true;
+    }
+    stream.write_all(&reply.bytes).await.is_ok() && stream.flush().await.is_ok()
+}
+
+async fn handshake(
+    stream: Box<dyn Stream>,
+    tls: Option<&Arc<rustls::ServerConfig>>,
+) -> Result<Box<dyn Stream>, ConnError> {
+    let cfg = tls.ok_or(ConnError::NoTls)?;
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::clone(cfg));
+    let s = tokio::time::timeout(Duration::from_secs(60), acceptor.accept(stream))
+        .await
+        .map_err(|_| ConnError::Handshake(std::io::ErrorKind::TimedOut.into()))?
+        .map_err(ConnError::Handshake)?;
+    Ok(Box::new(s))
+}
+
+/// The transport a connection that started with `start` has before any STARTTLS.
+pub fn transport_of(start: Start) -> Transport {
+    match start {
+        Start::Plain => Transport::Plain,
+        Start::Tls => Transport::Tls,
+    }
+}
