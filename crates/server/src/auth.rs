@@ -34,12 +34,15 @@ pub trait Authenticator: Send + Sync + fmt::Debug {
     fn account_of(&self, user: &str) -> Option<Account>;
 }
 
+/// Secrets by user.
+type Secrets = HashMap<String, Vec<u8>>;
+
 /// CRAM-MD5 shared secrets: UW's `/etc/cram-md5.pwd` format (panda-inventory.md §8.3),
 /// one `user<TAB>secret` per line, `#` comments. The file should be mode 0400.
 #[derive(Debug)]
 pub struct CramSecrets {
     file: PathBuf,
-    cache: Mutex<Option<(SystemTime, HashMap<String, Vec<u8>>)>>,
+    cache: Mutex<Option<(SystemTime, Secrets)>>,
 }
 
 impl CramSecrets {
