@@ -206,7 +206,7 @@ impl Content {
                 DefaultType::Message => b"rfc822".to_vec(),
             },
             params: match default {
-                DefaultType::Text => vec![(b"charset".to_vec(), b"us-ascii".to_vec())],
+                DefaultType::Text => vec![(b"charset".to_vec(), b"US-ASCII".to_vec())],
                 DefaultType::Message => Vec::new(),
             },
             id: None,
@@ -434,7 +434,7 @@ mod tests {
         assert_eq!(parts.len(), 3);
         assert_eq!(&MSG[parts[0].body.clone()], b"first part");
         assert_eq!(parts[0].content.subtype, b"plain");
-        assert_eq!(parts[0].content.param(b"charset"), Some(&b"us-ascii"[..]));
+        assert_eq!(parts[0].content.param(b"charset"), Some(&b"US-ASCII"[..]));
         assert_eq!(parts[1].content.subtype, b"html");
         assert_eq!(parts[1].content.param(b"CHARSET"), Some(&b"utf-8"[..]));
         assert_eq!(parts[1].content.encoding, b"QUOTED-PRINTABLE");

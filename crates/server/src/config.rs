@@ -6,6 +6,10 @@
 //! users = "/etc/panda/users"         # virtual users: "name:crypt-hash" lines
 //! plaintext = "tls-only"             # when plaintext passwords are allowed:
 //!                                    # "never", "tls-only" (default) or "always"
+//! cram_md5 = "/etc/cram-md5.pwd"     # optional: CRAM-MD5 secrets ("user<TAB>secret")
+//! alert_file = "/etc/imapd.alert"    # shown to every client (the default)
+//! nologin_file = "/etc/nologin"      # its presence refuses service (the default)
+//! nul_as_0x80 = true                 # NUL in messages sent as 0x80 (the default)
 //!
 //! [tls]
 //! cert = "/etc/panda/cert.pem"
@@ -85,9 +89,33 @@ pub struct Config {
     pub plaintext: Plaintext,
     /// TLS, if any.
     pub tls: Option<Tls>,
+    /// CRAM-MD5 secrets (UW's `/etc/cram-md5.pwd` format); CRAM-MD5 is offered when the
+    /// file exists.
+    pub cram_md5: Option<PathBuf>,
+    /// The system alert file (FAQ 4.2).
+    #[serde(default = "default_alert_file")]
+    pub alert_file: PathBuf,
+    /// The file whose presence refuses service.
+    #[serde(default = "default_nologin_file")]
+    pub nologin_file: PathBuf,
+    /// Whether NUL bytes in messages are sent as 0x80 (FAQ 7.34).
+    #[serde(default = "default_true")]
+    pub nul_as_0x80: bool,
     /// Listeners.
     #[serde(default)]
     pub listen: Vec<Listen>,
+}
+
+fn default_alert_file() -> PathBuf {
+    PathBuf::from("/etc/imapd.alert")
+}
+
+fn default_nologin_file() -> PathBuf {
+    PathBuf::from("/etc/nologin")
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// A configuration file that cannot be used.
@@ -143,6 +171,9 @@ impl Config {
         };
         fix(&mut c.data_dir);
         fix(&mut c.users);
+        if let Some(p) = c.cram_md5.as_mut() {
+            fix(p);
+        }
         if let Some(t) = c.tls.as_mut() {
             fix(&mut t.cert);
             fix(&mut t.key);

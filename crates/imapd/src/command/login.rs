@@ -1,0 +1,159 @@
+//! LOGIN (RFC 3501 §6.2.3), and the login policy AUTHENTICATE shares (panda-inventory.md
+//! §1.3, §8.4): plaintext only where allowed, a delay after each failure, three failures
+//! per session at most, absurd user names ending the chance to log in.
+
+use server::auth::Account;
+use server::log::Level;
+
+use super::{Ctx, Done, Transition};
+use crate::capability::{self, Phase};
+use crate::respond::Failure;
+
+/// The most failed logins a session may have.
+pub(crate) const MAX_FAILURES: u32 = 3;
+
+/// A session's login attempts.
+#[derive(Debug, Default)]
+pub(crate) struct Attempts {
+    /// Failed so far.
+    pub failures: u32,
+    /// Whether logins are refused for the rest of the session.
+    pub barred: Barred,
+    /// Whether the answer now being written waits first (a failure's delay).
+    pub delay: Delay,
+}
+
+/// Whether a session may still log in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Barred {
+    /// It may.
+    #[default]
+    No,
+    /// It may not.
+    Yes,
+}
+
+/// Whether an answer is delayed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Delay {
+    /// It is not.
+    #[default]
+    No,
+    /// It waits the configured failed-login delay.
+    Yes,
+}
+
+impl Attempts {
+    /// Whether another attempt may be made; if not, the answer.
+    pub fn may_try(&self) -> Result<(), Failure> {
+        if self.barred == Barred::Yes || self.failures >= MAX_FAILURES {
+            return Err(Failure::no("Too many login failures"));
+        }
+        Ok(())
+    }
+
+    /// Records a failure (`user` and `mech` for the log).
+    pub fn failed(&mut self, ctx: &Ctx<'_>, user: &str, mech: &str) -> Failure {
+        self.failures += 1;
+        self.delay = Delay::Yes;
+        ctx.cfg.log.line(
+            Level::Warning,
+            &format!(
+                "Login failed user={} auth={} host={} mech={mech}",
+                printable(user),
+                printable(user),
+                ctx.client
+            ),
+        );
+        Failure::no_code("AUTHENTICATIONFAILED", "Authentication failed")
+    }
+}
+
+/// A user name made safe for a log line.
+pub(crate) fn printable(s: &str) -> String {
+    s.chars()
+        .take(80)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+/// Checks a password as UW does: as given, then without a leading space (a broken
+/// client's habit), then with the user name in lower case.
+pub(crate) fn check_password(ctx: &Ctx<'_>, user: &str, password: &[u8]) -> Option<Account> {
+    let auth = &ctx.cfg.auth;
+    auth.login(user, password)
+        .or_else(|| {
+            password
+                .strip_prefix(b" ")
+                .and_then(|p| auth.login(user, p))
+        })
+        .or_else(|| {
+            let lower = user.to_lowercase();
+            (lower != user)
+                .then(|| auth.login(&lower, password))
+                .flatten()
+        })
+}
+
+/// The tagged OK of a login.
+pub(crate) fn welcome(ctx: &Ctx<'_>, account: Account) -> Done {
+    let caps = capability::list(ctx.cfg, ctx.transport, Phase::PostAuth);
+    Done::ok(format!("User {} authenticated", account.user))
+        .code(format!("CAPABILITY {caps}"))
+        .then(Transition::LoggedIn(Box::new(account)))
+}
+
+/// Refuses a user name long enough to be an attack (UW: 65 characters or more).
+pub(crate) fn absurd_name(ctx: &Ctx<'_>, attempts: &mut Attempts, user: &str) -> Option<Failure> {
+    if user.len() < 65 {
+        return None;
+    }
+    attempts.barred = Barred::Yes;
+    attempts.delay = Delay::Yes;
+    ctx.cfg.log.line(
+        Level::Error,
+        &format!("SYSTEM BREAK-IN ATTEMPT, host={}", ctx.client),
+    );
+    Some(Failure::no("Authentication failed"))
+}
+
+pub(crate) fn run(
+    ctx: Ctx<'_>,
+    attempts: &mut Attempts,
+    user: &[u8],
+    password: &[u8],
+) -> Result<Done, Failure> {
+    let user = String::from_utf8_lossy(user).into_owned();
+    if !capability::plaintext_allowed(ctx.cfg, ctx.transport) {
+        ctx.cfg.log.line(
+            Level::Info,
+            &format!(
+                "Login disabled user={} host={}",
+                printable(&user),
+                ctx.client
+            ),
+        );
+        return Err(Failure::no_code(
+            "PRIVACYREQUIRED",
+            "Plaintext login is disabled; use STARTTLS or a secure mechanism",
+        ));
+    }
+    attempts.may_try()?;
+    if let Some(f) = absurd_name(&ctx, attempts, &user) {
+        return Err(f);
+    }
+    match check_password(&ctx, &user, password) {
+        Some(account) => {
+            ctx.cfg.log.line(
+                Level::Info,
+                &format!(
+                    "Login user={} host={}",
+                    printable(&account.user),
+                    ctx.client
+                ),
+            );
+            Ok(welcome(&ctx, account))
+        }
+        None => Err(attempts.failed(&ctx, &user, "LOGIN")),
+    }
+}

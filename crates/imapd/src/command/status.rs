@@ -1,0 +1,48 @@
+//! STATUS (RFC 3501 §6.3.10). On the selected mailbox it is a client bug (a client should
+//! not ask), answered from the open mailbox after Panda's warning (FAQ 7.39).
+
+use imap_proto::command::StatusItem;
+use imap_proto::response::Form;
+
+use super::{Authed, Ctx, Done, mailbox_name};
+use crate::respond::Failure;
+
+pub(crate) fn run(
+    ctx: Ctx<'_>,
+    a: &Authed,
+    mailbox: &[u8],
+    items: &[StatusItem],
+) -> Result<Done, Failure> {
+    let name = mailbox_name(mailbox)?;
+    let st = match &a.selected {
+        Some(sel) if a.is_selected(name) => {
+            ctx.out.status(
+                None,
+                "NO",
+                None,
+                &format!("CLIENT BUG DETECTED: STATUS on selected mailbox: {name}"),
+            );
+            sel.mailbox.status()
+        }
+        _ => a.store.status(name)?,
+    };
+    let out = &mut *ctx.out;
+    out.text("* STATUS ");
+    out.string(name.as_bytes(), Form::AtomIfPossible);
+    out.text(" (");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.text(" ");
+        }
+        let (word, n) = match item {
+            StatusItem::Messages => ("MESSAGES", st.messages),
+            StatusItem::Recent => ("RECENT", st.recent),
+            StatusItem::Unseen => ("UNSEEN", st.unseen),
+            StatusItem::UidNext => ("UIDNEXT", st.uid_next.get()),
+            StatusItem::UidValidity => ("UIDVALIDITY", st.uid_validity.get()),
+        };
+        out.text(word).text(" ").num(n);
+    }
+    out.text(")\r\n");
+    Ok(Done::ok("STATUS completed").polling())
+}

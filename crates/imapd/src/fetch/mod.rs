@@ -1,0 +1,316 @@
+//! FETCH (RFC 3501 §6.4.5, §7.4.2; RFC 3516 BINARY): message data as response items.
+
+mod envelope;
+mod section;
+mod structure;
+
+use std::borrow::Cow;
+
+use imap_proto::command::Numbers;
+use imap_proto::fetch::FetchAttr;
+use imap_proto::response::Writer;
+use imap_proto::sequence::SequenceSet;
+use mailstore::mailbox::{FlagOp, Part as StorePart};
+use mailstore::{Flags, SeqNo};
+use rfc822::DateTime;
+use rfc822::mime;
+
+use structure::Extensions;
+
+use crate::config::NulBytes;
+use crate::respond::{Failure, Outcome};
+use crate::selected::Selected;
+
+/// How much of each message the attributes need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Need {
+    /// What the store knows without reading (flags, size, date, UID).
+    Nothing,
+    /// The header.
+    Header,
+    /// The whole message.
+    Whole,
+}
+
+impl Need {
+    fn of(attr: &FetchAttr) -> Need {
+        match attr {
+            FetchAttr::Flags | FetchAttr::InternalDate | FetchAttr::Rfc822Size | FetchAttr::Uid => {
+                Need::Nothing
+            }
+            FetchAttr::Envelope | FetchAttr::Rfc822Header => Need::Header,
+            _ => Need::Whole,
+        }
+    }
+}
+
+/// A message as read for one FETCH response.
+struct Loaded {
+    /// The header, or the whole message (CRLF line ends).
+    bytes: Vec<u8>,
+    need: Need,
+    root: Option<mime::Part>,
+}
+
+impl Loaded {
+    fn header(&self) -> &[u8] {
+        match self.need {
+            // The header with the empty line that ends it.
+            Need::Whole => &self.bytes[..rfc822::header::split(&self.bytes).1],
+            _ => &self.bytes,
+        }
+    }
+
+    fn root(&mut self) -> &mime::Part {
+        self.root.get_or_insert_with(|| mime::parse(&self.bytes))
+    }
+}
+
+/// Runs FETCH or UID FETCH.
+pub(crate) fn run(
+    sel: &mut Selected,
+    nul: NulBytes,
+    numbers: Numbers,
+    set: &SequenceSet,
+    attrs: &[FetchAttr],
+    out: &mut Writer,
+) -> Outcome {
+    let seqs = sel.resolve(numbers, set)?;
+    let need = attrs.iter().map(Need::of).max().unwrap_or(Need::Nothing);
+    // Reading a body marks it \Seen; do it first so the FLAGS written show it.
+    let mut marked: Vec<SeqNo> = Vec::new();
+    if sel.writable() && attrs.iter().any(FetchAttr::sets_seen) {
+        marked = seqs
+            .iter()
+            .copied()
+            .filter(|s| {
+                sel.messages()
+                    .get(s.index())
+                    .is_some_and(|m| !m.flags.contains(Flags::SEEN))
+            })
+            .collect();
+        if !marked.is_empty() {
+            sel.mailbox
+                .set_flags(&marked, FlagOp::Add, Flags::SEEN, &[])?;
+        }
+    }
+    let asks_flags = attrs.contains(&FetchAttr::Flags);
+    for seq in seqs {
+        let mut loaded = match need {
+            Need::Nothing => None,
+            Need::Header => Some(Loaded {
+                bytes: sel.mailbox.fetch(seq, StorePart::Header)?,
+                need,
+                root: None,
+            }),
+            Need::Whole => Some(Loaded {
+                bytes: sel.mailbox.fetch(seq, StorePart::Whole)?,
+                need,
+                root: None,
+            }),
+        };
+        out.text("* ").num(seq.get()).text(" FETCH (");
+        let mut first = true;
+        for a in attrs {
+            if !first {
+                out.text(" ");
+            }
+            first = false;
+            item(out, sel, seq, a, loaded.as_mut(), nul)?;
+        }
+        if !asks_flags && marked.binary_search(&seq).is_ok() {
+            out.text(" FLAGS ");
+            sel.write_message_flags(out, seq);
+        }
+        out.text(")\r\n");
+    }
+    Ok(())
+}
+
+/// Writes one item of one message.
+fn item(
+    out: &mut Writer,
+    sel: &Selected,
+    seq: SeqNo,
+    attr: &FetchAttr,
+    loaded: Option<&mut Loaded>,
+    nul: NulBytes,
+) -> Outcome {
+    let info = sel
+        .messages()
+        .get(seq.index())
+        .ok_or_else(|| Failure::no("message vanished"))?;
+    let Some(m) = loaded else {
+        match attr {
+            FetchAttr::Uid => {
+                out.text("UID ").num(info.uid.get());
+            }
+            FetchAttr::Flags => {
+                out.text("FLAGS ");
+                sel.write_message_flags(out, seq);
+            }
+            FetchAttr::InternalDate => {
+                out.text("INTERNALDATE \"")
+                    .text(&internal_date(&info.internal_date))
+                    .text("\"");
+            }
+            FetchAttr::Rfc822Size => {
+                out.text("RFC822.SIZE ").num(info.size);
+            }
+            _ => return Err(Failure::no("internal error: message not read")),
+        }
+        return Ok(());
+    };
+    match attr {
+        FetchAttr::Uid | FetchAttr::Flags | FetchAttr::InternalDate | FetchAttr::Rfc822Size => {
+            return item(out, sel, seq, attr, None, nul);
+        }
+        FetchAttr::Envelope => {
+            out.text("ENVELOPE ");
+            envelope::write(out, m.header());
+        }
+        FetchAttr::Rfc822Header => {
+            out.text("RFC822.HEADER ");
+            data(out, m.header(), nul);
+        }
+        FetchAttr::Rfc822 => {
+            out.text("RFC822 ");
+            data(out, &m.bytes, nul);
+        }
+        FetchAttr::Rfc822Text => {
+            let (_, body) = rfc822::header::split(&m.bytes);
+            out.text("RFC822.TEXT ");
+            data(out, &m.bytes[body..], nul);
+        }
+        FetchAttr::Body | FetchAttr::BodyStructure => {
+            let ext = if *attr == FetchAttr::Body {
+                out.text("BODY ");
+                Extensions::Without
+            } else {
+                out.text("BODYSTRUCTURE ");
+                Extensions::With
+            };
+            m.root();
+            if let Some(root) = &m.root {
+                structure::write(out, &m.bytes, root, ext);
+            }
+        }
+        FetchAttr::Section {
+            section, partial, ..
+        } => {
+            m.root();
+            let bytes = match &m.root {
+                Some(root) => section::bytes(&m.bytes, root, section),
+                None => None,
+            };
+            out.text("BODY[").text(&section.to_string()).text("]");
+            write_partial(out, bytes, *partial, nul, Literal::Text);
+        }
+        FetchAttr::Binary { part, partial, .. } => {
+            let decoded = binary(m, part)?;
+            out.text("BINARY[").text(&path(part)).text("]");
+            write_partial(out, decoded, *partial, nul, Literal::Binary);
+        }
+        FetchAttr::BinarySize { part } => {
+            let n = binary(m, part)?.map_or(0, |d| d.len());
+            out.text("BINARY.SIZE[").text(&path(part)).text("] ").num(n);
+        }
+    }
+    Ok(())
+}
+
+/// The decoded content of part `path` (RFC 3516); unknown encodings are an error.
+fn binary<'a>(m: &'a mut Loaded, part: &[u32]) -> Result<Option<Cow<'a, [u8]>>, Failure> {
+    m.root();
+    let Some(root) = &m.root else { return Ok(None) };
+    if part.is_empty() {
+        return Ok(Some(Cow::Borrowed(&m.bytes)));
+    }
+    let Some(p) = section::part(root, part) else {
+        return Ok(None);
+    };
+    let body = &m.bytes[p.body.clone()];
+    rfc822::decode::transfer(&p.content.encoding, body)
+        .map(Some)
+        .map_err(|e| Failure::no_code("UNKNOWN-CTE", e.to_string()))
+}
+
+fn path(part: &[u32]) -> String {
+    part.iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// How a body is sent.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Literal {
+    /// A literal (NULs handled as configured).
+    Text,
+    /// A `literal8` when it holds NUL (RFC 3516).
+    Binary,
+}
+
+fn write_partial(
+    out: &mut Writer,
+    bytes: Option<Cow<'_, [u8]>>,
+    partial: Option<(u32, u32)>,
+    nul: NulBytes,
+    kind: Literal,
+) {
+    let Some(bytes) = bytes else {
+        if let Some((origin, _)) = partial {
+            out.text("<").num(origin).text(">");
+        }
+        out.text(" NIL");
+        return;
+    };
+    let slice = match partial {
+        Some((origin, count)) => {
+            out.text("<").num(origin).text(">");
+            let start = (origin as usize).min(bytes.len());
+            let end = start.saturating_add(count as usize).min(bytes.len());
+            &bytes[start..end]
+        }
+        None => &bytes[..],
+    };
+    out.text(" ");
+    match kind {
+        Literal::Binary if memchr::memchr(0, slice).is_some() => {
+            out.text("~");
+            out.literal(slice);
+        }
+        Literal::Binary => {
+            out.literal(slice);
+        }
+        Literal::Text => data(out, slice, nul),
+    }
+}
+
+/// Message data as a literal, NULs as configured (FAQ 7.34).
+fn data(out: &mut Writer, bytes: &[u8], nul: NulBytes) {
+    if nul == NulBytes::As0x80 && memchr::memchr(0, bytes).is_some() {
+        let fixed: Vec<u8> = bytes
+            .iter()
+            .map(|&b| if b == 0 { 0x80 } else { b })
+            .collect();
+        out.literal(&fixed);
+    } else {
+        out.literal(bytes);
+    }
+}
+
+/// `dd-Mon-yyyy hh:mm:ss +zzzz` (RFC 3501 `date-time`, day padded with a space).
+pub(crate) fn internal_date(d: &DateTime) -> String {
+    let c = d.civil();
+    format!(
+        "{:>2}-{}-{:04} {:02}:{:02}:{:02} {}",
+        c.day,
+        c.month.abbrev(),
+        c.year,
+        c.hour,
+        c.minute,
+        c.second,
+        d.offset_hhmm()
+    )
+}

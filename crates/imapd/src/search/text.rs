@@ -1,0 +1,204 @@
+//! Text matching for SEARCH: case- and form-insensitive substring search (RFC 5051
+//! `i;unicode-casemap`, I18NLEVEL=1) in decoded header fields (RFC 2047 words) and decoded
+//! body text (transfer encodings and charsets), walking MIME parts and encapsulated
+//! messages.
+//!
+//! Most mail is plain ASCII with nothing encoded; for it, and an ASCII search string, the
+//! search runs on the raw bytes without decoding or copying.
+
+use memchr::memmem;
+use rfc822::mime::{self, Kind, Part};
+use rfc822::text::{casemap, decode_words, to_text};
+
+/// A prepared search string.
+#[derive(Debug, Clone)]
+pub(crate) struct Needle {
+    /// Folded.
+    folded: String,
+    /// Whether the folded string is ASCII (then raw ASCII text can be searched directly).
+    ascii: bool,
+}
+
+impl Needle {
+    /// A needle for `text`.
+    pub fn new(text: &str) -> Self {
+        let folded = casemap(text);
+        let ascii = folded.is_ascii();
+        Needle { folded, ascii }
+    }
+
+    /// Whether the needle is empty (matches everything).
+    pub fn is_empty(&self) -> bool {
+        self.folded.is_empty()
+    }
+
+    /// Whether decoded text `hay` holds the needle.
+    pub fn in_text(&self, hay: &str) -> bool {
+        if self.ascii && hay.is_ascii() {
+            return contains_ascii_icase(hay.as_bytes(), self.folded.as_bytes());
+        }
+        casemap(hay).contains(&self.folded)
+    }
+}
+
+/// Whether `hay` contains `needle` (lower-case ASCII), ignoring ASCII case.
+pub(crate) fn contains_ascii_icase(hay: &[u8], needle: &[u8]) -> bool {
+    let Some(&first) = needle.first() else {
+        return true;
+    };
+    if hay.len() < needle.len() {
+        return false;
+    }
+    let rest = &needle[1..];
+    let last_start = hay.len() - needle.len();
+    let (lo, up) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    let mut it = memchr::memchr2_iter(lo, up, &hay[..=last_start]);
+    it.any(|i| hay[i + 1..i + needle.len()].eq_ignore_ascii_case(rest))
+}
+
+/// Whether a header field named `name` (any, if `None`) in `header` holds the needle.
+/// With an empty needle, whether such a field exists.
+pub(crate) fn in_header(header: &[u8], name: Option<&[u8]>, needle: &Needle) -> bool {
+    if name.is_none() && needle.ascii && plain(header) {
+        return contains_ascii_icase(header, needle.folded.as_bytes());
+    }
+    for f in rfc822::header::fields(header) {
+        if f.name.is_empty() {
+            continue;
+        }
+        if let Some(n) = name
+            && !f.name.eq_ignore_ascii_case(n)
+        {
+            continue;
+        }
+        if needle.is_empty() {
+            return true;
+        }
+        let value = mime::unfold(f.value());
+        if needle.in_text(&decode_words(&value)) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether raw bytes are ASCII with nothing encoded (then they are their own text).
+fn plain(b: &[u8]) -> bool {
+    b.is_ascii() && memmem::find(b, b"=?").is_none()
+}
+
+/// Whether the body text of message `msg` holds the needle; with `header` also the
+/// header (SEARCH TEXT).
+pub(crate) fn in_message(msg: &[u8], needle: &Needle, with_header: WithHeader) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    let (_, body_start) = rfc822::header::split(msg);
+    if needle.ascii && msg.is_ascii() && !has_encoding(msg) {
+        let hay = match with_header {
+            WithHeader::Yes if memmem::find(&msg[..body_start], b"=?").is_none() => msg,
+            WithHeader::Yes => {
+                if in_header(&msg[..body_start], None, needle) {
+                    return true;
+                }
+                &msg[body_start..]
+            }
+            WithHeader::No => &msg[body_start..],
+        };
+        return contains_ascii_icase(hay, needle.folded.as_bytes());
+    }
+    if with_header == WithHeader::Yes && in_header(&msg[..body_start], None, needle) {
+        return true;
+    }
+    let root = mime::parse(msg);
+    in_part(msg, &root, needle)
+}
+
+/// Whether SEARCH TEXT also looks at the header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum WithHeader {
+    /// TEXT.
+    Yes,
+    /// BODY.
+    No,
+}
+
+/// Whether a message may have encoded content (a transfer encoding to undo).
+fn has_encoding(msg: &[u8]) -> bool {
+    ascii_icase_find(msg, b"base64") || ascii_icase_find(msg, b"quoted-printable")
+}
+
+fn ascii_icase_find(hay: &[u8], lower: &[u8]) -> bool {
+    contains_ascii_icase(hay, lower)
+}
+
+/// Whether the text of `part` (its body; for a message, its header and body) holds the
+/// needle.
+fn in_part(msg: &[u8], part: &Part, needle: &Needle) -> bool {
+    match &part.kind {
+        Kind::Multipart(children) => children.iter().any(|c| in_part(msg, c, needle)),
+        Kind::Message(inner) => {
+            in_header(&msg[inner.header.clone()], None, needle) || in_part(msg, inner, needle)
+        }
+        Kind::Leaf => {
+            let c = &part.content;
+            let raw = &msg[part.body.clone()];
+            if !(c.media_type == b"text" || c.media_type.is_empty()) {
+                // Other content is searched only where it is text as it stands (no
+                // transfer encoding), as the fast path on raw bytes does.
+                let identity = matches!(c.encoding.as_slice(), b"7BIT" | b"8BIT" | b"BINARY" | b"");
+                return identity && needle.in_text(&to_text(None, raw));
+            }
+            let decoded = rfc822::decode::transfer(&c.encoding, raw)
+                .unwrap_or(std::borrow::Cow::Borrowed(raw));
+            needle.in_text(&to_text(c.param(b"charset"), &decoded))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascii_search() {
+        assert!(contains_ascii_icase(b"Hello World", b"world"));
+        assert!(contains_ascii_icase(b"Hello World", b"o w"));
+        assert!(!contains_ascii_icase(b"Hello", b"hello!"));
+        assert!(contains_ascii_icase(b"x", b""));
+    }
+
+    #[test]
+    fn decoded_matches() {
+        let n = Needle::new("café");
+        let msg = "Subject: =?UTF-8?Q?caf=C3=A9?=\r\n\r\nnothing\r\n".as_bytes();
+        assert!(in_message(msg, &n, WithHeader::Yes));
+        assert!(!in_message(msg, &n, WithHeader::No));
+        let qp = b"Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nCAF=C9 au lait\r\n";
+        assert!(in_message(qp, &n, WithHeader::No));
+        let b64 = b"Content-Transfer-Encoding: base64\r\n\r\nSGVsbG8gV29ybGQ=\r\n";
+        assert!(in_message(b64, &Needle::new("hello world"), WithHeader::No));
+        // The base64 text itself is not the message's text.
+        assert!(!in_message(b64, &Needle::new("SGVsbG8"), WithHeader::No));
+        let multi = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: image/png\r\n\r\nneedle\r\n--b\r\nContent-Type: text/plain\r\n\r\nhay\r\n--b--\r\n";
+        assert!(in_message(multi, &Needle::new("needle"), WithHeader::No));
+        let coded = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\nbmVlZGxl\r\n--b--\r\n";
+        assert!(!in_message(coded, &Needle::new("needle"), WithHeader::No));
+        assert!(in_message(multi, &Needle::new("HAY"), WithHeader::No));
+        assert!(in_header(
+            b"To: a@b\r\nSubject: Re: Hi\r\n\r\n",
+            Some(b"subject"),
+            &Needle::new("re: hi")
+        ));
+        assert!(in_header(
+            b"X-Empty:\r\n\r\n",
+            Some(b"x-empty"),
+            &Needle::new("")
+        ));
+        assert!(!in_header(
+            b"To: a@b\r\n\r\n",
+            Some(b"cc"),
+            &Needle::new("")
+        ));
+    }
+}

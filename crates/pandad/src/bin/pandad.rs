@@ -1,0 +1,149 @@
+//! `pandad`: the standalone daemon. `pandad --quickstart` makes a demo setup and serves it
+//! on loopback; `pandad --config FILE` serves a configuration.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Parser;
+use pandad::Service;
+use server::config::Config;
+use server::log::{Log, Stderr, Syslog};
+use server::quickstart::{self, Created, Ports};
+
+#[derive(Parser, Debug)]
+#[command(name = "pandad", version, about = "Panda IMAP daemon")]
+struct Args {
+    /// Make (or reuse) a demo setup and serve it on loopback.
+    #[arg(long)]
+    quickstart: bool,
+    /// The quick start's directory [default: ~/.local/share/panda-imap/quickstart].
+    #[arg(long, requires = "quickstart")]
+    data_dir: Option<PathBuf>,
+    /// The quick start's IMAP port.
+    #[arg(long, default_value_t = 1143, requires = "quickstart")]
+    imap_port: u16,
+    /// The quick start's IMAPS port.
+    #[arg(long, default_value_t = 1993, requires = "quickstart")]
+    imaps_port: u16,
+    /// The configuration file.
+    #[arg(
+        long,
+        default_value = "/etc/panda/panda.toml",
+        conflicts_with = "quickstart"
+    )]
+    config: PathBuf,
+    /// Where log lines go.
+    #[arg(long, value_enum)]
+    log: Option<LogTo>,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum LogTo {
+    Stderr,
+    Syslog,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let log: Arc<dyn Log> = match args.log {
+        Some(LogTo::Syslog) => Arc::new(Syslog::new("pandad")),
+        Some(LogTo::Stderr) => Arc::new(Stderr::new("pandad")),
+        None if args.quickstart => Arc::new(Stderr::new("pandad")),
+        None => Arc::new(Syslog::new("pandad")),
+    };
+    let config_path = if args.quickstart {
+        let dir = match args.data_dir {
+            Some(d) => d,
+            None => default_quickstart_dir()?,
+        };
+        let q = quickstart::prepare(
+            &dir,
+            Ports {
+                imap: args.imap_port,
+                imaps: args.imaps_port,
+            },
+        )?;
+        let cfg = Config::load(&q.config)?;
+        print_quickstart(&q, &cfg);
+        q.config
+    } else {
+        args.config
+    };
+    let config = Config::load(&config_path)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    rt.block_on(async move {
+        let service = Arc::new(Service::new(config, log)?);
+        let listeners = service.bind().await?;
+        service
+            .serve(listeners, stop_signal(), Duration::from_secs(10))
+            .await;
+        Ok(())
+    })
+}
+
+fn default_quickstart_dir() -> anyhow::Result<PathBuf> {
+    if let Some(d) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(d).join("panda-imap/quickstart"));
+    }
+    let home = std::env::var_os("HOME").context("HOME is not set; give --data-dir")?;
+    Ok(PathBuf::from(home).join(".local/share/panda-imap/quickstart"))
+}
+
+fn print_quickstart(q: &quickstart::Quickstart, cfg: &Config) {
+    let what = match q.created {
+        Created::New => "made",
+        Created::Existing => "found",
+    };
+    println!("Panda IMAP quick start ({what} {})", q.dir.display());
+    println!("  user:     {}", quickstart::DEMO_USER);
+    println!("  password: {}", q.password);
+    for l in &cfg.listen {
+        let kind = match l.protocol {
+            server::config::Protocol::Imap => "IMAP (STARTTLS offered)",
+            server::config::Protocol::Imaps => "IMAPS",
+        };
+        println!("  {kind:<24} {}", l.address);
+    }
+    println!(
+        "  certificate: {} (self-signed, names localhost and 127.0.0.1)",
+        q.dir.join("cert.pem").display()
+    );
+    println!();
+    if let Some(imap) = cfg
+        .listen
+        .iter()
+        .find(|l| l.protocol == server::config::Protocol::Imap)
+    {
+        println!("Try it:");
+        println!(
+            "  python3 -c \"import imaplib; m = imaplib.IMAP4('127.0.0.1', {}); m.login('demo', '{}'); print(m.select('INBOX'))\"",
+            imap.address.port(),
+            q.password
+        );
+        println!(
+            "  mailutil check '{{127.0.0.1:{}/imap/notls/user=demo}}INBOX'",
+            imap.address.port()
+        );
+    }
+    println!("Any mail client works too: server 127.0.0.1, user demo. Stop with Ctrl-C.");
+}
+
+async fn stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    match (term, int) {
+        (Ok(mut t), Ok(mut i)) => {
+            tokio::select! {
+                _ = t.recv() => {}
+                _ = i.recv() => {}
+            }
+        }
+        _ => std::future::pending().await,
+    }
+}
