@@ -1,0 +1,296 @@
+//! Real clients against the quick-start server, started as the README says: Python's
+//! imaplib, UW c-client's mailutil (plain, STARTTLS, IMAPS), fetchmail and mbsync.
+//!
+//! In CI (`CI=true`) a missing client is a failure; elsewhere the test says it skipped.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A quick-start server for one test.
+struct Server {
+    child: Child,
+    dir: tempfile::TempDir,
+    imap: u16,
+    imaps: u16,
+    password: String,
+}
+
+/// A port nothing listens on, never the same twice in this process.
+fn free_port() -> u16 {
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap();
+    loop {
+        let p = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if !given.contains(&p) {
+            given.push(p);
+            return p;
+        }
+    }
+}
+
+impl Server {
+    fn start() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let (imap, imaps) = (free_port(), free_port());
+        let child = Command::new(env!("CARGO_BIN_EXE_pandad"))
+            .arg("--quickstart")
+            .arg("--data-dir")
+            .arg(dir.path().join("qs"))
+            .args(["--imap-port", &imap.to_string()])
+            .args(["--imaps-port", &imaps.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut child = child;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let pw_file = dir.path().join("qs/demo-password");
+        while !pw_file.exists() || std::net::TcpStream::connect(("127.0.0.1", imaps)).is_err() {
+            assert!(Instant::now() < deadline, "pandad did not start");
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "pandad exited at start-up"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let password = std::fs::read_to_string(dir.path().join("qs/demo-password"))
+            .unwrap()
+            .trim()
+            .to_owned();
+        Server {
+            child,
+            dir,
+            imap,
+            imaps,
+            password,
+        }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join("qs").join(rel)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether `program` can run; in CI its absence fails the test.
+fn have(program: &str, test: &str) -> bool {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {program}"))
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{test}: {program} is not installed"
+        );
+        eprintln!("{test}: skipped: {program} is not installed");
+    }
+    found
+}
+
+fn support(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/support")
+        .join(name)
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn python_imaplib_whole_session() {
+    if !have("python3", "python_imaplib_whole_session") {
+        return;
+    }
+    let s = Server::start();
+    let out = Command::new("python3")
+        .arg(support("imaplib_session.py"))
+        .arg(s.imap.to_string())
+        .arg(&s.password)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+/// UW's mailutil as an IMAP client, typing the password at its prompt.
+fn mailutil(s: &Server, args: &[&str]) -> Output {
+    let mut cmd = Command::new("python3");
+    cmd.arg(support("with_password.py"))
+        .arg(&s.password)
+        .arg("mailutil");
+    cmd.args(args);
+    cmd.output().unwrap()
+}
+
+#[test]
+fn uw_mailutil_over_plain_starttls_and_imaps() {
+    if !have("mailutil", "uw_mailutil") || !have("python3", "uw_mailutil") {
+        return;
+    }
+    let s = Server::start();
+    for (port, flags) in [
+        (s.imap, "/imap/notls"),
+        (s.imap, "/imap/tls/tls-sslv23/novalidate-cert"),
+        (s.imaps, "/imap/ssl/novalidate-cert"),
+    ] {
+        let name = format!("{{127.0.0.1:{port}{flags}/user=demo}}INBOX");
+        let out = mailutil(&s, &["check", &name]);
+        let t = text(&out);
+        assert!(out.status.success(), "{name}: {t}");
+        assert!(t.contains("3 total in"), "{name}: {t}");
+    }
+    // Debian's c-client offers only TLS 1.0 with a bare /tls; that is refused.
+    let name = format!(
+        "{{127.0.0.1:{}/imap/tls/novalidate-cert/user=demo}}INBOX",
+        s.imap
+    );
+    let out = mailutil(&s, &["check", &name]);
+    assert!(
+        !text(&out).contains("total in"),
+        "TLS 1.0 accepted: {}",
+        text(&out)
+    );
+
+    // Copy the whole INBOX to a local file with UW's own unix driver, and back. (c-client
+    // run by root takes names relative to /, and refuses absolute ones.)
+    let local = s.dir.path().join("local");
+    let local_name = local
+        .display()
+        .to_string()
+        .trim_start_matches('/')
+        .to_owned();
+    let dest = format!("#driver.unix/{local_name}");
+    let src = format!("{{127.0.0.1:{}/imap/notls/user=demo}}INBOX", s.imap);
+    let out = mailutil(&s, &["copy", &src, &dest]);
+    assert!(out.status.success(), "copy: {}", text(&out));
+    let copied = std::fs::read_to_string(&local).unwrap();
+    for subject in ["Welcome to Panda IMAP", "Folders", "Going to production"] {
+        assert!(
+            copied.contains(&format!("Subject: {subject}\n")),
+            "{copied}"
+        );
+    }
+    let remote = format!(
+        "{{127.0.0.1:{}/imap/ssl/novalidate-cert/user=demo}}Copied",
+        s.imaps
+    );
+    let out = mailutil(&s, &["create", &remote]);
+    assert!(out.status.success(), "create: {}", text(&out));
+    let out = mailutil(&s, &["append", &local_name, &remote]);
+    assert!(out.status.success(), "append: {}", text(&out));
+    let ours = std::fs::read_to_string(s.path("mail/demo/Copied")).unwrap();
+    for subject in ["Welcome to Panda IMAP", "Folders", "Going to production"] {
+        assert_eq!(
+            ours.matches(&format!("\nSubject: {subject}\n")).count(),
+            1,
+            "{ours}"
+        );
+    }
+}
+
+#[test]
+fn fetchmail_over_imap() {
+    if !have("fetchmail", "fetchmail_over_imap") {
+        return;
+    }
+    let s = Server::start();
+    let out_file = s.dir.path().join("delivered");
+    let rc = s.dir.path().join("fetchmailrc");
+    std::fs::write(
+        &rc,
+        format!(
+            "poll 127.0.0.1 port {} proto IMAP auth password\n  user demo password \"{}\" keep\n  sslproto '' no sslcertck\n  mda \"/bin/sh -c 'cat >> {}'\"\n",
+            s.imap,
+            s.password,
+            out_file.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&rc, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let out = Command::new("fetchmail")
+        .arg("-f")
+        .arg(&rc)
+        .arg("--nodetach")
+        .arg("--silent")
+        .env("FETCHMAILHOME", s.dir.path())
+        .env("HOME", s.dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "fetchmail: {}", text(&out));
+    let got = std::fs::read_to_string(&out_file).unwrap();
+    assert_eq!(got.matches("Subject: ").count(), 3, "{got}");
+}
+
+#[test]
+fn mbsync_two_way_with_a_maildir() {
+    if !have("mbsync", "mbsync_two_way") {
+        return;
+    }
+    let s = Server::start();
+    let maildir = s.dir.path().join("Maildir");
+    std::fs::create_dir_all(&maildir).unwrap();
+    let rc = s.dir.path().join("mbsyncrc");
+    std::fs::write(
+        &rc,
+        format!(
+            "IMAPAccount demo\nHost 127.0.0.1\nPort {port}\nUser demo\nPass \"{pw}\"\nSSLType IMAPS\nCertificateFile {cert}\n\n\
+             IMAPStore remote\nAccount demo\n\n\
+             MaildirStore local\nPath {md}/\nInbox {md}/INBOX\n\n\
+             Channel sync\nFar :remote:\nNear :local:\nPatterns INBOX\nCreate Both\nSyncState *\n",
+            port = s.imaps,
+            pw = s.password,
+            cert = s.path("cert.pem").display(),
+            md = maildir.display()
+        ),
+    )
+    .unwrap();
+    let run = || {
+        Command::new("mbsync")
+            .arg("-c")
+            .arg(&rc)
+            .arg("-a")
+            .env("HOME", s.dir.path())
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    assert!(out.status.success(), "mbsync: {}", text(&out));
+    let cur = |d: &str| {
+        std::fs::read_dir(maildir.join("INBOX").join(d))
+            .map(|r| r.count())
+            .unwrap_or(0)
+    };
+    assert_eq!(cur("cur") + cur("new"), 3, "mbsync pulled the INBOX");
+    // A message written locally goes up.
+    std::fs::write(
+        maildir.join("INBOX/new/1.local:2,"),
+        "Subject: from the maildir\n\nwritten locally\n",
+    )
+    .unwrap();
+    let out = run();
+    assert!(out.status.success(), "mbsync: {}", text(&out));
+    let inbox = std::fs::read_to_string(s.path("mail/demo/INBOX")).unwrap();
+    assert!(inbox.contains("Subject: from the maildir"), "{inbox}");
+}
