@@ -148,7 +148,7 @@ fn record(path: &Path) {
         }
         g
     };
-    let mut push = |bytes: &[u8], out: &mut Vec<String>| {
+    let push = |bytes: &[u8], out: &mut Vec<String>| {
         for l in String::from_utf8_lossy(bytes).split_inclusive("\r\n") {
             out.push(format!("S: {}", volatile(l.trim_end_matches("\r\n"))));
         }
