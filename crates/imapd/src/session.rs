@@ -337,10 +337,16 @@ impl ImapSession {
                     return self.lost(&why, out);
                 }
                 let silent = matches!(done.then, Transition::Authenticate(_) | Transition::Idle);
+                let login = matches!(done.then, Transition::LoggedIn(_));
                 if !silent {
                     out.status(Some(tag), "OK", done.code.as_deref(), &done.text);
                 }
-                self.apply(tag, done.then)
+                let then = self.apply(tag, done.then);
+                if login {
+                    // The user's own alert (~/.imapalert) is shown right after login.
+                    self.check_alerts(out, true);
+                }
+                then
             }
             Err(f) => {
                 if let State::Authenticated(a) = &mut self.state
