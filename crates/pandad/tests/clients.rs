@@ -294,3 +294,67 @@ fn mbsync_two_way_with_a_maildir() {
     let inbox = std::fs::read_to_string(s.path("mail/demo/INBOX")).unwrap();
     assert!(inbox.contains("Subject: from the maildir"), "{inbox}");
 }
+
+#[test]
+fn imapd_inetd_mode_on_a_pipe_and_on_a_socket() {
+    let s = Server::start();
+    let config = s.path("panda.toml");
+    let script = format!(
+        "a LOGIN demo {}\r\nb SELECT INBOX\r\nc FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r\nd LOGOUT\r\n",
+        s.password
+    );
+    // A pipe (as from ssh or a test).
+    let mut child = Command::new(env!("CARGO_BIN_EXE_imapd"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--log-stderr")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(script.as_bytes()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("* OK [CAPABILITY "), "{stdout}");
+    assert!(
+        stdout.contains("Subject: Welcome to Panda IMAP\r\n"),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("d OK LOGOUT completed\r\n"), "{stdout}");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("Login user=demo host=[local]"), "{log}");
+
+    // A TCP socket on standard input and output, as inetd gives one.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let client = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let mut c = std::net::TcpStream::connect(addr).unwrap();
+        c.write_all(script.as_bytes()).unwrap();
+        let mut all = String::new();
+        c.read_to_string(&mut all).unwrap();
+        all
+    });
+    let (sock, _) = listener.accept().unwrap();
+    let fd: std::os::fd::OwnedFd = sock.into();
+    let fd2 = fd.try_clone().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_imapd"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--log-stderr")
+        .stdin(Stdio::from(fd))
+        .stdout(Stdio::from(fd2))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let got = client.join().unwrap();
+    assert!(got.contains("Subject: Welcome to Panda IMAP\r\n"), "{got}");
+    assert!(got.ends_with("d OK LOGOUT completed\r\n"), "{got}");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("Login user=demo host=[127.0.0.1]"), "{log}");
+}
