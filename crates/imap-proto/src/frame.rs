@@ -224,7 +224,10 @@ impl Framer {
                 }
                 State::SkipLine => match memchr(b'\n', &self.input) {
                     None => {
-                        self.input.clear();
+                        // Keep the tail: the line may end with a literal announcement
+                        // ("{" 19 digits "+}" CR) whose literal must be skipped too.
+                        let keep = self.input.len().min(ANNOUNCEMENT_MAX);
+                        self.input.drain(..self.input.len() - keep);
                         return None;
                     }
                     Some(nl) => {
@@ -241,7 +244,13 @@ impl Framer {
     }
 
     fn reject(&mut self, reason: Rejection, next: State) -> Frame {
-        let tag = tag_of(&self.command).or_else(|| tag_of(&self.input));
+        // The command's tag; a line still too long to have been taken from the input
+        // starts the input. (Never a later command's tag.)
+        let tag = if self.command.is_empty() {
+            tag_of(&self.input)
+        } else {
+            tag_of(&self.command)
+        };
         self.command.clear();
         self.text_len = 0;
         self.literals = 0;
@@ -250,6 +259,9 @@ impl Framer {
         Frame::Rejected { tag, reason }
     }
 }
+
+/// The longest literal announcement before its LF: `{`, 19 digits, `+}`, CR.
+const ANNOUNCEMENT_MAX: usize = 23;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Sync {
@@ -299,6 +311,68 @@ fn is_append(command: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn skipped_line_cut_inside_its_literal_announcement() {
+        // Found by fuzzing: a too-long line arriving in pieces lost its trailing {n+}
+        // when a piece ended inside it, so the literal was read as a command.
+        let limits = super::Limits {
+            line: 300,
+            literal: 50,
+            append_literal: 200,
+            literals: 3,
+        };
+        let input = [
+            &b"a SELECT "[..],
+            &[b'x'; 400],
+            b" {2+}\r\nde\r\nb NOOP\r\n",
+        ]
+        .concat();
+        let input = input.as_slice();
+        let mut whole = super::Framer::new(limits);
+        whole.feed(input);
+        let mut pieces = super::Framer::new(limits);
+        let (mut w, mut p) = (Vec::new(), Vec::new());
+        while let Some(f) = whole.next_frame() {
+            w.push(f);
+        }
+        for b in input {
+            pieces.feed(std::slice::from_ref(b));
+            while let Some(f) = pieces.next_frame() {
+                p.push(f);
+            }
+        }
+        assert_eq!(w, p);
+        assert_eq!(
+            w.last(),
+            Some(&super::Frame::Command(b"b NOOP\r\n".to_vec()))
+        );
+    }
+
+    #[test]
+    fn rejected_tag_is_never_the_next_commands() {
+        // Found by fuzzing: a rejected command without a valid tag was given the tag of
+        // the command after it when both had arrived.
+        let limits = super::Limits {
+            line: 300,
+            literal: 50,
+            append_literal: 200,
+            literals: 3,
+        };
+        let mut f = super::Framer::new(limits);
+        f.feed(b"\x01c SELECT {44117}\r\nECa LOGOUT\r\n");
+        assert_eq!(
+            f.next_frame(),
+            Some(super::Frame::Rejected {
+                tag: None,
+                reason: super::Rejection::LiteralTooLong
+            })
+        );
+        assert_eq!(
+            f.next_frame(),
+            Some(super::Frame::Command(b"ECa LOGOUT\r\n".to_vec()))
+        );
+    }
+
     use super::*;
 
     fn frames(input: &[u8], limits: Limits) -> Vec<Frame> {
