@@ -20,7 +20,6 @@
 mod common;
 
 use std::fs;
-use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -233,56 +232,12 @@ fn copy(from: &Path, to: &Path) {
     let _ = Command::new("sync").status();
 }
 
-/// Writes `n` messages as a delivery agent would (no status headers), unless a file made
-/// for the same `n` is there already.
+/// Writes `n` messages as a delivery agent would (the shared benchmark mailbox), owned
+/// by the test account.
 fn generate(path: &Path, n: usize) {
-    let marker = path.with_extension(format!("{n}.done"));
-    if marker.exists() && path.exists() {
-        return;
+    if benchdata::write_mbox(path, n).unwrap() {
+        common::give(path);
     }
-    let mut w = BufWriter::with_capacity(1 << 20, fs::File::create(path).unwrap());
-    let mut rng = 0x2545_f491_4f6c_dd1du64;
-    let mut next = || {
-        rng ^= rng >> 12;
-        rng ^= rng << 25;
-        rng ^= rng >> 27;
-        rng.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    };
-    let line = "The quick brown fox jumps over the lazy dog, again and again and again.\n";
-    for i in 0..n {
-        let day = 1 + i % 28;
-        let (h, m, s) = (i / 3600 % 24, i / 60 % 60, i % 60);
-        writeln!(
-            w,
-            "From sender{}@example.com Mon Feb {day:>2} {h:02}:{m:02}:{s:02} 2026",
-            i % 97
-        )
-        .unwrap();
-        write!(
-            w,
-            "Return-Path: <sender{0}@example.com>\nReceived: from mx.example.com (mx.example.com [192.0.2.{1}])\n\tby mail.example.org with ESMTP id {2:x}\n\tfor <user@example.org>; Mon, {day} Feb 2026 {h:02}:{m:02}:{s:02} +0000\nDate: Mon, {day} Feb 2026 {h:02}:{m:02}:{s:02} +0000\nFrom: Sender {0} <sender{0}@example.com>\nTo: User <user@example.org>\nSubject: Benchmark message number {2} about topic {3}\nMessage-ID: <{2}.{4:x}@example.com>\nMIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii\n\n",
-            i % 97,
-            i % 250,
-            i,
-            i % 13,
-            next()
-        )
-        .unwrap();
-        // Body sizes: mostly 2 to 20 KB, one in fifty about 100 KB; about 10 KB on average.
-        let kb = if i % 50 == 0 {
-            100
-        } else {
-            2 + (next() % 15) as usize
-        };
-        for _ in 0..(kb * 1024 / line.len()) {
-            w.write_all(line.as_bytes()).unwrap();
-        }
-        w.write_all(b"\n").unwrap();
-    }
-    w.flush().unwrap();
-    drop(w);
-    common::give(path);
-    fs::write(&marker, b"").unwrap();
 }
 
 /// The bench's own process for our read-write open: open, close (which writes the UW

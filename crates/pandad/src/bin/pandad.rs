@@ -72,6 +72,7 @@ fn main() -> anyhow::Result<()> {
         args.config
     };
     let config = Config::load(&config_path)?;
+    raise_fd_limit();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -84,6 +85,16 @@ fn main() -> anyhow::Result<()> {
             .await;
         Ok(())
     })
+}
+
+/// Each connection is a descriptor: allow as many as the hard limit does.
+fn raise_fd_limit() {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE)
+        && soft < hard
+    {
+        let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
+    }
 }
 
 fn default_quickstart_dir() -> anyhow::Result<PathBuf> {
