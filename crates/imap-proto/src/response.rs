@@ -5,10 +5,24 @@
 //! otherwise. A [`Writer`] accumulates one burst of responses so that it leaves in one
 //! write.
 
+/// Where a [`Writer`] hands its bytes when it holds enough of them, so that a large
+/// response (`FETCH 1:* BODY[]`) is sent as it is made instead of held whole.
+pub type Sink = std::sync::Arc<dyn Fn(Vec<u8>) + Send + Sync>;
+
 /// A buffer of response bytes.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Writer {
     buf: Vec<u8>,
+    sink: Option<(Sink, usize)>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer")
+            .field("buffered", &self.buf.len())
+            .field("sink", &self.sink.as_ref().map(|(_, t)| t))
+            .finish()
+    }
 }
 
 /// How to write a string.
@@ -26,12 +40,21 @@ impl Writer {
         Writer::default()
     }
 
+    /// An empty buffer that hands what it holds to `sink` whenever that reaches
+    /// `threshold` bytes; [`Writer::take`] gives what is left.
+    pub fn with_sink(sink: Option<Sink>, threshold: usize) -> Self {
+        Writer {
+            buf: Vec::new(),
+            sink: sink.map(|s| (s, threshold)),
+        }
+    }
+
     /// The bytes written so far, emptying the buffer.
     pub fn take(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.buf)
     }
 
-    /// Whether nothing has been written.
+    /// Whether nothing is held (what went to the sink is not held).
     pub fn is_empty(&self) -> bool {
         self.buf.is_empty()
     }
@@ -39,6 +62,11 @@ impl Writer {
     /// Raw bytes.
     pub fn raw(&mut self, b: &[u8]) -> &mut Self {
         self.buf.extend_from_slice(b);
+        if let Some((sink, threshold)) = &self.sink
+            && self.buf.len() >= *threshold
+        {
+            sink(std::mem::take(&mut self.buf));
+        }
         self
     }
 
@@ -126,6 +154,21 @@ impl Writer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sink_takes_what_reaches_the_threshold() {
+        let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Vec<u8>>::new()));
+        let g = std::sync::Arc::clone(&got);
+        let mut w = Writer::with_sink(
+            Some(std::sync::Arc::new(move |b: Vec<u8>| {
+                g.lock().unwrap().push(b)
+            })),
+            4,
+        );
+        w.text("ab").text("cd").text("e");
+        assert_eq!(*got.lock().unwrap(), vec![b"abcd".to_vec()]);
+        assert_eq!(w.take(), b"e");
+    }
 
     #[test]
     fn string_forms() {

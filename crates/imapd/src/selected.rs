@@ -8,7 +8,8 @@
 use imap_proto::command::Numbers;
 use imap_proto::response::{Form, Writer};
 use imap_proto::sequence::SequenceSet;
-use mailstore::mailbox::{Change, Mailbox};
+use mailstore::derived::Derived;
+use mailstore::mailbox::{Change, Close, Mailbox};
 use mailstore::{Access, Flag, Flags, MessageInfo, SeqNo};
 
 use crate::respond::Failure;
@@ -26,6 +27,20 @@ pub(crate) struct Selected {
     pub keywords: usize,
     /// Whether the client asked for read-only (EXAMINE).
     pub examine: bool,
+    /// ENVELOPE, BODY and BODYSTRUCTURE answers kept across sessions, loaded when first
+    /// needed.
+    caches: [Option<Derived>; 3],
+}
+
+/// Which derived answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cached {
+    /// ENVELOPE.
+    Envelope,
+    /// BODY.
+    Body,
+    /// BODYSTRUCTURE.
+    BodyStructure,
 }
 
 /// Whether looking for other processes' changes (which may expunge) is allowed now.
@@ -54,7 +69,35 @@ impl Selected {
             recent: 0,
             keywords: 0,
             examine,
+            caches: [None, None, None],
         }
+    }
+
+    /// The cache of `which` answers, loaded on first use.
+    pub fn cache(&mut self, which: Cached) -> &mut Derived {
+        let (i, kind) = match which {
+            Cached::Body => (0, "body"),
+            Cached::BodyStructure => (1, "bodystructure"),
+            Cached::Envelope => (2, "envelope"),
+        };
+        let mailbox = &self.mailbox;
+        self.caches[i].get_or_insert_with(|| mailbox.derived(kind))
+    }
+
+    /// Whether `which` is cached for message `seq`.
+    pub fn has_cached(&mut self, which: Cached, seq: SeqNo) -> bool {
+        let Some(uid) = self.messages().get(seq.index()).map(|m| m.uid) else {
+            return false;
+        };
+        self.cache(which).get(uid).is_some()
+    }
+
+    /// Saves the caches and closes the mailbox.
+    pub fn close(mut self, how: Close) -> mailstore::Result<()> {
+        for c in self.caches.iter_mut().flatten() {
+            c.save(self.mailbox.messages());
+        }
+        self.mailbox.close(how)
     }
 
     /// Whether the session may change the mailbox.
@@ -161,14 +204,14 @@ impl Selected {
         if self.mailbox.keywords().len() != self.keywords {
             self.write_flags(out);
         }
+        // Only new messages change the recent count a client must be told (it may not
+        // be told less after an expunge); counting costs a pass over the mailbox, so it
+        // is done only then.
         let n = self.messages().len() as u32;
-        let recent = self.recent_count();
         if n > self.exists {
+            let recent = self.recent_count();
             out.text("* ").num(n).text(" EXISTS\r\n");
             self.exists = n;
-            out.text("* ").num(recent).text(" RECENT\r\n");
-            self.recent = recent;
-        } else if recent != self.recent {
             out.text("* ").num(recent).text(" RECENT\r\n");
             self.recent = recent;
         }

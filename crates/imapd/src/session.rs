@@ -60,7 +60,21 @@ pub struct ImapSession {
     alerts: Alerts,
     closing_at: Option<Instant>,
     life: Life,
+    sink: SinkSlot,
 }
+
+/// The carrier's sink for large replies, if it gave one.
+#[derive(Default)]
+struct SinkSlot(Option<imap_proto::response::Sink>);
+
+impl std::fmt::Debug for SinkSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Sink" } else { "NoSink" })
+    }
+}
+
+/// How much of a reply is held before it goes to the sink.
+const SPILL_AT: usize = 256 * 1024;
 
 /// Whether the session still reads commands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,6 +132,7 @@ impl ImapSession {
             alerts: Alerts::default(),
             closing_at: None,
             life: Life::Open,
+            sink: SinkSlot::default(),
         }
     }
 
@@ -414,7 +429,7 @@ impl ImapSession {
     fn finish(&mut self, then: Then) -> Then {
         if let State::Authenticated(a) = &mut self.state
             && let Some(sel) = a.selected.take()
-            && let Err(e) = sel.mailbox.close(Close::Keep)
+            && let Err(e) = sel.close(Close::Keep)
         {
             self.cfg.log.line(
                 Level::Error,
@@ -558,6 +573,10 @@ fn authenticated(ctx: Ctx<'_>, a: &mut Authed, body: CommandBody) -> Result<Done
 }
 
 impl Session for ImapSession {
+    fn set_sink(&mut self, sink: server::session::Sink) {
+        self.sink = SinkSlot(Some(sink));
+    }
+
     fn greeting(&mut self) -> Reply {
         let mut out = Writer::new();
         if self.cfg.nologin_file.as_deref().is_some_and(Path::exists) {
@@ -595,7 +614,7 @@ impl Session for ImapSession {
         if self.life == Life::Ended {
             return None;
         }
-        let mut out = Writer::new();
+        let mut out = Writer::with_sink(self.sink.0.clone(), SPILL_AT);
         if self.closing_at.is_some_and(|t| Instant::now() >= t) {
             out.status(None, "BYE", None, "Server shutting down");
             self.log(Level::Info, "Logout (nologin)");

@@ -294,3 +294,30 @@ fn nul_in_messages_is_sent_as_0x80() {
     assert!(out.windows(3).any(|w| w == b"\x80\r\n"), "{out:?}");
     assert!(!out.contains(&0));
 }
+
+#[test]
+fn bodystructure_is_kept_for_the_next_session() {
+    let f = fixture();
+    let fetch = |f: &common::Fixture| {
+        let mut s = session(f, Transport::Plain);
+        run(&mut s, "a LOGIN mrc secret\r\nb EXAMINE INBOX\r\n");
+        let (out, _, _) = run(&mut s, "c FETCH 11:12 (BODYSTRUCTURE BODY)\r\n");
+        run(&mut s, "d LOGOUT\r\n");
+        out
+    };
+    let first = fetch(&f);
+    assert!(
+        first.contains("* 12 FETCH (BODYSTRUCTURE (\"TEXT\" \"PLAIN\""),
+        "{first}"
+    );
+    let state = f.dir.path().join("state/mrc");
+    let cached: Vec<_> = std::fs::read_dir(&state)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".bodystructure") || n.ends_with(".body"))
+        .collect();
+    assert_eq!(cached.len(), 2, "{cached:?}");
+    // The next session answers the same, from the cache.
+    assert_eq!(fetch(&f), first);
+}

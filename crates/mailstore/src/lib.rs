@@ -13,6 +13,7 @@
 
 pub(crate) mod clock;
 pub mod config;
+pub mod derived;
 pub mod driver;
 pub mod error;
 pub(crate) mod journal;

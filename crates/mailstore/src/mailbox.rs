@@ -159,6 +159,13 @@ pub trait Mailbox: Send + fmt::Debug {
     /// Closes the mailbox, writing what is pending.
     fn close(self: Box<Self>, how: Close) -> Result<()>;
 
+    /// The cache of data of kind `kind` (a short file-name-safe word, such as
+    /// `bodystructure`) derived from this mailbox's messages; see [`crate::derived`].
+    fn derived(&self, kind: &str) -> crate::derived::Derived {
+        let _ = kind;
+        crate::derived::Derived::memory(self.uid_validity())
+    }
+
     /// The counts IMAP STATUS reports, from the open mailbox.
     fn status(&self) -> Status {
         let msgs = self.messages();

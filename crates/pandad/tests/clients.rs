@@ -81,10 +81,12 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = Command::new("kill")
+                .arg(self.child.id().to_string())
+                .status();
+            let _ = self.child.wait();
+        }
     }
 }
 
@@ -357,4 +359,36 @@ fn imapd_inetd_mode_on_a_pipe_and_on_a_socket() {
     assert!(got.ends_with("d OK LOGOUT completed\r\n"), "{got}");
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(log.contains("Login user=demo host=[127.0.0.1]"), "{log}");
+}
+
+#[test]
+fn sigterm_says_goodbye_to_every_session() {
+    use std::io::{BufRead, BufReader, Write};
+    let mut s = Server::start();
+    let mut sessions = Vec::new();
+    for port in [s.imap, s.imap] {
+        let c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let mut r = BufReader::new(c.try_clone().unwrap());
+        let mut line = String::new();
+        r.read_line(&mut line).unwrap();
+        let mut w = c;
+        w.write_all(format!("a LOGIN demo {}\r\n", s.password).as_bytes())
+            .unwrap();
+        line.clear();
+        r.read_line(&mut line).unwrap();
+        assert!(line.starts_with("a OK"), "{line}");
+        sessions.push(r);
+    }
+    let started = Instant::now();
+    let _ = Command::new("kill")
+        .args(["-TERM", &s.child.id().to_string()])
+        .status();
+    for r in &mut sessions {
+        let mut line = String::new();
+        r.read_line(&mut line).unwrap();
+        assert_eq!(line, "* BYE Server shutting down\r\n");
+    }
+    let status = s.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(started.elapsed() < Duration::from_secs(10));
 }

@@ -61,6 +61,11 @@ pub async fn serve<S: Session>(
     if !send(&mut stream, &greeting).await || greeting.then == Then::Close {
         return Ok(());
     }
+    // Large replies come in pieces through this channel while the session works.
+    let (chunk_tx, mut chunks) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+    session.set_sink(std::sync::Arc::new(move |b: Vec<u8>| {
+        let _ = chunk_tx.blocking_send(b);
+    }));
     let mut buf = vec![0u8; 4096];
     loop {
         let timeout = session.timeout();
@@ -82,12 +87,12 @@ pub async fn serve<S: Session>(
                 // Each batch runs every command the input holds, up to one that changes
                 // the connection or must wait.
                 loop {
-                    let (s, reply) = tokio::task::spawn_blocking(move || {
+                    let task = tokio::task::spawn_blocking(move || {
                         let mut s = session;
                         let r = run_steps(&mut *s);
                         (s, r)
-                    })
-                    .await?;
+                    });
+                    let (s, reply) = pass_chunks(task, &mut chunks, &mut stream).await?;
                     session = s;
                     let Some(reply) = reply else { break };
                     if let Some(d) = reply.delay {
@@ -125,12 +130,12 @@ pub async fn serve<S: Session>(
                 return Ok(());
             }
             Event::Tick => {
-                let (s, reply) = tokio::task::spawn_blocking(move || {
+                let task = tokio::task::spawn_blocking(move || {
                     let mut s = session;
                     let r = s.tick();
                     (s, r)
-                })
-                .await?;
+                });
+                let (s, reply) = pass_chunks(task, &mut chunks, &mut stream).await?;
                 session = s;
                 if let Some(r) = reply {
                     if !send(&mut stream, &r).await {
@@ -159,6 +164,35 @@ enum Event {
     Timeout,
     Tick,
     Shutdown,
+}
+
+/// Waits for a session task, writing the pieces of reply it sends meanwhile (and any
+/// left when it ends, so that they go before its final bytes). After a failed write the
+/// pieces are still taken, so that the task never waits on a full channel.
+async fn pass_chunks<T>(
+    task: tokio::task::JoinHandle<T>,
+    chunks: &mut tokio::sync::mpsc::Receiver<Vec<u8>>,
+    stream: &mut Box<dyn Stream>,
+) -> Result<T, ConnError> {
+    tokio::pin!(task);
+    let mut broken = false;
+    let done = loop {
+        tokio::select! {
+            biased;
+            Some(chunk) = chunks.recv() => {
+                if !broken {
+                    broken = stream.write_all(&chunk).await.is_err();
+                }
+            }
+            r = &mut task => break r?,
+        }
+    };
+    while let Ok(chunk) = chunks.try_recv() {
+        if !broken {
+            broken = stream.write_all(&chunk).await.is_err();
+        }
+    }
+    Ok(done)
 }
 
 /// Steps the session until it has nothing to do, or gives a reply that changes the

@@ -58,8 +58,15 @@ pub enum Transport {
     Tls,
 }
 
+/// Where a session sends the part of a large reply it has made so far (the carrier
+/// writes it while the session goes on).
+pub type Sink = std::sync::Arc<dyn Fn(Vec<u8>) + Send + Sync>;
+
 /// A protocol session.
 pub trait Session: Send + 'static {
+    /// Gives the session a sink for large replies; without one, replies are held whole.
+    fn set_sink(&mut self, sink: Sink);
+
     /// The greeting.
     fn greeting(&mut self) -> Reply;
 

@@ -28,6 +28,6 @@ pub(crate) fn run(_ctx: Ctx<'_>, a: &mut Authed, how: Leave) -> Result<Done, Fai
         Leave::Close => "CLOSE",
         Leave::Unselect => "UNSELECT",
     };
-    sel.mailbox.close(mode)?;
+    sel.close(mode)?;
     Ok(Done::ok(format!("{name} completed")).then(Transition::Unselect))
 }

@@ -17,7 +17,7 @@ pub(crate) fn run(
     mode: SelectMode,
 ) -> Result<Done, Failure> {
     if let Some(old) = a.selected.take() {
-        old.mailbox.close(mailstore::mailbox::Close::Keep)?;
+        old.close(mailstore::mailbox::Close::Keep)?;
     }
     let name = mailbox_name(mailbox)?;
     let access = match mode {

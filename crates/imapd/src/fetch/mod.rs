@@ -19,7 +19,7 @@ use structure::Extensions;
 
 use crate::config::NulBytes;
 use crate::respond::{Failure, Outcome};
-use crate::selected::Selected;
+use crate::selected::{Cached, Selected};
 
 /// How much of each message the attributes need.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -76,7 +76,6 @@ pub(crate) fn run(
     out: &mut Writer,
 ) -> Outcome {
     let seqs = sel.resolve(numbers, set)?;
-    let need = attrs.iter().map(Need::of).max().unwrap_or(Need::Nothing);
     // Reading a body marks it \Seen; do it first so the FLAGS written show it.
     let mut marked: Vec<SeqNo> = Vec::new();
     if sel.writable() && attrs.iter().any(FetchAttr::sets_seen) {
@@ -96,16 +95,25 @@ pub(crate) fn run(
     }
     let asks_flags = attrs.contains(&FetchAttr::Flags);
     for seq in seqs {
-        let mut loaded = match need {
+        // BODY and BODYSTRUCTURE may be known without reading the message.
+        let mut need_here = Need::Nothing;
+        for a in attrs {
+            let n = match cached_kind(a) {
+                Some(which) if sel.has_cached(which, seq) => Need::Nothing,
+                _ => Need::of(a),
+            };
+            need_here = need_here.max(n);
+        }
+        let mut loaded = match need_here {
             Need::Nothing => None,
             Need::Header => Some(Loaded {
                 bytes: sel.mailbox.fetch(seq, StorePart::Header)?,
-                need,
+                need: Need::Header,
                 root: None,
             }),
             Need::Whole => Some(Loaded {
                 bytes: sel.mailbox.fetch(seq, StorePart::Whole)?,
-                need,
+                need: Need::Whole,
                 root: None,
             }),
         };
@@ -116,7 +124,11 @@ pub(crate) fn run(
                 out.text(" ");
             }
             first = false;
-            item(out, sel, seq, a, loaded.as_mut(), nul)?;
+            if let Some(which) = cached_kind(a) {
+                structure_item(out, sel, seq, which, loaded.as_mut())?;
+            } else {
+                item(out, sel, seq, a, loaded.as_mut(), nul)?;
+            }
         }
         if !asks_flags && marked.binary_search(&seq).is_ok() {
             out.text(" FLAGS ");
@@ -124,6 +136,64 @@ pub(crate) fn run(
         }
         out.text(")\r\n");
     }
+    Ok(())
+}
+
+/// Which cache answers an attribute, if one does.
+fn cached_kind(a: &FetchAttr) -> Option<Cached> {
+    match a {
+        FetchAttr::Envelope => Some(Cached::Envelope),
+        FetchAttr::Body => Some(Cached::Body),
+        FetchAttr::BodyStructure => Some(Cached::BodyStructure),
+        _ => None,
+    }
+}
+
+/// Writes ENVELOPE, BODY or BODYSTRUCTURE, from the cache or from the message (then
+/// cached).
+fn structure_item(
+    out: &mut Writer,
+    sel: &mut Selected,
+    seq: SeqNo,
+    which: Cached,
+    loaded: Option<&mut Loaded>,
+) -> Outcome {
+    let name = match which {
+        Cached::Envelope => "ENVELOPE ",
+        Cached::Body => "BODY ",
+        Cached::BodyStructure => "BODYSTRUCTURE ",
+    };
+    out.text(name);
+    let uid = sel
+        .messages()
+        .get(seq.index())
+        .map(|m| m.uid)
+        .ok_or_else(|| Failure::no("message vanished"))?;
+    if let Some(b) = sel.cache(which).get(uid) {
+        out.raw(b);
+        return Ok(());
+    }
+    let Some(m) = loaded else {
+        return Err(Failure::no("internal error: message not read"));
+    };
+    let mut w = Writer::new();
+    match which {
+        Cached::Envelope => envelope::write(&mut w, m.header()),
+        Cached::Body | Cached::BodyStructure => {
+            let ext = if which == Cached::Body {
+                Extensions::Without
+            } else {
+                Extensions::With
+            };
+            m.root();
+            if let Some(root) = &m.root {
+                structure::write(&mut w, &m.bytes, root, ext);
+            }
+        }
+    }
+    let bytes = w.take();
+    out.raw(&bytes);
+    sel.cache(which).put(uid, &bytes);
     Ok(())
 }
 
@@ -165,10 +235,6 @@ fn item(
         FetchAttr::Uid | FetchAttr::Flags | FetchAttr::InternalDate | FetchAttr::Rfc822Size => {
             return item(out, sel, seq, attr, None, nul);
         }
-        FetchAttr::Envelope => {
-            out.text("ENVELOPE ");
-            envelope::write(out, m.header());
-        }
         FetchAttr::Rfc822Header => {
             out.text("RFC822.HEADER ");
             data(out, m.header(), nul);
@@ -182,18 +248,8 @@ fn item(
             out.text("RFC822.TEXT ");
             data(out, &m.bytes[body..], nul);
         }
-        FetchAttr::Body | FetchAttr::BodyStructure => {
-            let ext = if *attr == FetchAttr::Body {
-                out.text("BODY ");
-                Extensions::Without
-            } else {
-                out.text("BODYSTRUCTURE ");
-                Extensions::With
-            };
-            m.root();
-            if let Some(root) = &m.root {
-                structure::write(out, &m.bytes, root, ext);
-            }
+        FetchAttr::Envelope | FetchAttr::Body | FetchAttr::BodyStructure => {
+            return Err(Failure::no("internal error: answered from its cache"));
         }
         FetchAttr::Section {
             section, partial, ..

@@ -238,6 +238,10 @@ impl Mailbox for MboxMailbox {
     fn close(self: Box<Self>, how: Close) -> Result<()> {
         Box::new(self.inner).close(how)
     }
+
+    fn derived(&self, kind: &str) -> crate::derived::Derived {
+        self.inner.derived(kind)
+    }
 }
 
 /// Status of the `mbox` INBOX: `~/mbox`'s counts, and when none of its messages is new,

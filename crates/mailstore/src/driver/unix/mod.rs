@@ -301,4 +301,14 @@ impl crate::mailbox::Mailbox for UnixMailbox {
     fn close(self: Box<Self>, how: crate::mailbox::Close) -> crate::error::Result<()> {
         (*self).close_session(how)
     }
+
+    fn derived(&self, kind: &str) -> crate::derived::Derived {
+        let (dev, ino) = self.id;
+        let path = (self.cfg.uids == crate::config::UidMode::Sticky
+            && kind.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .then(|| self.cfg.own_state_dir())
+        .flatten()
+        .map(|d| d.join(format!("{dev:x}.{ino:x}.{kind}")));
+        crate::derived::Derived::load(path, crate::mailbox::Mailbox::uid_validity(self))
+    }
 }
