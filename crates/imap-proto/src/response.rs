@@ -65,7 +65,9 @@ impl Writer {
         if let Some((sink, threshold)) = &self.sink
             && self.buf.len() >= *threshold
         {
-            sink(std::mem::take(&mut self.buf));
+            // The next buffer starts at full size: growing it again each time would copy.
+            let next = Vec::with_capacity(*threshold + threshold / 4);
+            sink(std::mem::replace(&mut self.buf, next));
         }
         self
     }
@@ -94,16 +96,18 @@ impl Writer {
         {
             return self.raw(s);
         }
-        let quotable = s.len() <= 1024
-            && s.iter()
-                .all(|&b| b != b'\r' && b != b'\n' && b != 0 && b < 0x80);
+        let quotable = s.len() <= 1024 && s.iter().all(|&b| b >= 0x20 && b < 0x80 || b == b'\t');
         if quotable {
             self.buf.push(b'"');
-            for &b in s {
-                if b == b'"' || b == b'\\' {
-                    self.buf.push(b'\\');
+            if memchr::memchr2(b'"', b'\\', s).is_none() {
+                self.buf.extend_from_slice(s);
+            } else {
+                for &b in s {
+                    if b == b'"' || b == b'\\' {
+                        self.buf.push(b'\\');
+                    }
+                    self.buf.push(b);
                 }
-                self.buf.push(b);
             }
             self.buf.push(b'"');
             self

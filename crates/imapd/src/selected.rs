@@ -246,54 +246,49 @@ impl Selected {
     }
 
     /// The messages a set names, in ascending order. Sequence numbers must be in range
-    /// (`*` is the last); UIDs that name no message are left out (RFC 3501 §6.4.8).
+    /// (`*` is the last); UIDs that name no message are left out (RFC 3501 §6.4.8). The
+    /// work grows with the set, not with the mailbox.
     pub fn resolve(&self, numbers: Numbers, set: &SequenceSet) -> Result<Vec<SeqNo>, Failure> {
         let msgs = self.messages();
         let n = (self.exists as usize).min(msgs.len());
-        let mut out = Vec::new();
+        // Index ranges [lo, hi) into the message list.
+        let mut spans: Vec<(usize, usize)> = Vec::with_capacity(set.0.len());
         match numbers {
             Numbers::Sequence => {
                 if n == 0 {
                     return Err(Failure::bad("No messages in mailbox"));
                 }
-                let mut marks = vec![false; n];
                 for (a, b) in set.ranges(n as u32) {
                     if a == 0 || b as usize > n {
                         return Err(Failure::bad("Sequence out of range"));
                     }
-                    for i in a..=b {
-                        marks[i as usize - 1] = true;
-                    }
+                    spans.push((a as usize - 1, b as usize));
                 }
-                out.extend(
-                    marks
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, m)| **m)
-                        .filter_map(|(i, _)| SeqNo::from_index(i)),
-                );
             }
             Numbers::Uid => {
                 let msgs = &msgs[..n];
                 let Some(last) = msgs.last().map(|m| m.uid.get()) else {
                     return Ok(Vec::new());
                 };
-                let mut marks = vec![false; n];
                 for (a, b) in set.ranges(last) {
                     let lo = msgs.partition_point(|m| m.uid.get() < a);
                     let hi = msgs.partition_point(|m| m.uid.get() <= b);
-                    for m in marks.iter_mut().take(hi).skip(lo) {
-                        *m = true;
+                    if lo < hi {
+                        spans.push((lo, hi));
                     }
                 }
-                out.extend(
-                    marks
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, m)| **m)
-                        .filter_map(|(i, _)| SeqNo::from_index(i)),
-                );
             }
+        }
+        spans.sort_unstable();
+        let mut out = Vec::new();
+        let mut next = 0;
+        for (lo, hi) in spans {
+            for i in lo.max(next)..hi {
+                if let Some(s) = SeqNo::from_index(i) {
+                    out.push(s);
+                }
+            }
+            next = next.max(hi);
         }
         Ok(out)
     }

@@ -28,10 +28,15 @@ const MAGIC: &[u8; 8] = b"PANDADV1";
 pub struct Derived {
     path: Option<PathBuf>,
     validity: u32,
-    data: Vec<u8>,
-    index: HashMap<u32, (u32, u32)>,
+    /// Entries' bytes, in blocks that are filled and never moved.
+    blocks: Vec<Vec<u8>>,
+    /// Where each UID's bytes are: block, offset, length.
+    index: HashMap<u32, (u32, u32, u32)>,
     state: State,
 }
+
+/// The size of a block of entries.
+const BLOCK: usize = 1 << 20;
 
 /// Whether there is anything to save.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,7 +51,7 @@ impl Derived {
         Derived {
             path: None,
             validity: validity.get(),
-            data: Vec::new(),
+            blocks: Vec::new(),
             index: HashMap::new(),
             state: State::Saved,
         }
@@ -56,9 +61,11 @@ impl Derived {
     pub(crate) fn load(path: Option<PathBuf>, validity: UidValidity) -> Self {
         let mut d = Derived::memory(validity);
         if let Some(p) = &path
-            && let Ok(bytes) = read_own(p)
+            && let Ok(f) = open_own(p)
+            && d.read_from(f).is_err()
         {
-            d.parse(&bytes);
+            // Damaged or another UIDVALIDITY's: start empty.
+            d = Derived::memory(validity);
         }
         d.path = path;
         d
@@ -66,18 +73,34 @@ impl Derived {
 
     /// What is kept for `uid`.
     pub fn get(&self, uid: Uid) -> Option<&[u8]> {
-        let &(off, len) = self.index.get(&uid.get())?;
-        self.data.get(off as usize..off as usize + len as usize)
+        let &(block, off, len) = self.index.get(&uid.get())?;
+        self.blocks
+            .get(block as usize)?
+            .get(off as usize..off as usize + len as usize)
     }
 
     /// Keeps `bytes` for `uid`.
     pub fn put(&mut self, uid: Uid, bytes: &[u8]) {
-        let (Ok(off), Ok(len)) = (u32::try_from(self.data.len()), u32::try_from(bytes.len()))
-        else {
+        let fits = self
+            .blocks
+            .last()
+            .is_some_and(|b| b.capacity() - b.len() >= bytes.len());
+        if !fits {
+            self.blocks.push(Vec::with_capacity(BLOCK.max(bytes.len())));
+        }
+        let at = self.blocks.len() - 1;
+        let Some(block) = self.blocks.last_mut() else {
             return;
         };
-        self.data.extend_from_slice(bytes);
-        self.index.insert(uid.get(), (off, len));
+        let (Ok(b), Ok(off), Ok(len)) = (
+            u32::try_from(at),
+            u32::try_from(block.len()),
+            u32::try_from(bytes.len()),
+        ) else {
+            return;
+        };
+        block.extend_from_slice(bytes);
+        self.index.insert(uid.get(), (b, off, len));
         self.state = State::Changed;
     }
 
@@ -91,23 +114,6 @@ impl Derived {
         let Some(path) = self.path.clone() else {
             return;
         };
-        let mut out = Vec::with_capacity(self.data.len() + 16 + live.len() * 8);
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&self.validity.to_le_bytes());
-        let count_at = out.len();
-        out.extend_from_slice(&0u32.to_le_bytes());
-        let mut count = 0u32;
-        for m in live {
-            if let Some(b) = self.get(m.uid) {
-                out.extend_from_slice(&m.uid.get().to_le_bytes());
-                out.extend_from_slice(&(b.len() as u32).to_le_bytes());
-                out.extend_from_slice(b);
-                count += 1;
-            }
-        }
-        out[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());
-        let sum = fnv(&out);
-        out.extend_from_slice(&sum.to_le_bytes());
         let Some(dir) = path.parent() else { return };
         let tmp = dir.join(format!(
             ".{}.{}.tmp",
@@ -122,48 +128,86 @@ impl Derived {
             .mode(0o600)
             .custom_flags(nix::libc::O_NOFOLLOW)
             .open(&tmp)
-            .and_then(|mut f| f.write_all(&out));
+            .and_then(|f| self.write_to(f, live));
         if written.is_err() || fs::rename(&tmp, &path).is_err() {
             let _ = fs::remove_file(&tmp);
         }
     }
 
-    fn parse(&mut self, b: &[u8]) {
-        let Some((body, sum)) = b.split_last_chunk::<8>() else {
-            return;
+    /// Streams the entries of `live` to `f` (never the whole file in memory).
+    fn write_to(&self, f: fs::File, live: &[MessageInfo]) -> io::Result<()> {
+        let kept: Vec<(u32, &[u8])> = live
+            .iter()
+            .filter_map(|m| Some((m.uid.get(), self.get(m.uid)?)))
+            .collect();
+        let mut w = io::BufWriter::with_capacity(1 << 16, f);
+        let mut sum = FNV_START;
+        let mut put = |w: &mut io::BufWriter<fs::File>, b: &[u8]| {
+            sum = fnv_more(sum, b);
+            w.write_all(b)
         };
-        if body.len() < 16 || &body[..8] != MAGIC || fnv(body) != u64::from_le_bytes(*sum) {
-            return;
+        // The checksum is taken over the same pieces the reader reads: the 16-byte head,
+        // then each entry's 8-byte record and its bytes.
+        let mut head = [0u8; 16];
+        head[..8].copy_from_slice(MAGIC);
+        head[8..12].copy_from_slice(&self.validity.to_le_bytes());
+        head[12..].copy_from_slice(&(kept.len() as u32).to_le_bytes());
+        put(&mut w, &head)?;
+        for (uid, b) in kept {
+            let mut rec = [0u8; 8];
+            rec[..4].copy_from_slice(&uid.to_le_bytes());
+            rec[4..].copy_from_slice(&(b.len() as u32).to_le_bytes());
+            put(&mut w, &rec)?;
+            put(&mut w, b)?;
         }
-        let u32_at = |i: usize| {
-            body.get(i..i + 4)
-                .and_then(|s| s.try_into().ok())
-                .map(u32::from_le_bytes)
+        w.write_all(&sum.to_le_bytes())?;
+        w.flush()
+    }
+
+    /// Reads entries from `f`, checking the checksum as it goes (the file is never
+    /// held whole in memory); any fault is an error and the caller starts afresh.
+    fn read_from(&mut self, f: fs::File) -> io::Result<()> {
+        let bad = || io::Error::from(io::ErrorKind::InvalidData);
+        let mut r = io::BufReader::with_capacity(1 << 16, f);
+        let mut sum = FNV_START;
+        let mut take = |r: &mut io::BufReader<fs::File>, buf: &mut [u8]| -> io::Result<()> {
+            r.read_exact(buf)?;
+            sum = fnv_more(sum, buf);
+            Ok(())
         };
-        if u32_at(8) != Some(self.validity) {
-            return;
+        let mut head = [0u8; 16];
+        take(&mut r, &mut head)?;
+        let word = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        if &head[..8] != MAGIC || word(&head[8..12]) != self.validity {
+            return Err(bad());
         }
-        let Some(count) = u32_at(12) else { return };
-        let mut at = 16;
-        for _ in 0..count {
-            let (Some(uid), Some(len)) = (u32_at(at), u32_at(at + 4)) else {
-                return;
-            };
-            let Some(bytes) = body.get(at + 8..at + 8 + len as usize) else {
-                return;
-            };
-            if let Some(uid) = Uid::new(uid) {
-                self.put(uid, bytes);
+        let mut entry = Vec::new();
+        for _ in 0..word(&head[12..16]) {
+            let mut rec = [0u8; 8];
+            take(&mut r, &mut rec)?;
+            let (uid, len) = (word(&rec[..4]), word(&rec[4..]) as usize);
+            if len > 1 << 30 {
+                return Err(bad());
             }
-            at += 8 + len as usize;
+            entry.resize(len, 0);
+            take(&mut r, &mut entry)?;
+            if let Some(uid) = Uid::new(uid) {
+                self.put(uid, &entry);
+            }
+        }
+        let mut stored = [0u8; 8];
+        r.read_exact(&mut stored)?;
+        if u64::from_le_bytes(stored) != sum {
+            return Err(bad());
         }
         self.state = State::Saved;
+        Ok(())
     }
 }
 
-/// The file's bytes, if it is a regular file of this user.
-fn read_own(p: &std::path::Path) -> io::Result<Vec<u8>> {
-    let mut f = fs::OpenOptions::new()
+/// The file, if it is a regular file of this user.
+fn open_own(p: &std::path::Path) -> io::Result<fs::File> {
+    let f = fs::OpenOptions::new()
         .read(true)
         .custom_flags(nix::libc::O_NOFOLLOW)
         .open(p)?;
@@ -171,16 +215,25 @@ fn read_own(p: &std::path::Path) -> io::Result<Vec<u8>> {
     if !m.is_file() || m.uid() != nix::unistd::geteuid().as_raw() {
         return Err(io::ErrorKind::PermissionDenied.into());
     }
-    let mut v = Vec::with_capacity(m.len() as usize);
-    f.read_to_end(&mut v)?;
-    Ok(v)
+    Ok(f)
 }
 
-/// 64-bit FNV-1a.
-fn fnv(b: &[u8]) -> u64 {
-    b.iter().fold(0xcbf2_9ce4_8422_2325, |h, &x| {
-        (h ^ u64::from(x)).wrapping_mul(0x0100_0000_01b3)
-    })
+const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// An FNV-1a-style checksum continued over more bytes, eight at a time (it guards
+/// against damage, not against an adversary).
+fn fnv_more(mut h: u64, b: &[u8]) -> u64 {
+    const PRIME: u64 = 0x0100_0000_01b3;
+    let mut words = b.chunks_exact(8);
+    for w in &mut words {
+        let mut x = [0u8; 8];
+        x.copy_from_slice(w);
+        h = (h ^ u64::from_le_bytes(x)).wrapping_mul(PRIME);
+    }
+    for &x in words.remainder() {
+        h = (h ^ u64::from(x)).wrapping_mul(PRIME);
+    }
+    h
 }
 
 #[cfg(test)]
