@@ -96,7 +96,8 @@ impl Writer {
         {
             return self.raw(s);
         }
-        let quotable = s.len() <= 1024 && s.iter().all(|&b| b >= 0x20 && b < 0x80 || b == b'\t');
+        let quotable =
+            s.len() <= 1024 && s.iter().all(|&b| (0x20..0x80).contains(&b) || b == b'\t');
         if quotable {
             self.buf.push(b'"');
             if memchr::memchr2(b'"', b'\\', s).is_none() {
