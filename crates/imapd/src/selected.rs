@@ -92,9 +92,11 @@ impl Selected {
         self.cache(which).get(uid).is_some()
     }
 
-    /// Saves the caches and closes the mailbox.
+    /// Saves the caches and closes the mailbox. The caches are let go before the mailbox
+    /// is closed: closing may rewrite the file, and the two should not add up in memory.
     pub fn close(mut self, how: Close) -> mailstore::Result<()> {
-        for c in self.caches.iter_mut().flatten() {
+        let caches = std::mem::replace(&mut self.caches, [None, None, None]);
+        for mut c in caches.into_iter().flatten() {
             c.save(self.mailbox.messages());
         }
         self.mailbox.close(how)
