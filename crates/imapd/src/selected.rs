@@ -95,7 +95,7 @@ impl Selected {
     /// Saves the caches and closes the mailbox. The caches are let go before the mailbox
     /// is closed: closing may rewrite the file, and the two should not add up in memory.
     pub fn close(mut self, how: Close) -> mailstore::Result<()> {
-        let caches = std::mem::replace(&mut self.caches, [None, None, None]);
+        let caches = std::mem::take(&mut self.caches);
         for mut c in caches.into_iter().flatten() {
             c.save(self.mailbox.messages());
         }
