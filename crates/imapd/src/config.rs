@@ -29,6 +29,9 @@ pub struct SessionConfig {
     pub failed_login_delay: Duration,
     /// How often IDLE looks for changes.
     pub idle_poll: Duration,
+    /// How often an idling client is sent `* OK Timeout in N minutes` (every other
+    /// minute, as Panda, to keep NAT state alive).
+    pub idle_keepalive: Duration,
     /// CRAM-MD5 secrets, if CRAM-MD5 is offered.
     pub cram: Option<Arc<CramSecrets>>,
     /// Who may log in.
@@ -90,6 +93,7 @@ impl SessionConfig {
             nul: NulBytes::As0x80,
             failed_login_delay: Duration::from_secs(3),
             idle_poll: Duration::from_secs(1),
+            idle_keepalive: Duration::from_secs(120),
             cram: None,
             auth,
             log,

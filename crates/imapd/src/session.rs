@@ -672,7 +672,7 @@ impl Session for ImapSession {
             State::Authenticated(a) => a.selected.as_mut(),
             _ => None,
         };
-        if let Err(Lost::Mailbox(why)) = idle.tick(&mut out, sel, limit) {
+        if let Err(Lost::Mailbox(why)) = idle.tick(&mut out, sel, limit, self.cfg.idle_keepalive) {
             let then = self.lost(&why, &mut out);
             return Some(Reply::then(out.take(), then));
         }

@@ -321,3 +321,46 @@ fn bodystructure_is_kept_for_the_next_session() {
     // The next session answers the same, from the cache.
     assert_eq!(fetch(&f), first);
 }
+
+#[test]
+fn idle_keepalive_fake_new_mail_and_done() {
+    // Timers shrunk: autologout after 4 s of IDLE, keep-alives every second; the fake new
+    // mail comes 2 s before the autologout.
+    let f = fixture_with(|c| {
+        c.timeouts.idle = Duration::from_secs(4);
+        c.idle_keepalive = Duration::from_secs(1);
+    });
+    let mut s = session(&f, Transport::Plain);
+    run(&mut s, "a LOGIN mrc secret\r\nb SELECT INBOX\r\n");
+    let (out, _, _) = run(&mut s, "c IDLE\r\n");
+    assert_eq!(out, "+ Waiting for DONE\r\n");
+    assert!(s.tick_every().is_some());
+    let mut ticks = String::new();
+    let start = std::time::Instant::now();
+    while start.elapsed() < Duration::from_millis(2600) {
+        std::thread::sleep(Duration::from_millis(250));
+        if let Some(r) = s.tick() {
+            ticks.push_str(&String::from_utf8_lossy(&r.bytes));
+        }
+    }
+    assert!(ticks.contains("* OK Timeout in 1 minutes\r\n"), "{ticks}");
+    assert!(ticks.contains("* 13 EXISTS\r\n* 13 RECENT\r\n"), "{ticks}");
+    assert_eq!(ticks.matches("EXISTS").count(), 1, "{ticks}");
+    // DONE takes the fake back.
+    let (out, _, _) = run(&mut s, "DONE\r\n");
+    assert_eq!(
+        out,
+        "* 13 EXPUNGE\r\n* 12 RECENT\r\nc OK IDLE completed\r\n"
+    );
+    assert!(s.tick_every().is_none());
+    // An IDLE that runs out is an autologout.
+    run(&mut s, "d IDLE\r\n");
+    assert!(s.timeout() <= Duration::from_secs(4));
+    let (out, _, _) = run(&mut s, "DONE\r\n");
+    assert_eq!(out, "d OK IDLE completed\r\n");
+    let (out, _, _) = run(&mut s, "e IDLE\r\nbogus\r\n");
+    assert_eq!(
+        out,
+        "+ Waiting for DONE\r\ne BAD Bogus IDLE continuation\r\n"
+    );
+}

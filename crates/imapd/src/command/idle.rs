@@ -33,11 +33,11 @@ pub(crate) enum Faked {
     Yes,
 }
 
-/// How often a keep-alive goes.
-const KEEPALIVE: Duration = Duration::from_secs(120);
-
-/// How long before the autologout new mail is faked.
-const FAKE_BEFORE: Duration = Duration::from_secs(120);
+/// How long before the autologout new mail is faked: two minutes, or half the time for
+/// autologout timers shorter than four minutes.
+fn fake_before(limit: Duration) -> Duration {
+    Duration::from_secs(120).min(limit / 2)
+}
 
 pub(crate) fn run(ctx: Ctx<'_>) -> Result<Done, Failure> {
     ctx.out.text("+ Waiting for DONE\r\n");
@@ -62,19 +62,22 @@ impl Idle {
         out: &mut Writer,
         sel: Option<&mut Selected>,
         limit: Duration,
+        keepalive: Duration,
     ) -> Result<(), Lost> {
         let now = Instant::now();
         if let Some(sel) = sel {
             if self.faked == Faked::No {
                 sel.sync(out, Poll::Yes)?;
             }
-            if self.faked == Faked::No && now.duration_since(self.started) + FAKE_BEFORE >= limit {
+            if self.faked == Faked::No
+                && now.duration_since(self.started) + fake_before(limit) >= limit
+            {
                 out.text("* ").num(sel.exists + 1).text(" EXISTS\r\n");
                 out.text("* ").num(sel.recent + 1).text(" RECENT\r\n");
                 self.faked = Faked::Yes;
             }
         }
-        if now.duration_since(self.last_keepalive) >= KEEPALIVE {
+        if now.duration_since(self.last_keepalive) >= keepalive {
             self.last_keepalive = now;
             let left = limit.saturating_sub(now.duration_since(self.started));
             out.text("* OK Timeout in ")
