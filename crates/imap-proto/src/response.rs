@@ -79,7 +79,10 @@ impl Writer {
 
     /// A number.
     pub fn num(&mut self, n: impl std::fmt::Display) -> &mut Self {
-        self.text(&n.to_string())
+        use std::io::Write as _;
+        // Formatting into the buffer allocates nothing; writing to a Vec cannot fail.
+        let _ = write!(self.buf, "{n}");
+        self.raw(b"")
     }
 
     /// CRLF.

@@ -364,3 +364,39 @@ fn idle_keepalive_fake_new_mail_and_done() {
         "+ Waiting for DONE\r\ne BAD Bogus IDLE continuation\r\n"
     );
 }
+
+#[test]
+fn envelopes_made_in_parallel_are_the_ones_made_one_by_one() {
+    let add = |f: &common::Fixture| {
+        let msgs = (0..700).map(|i| {
+            Ok(mailstore::mailbox::AppendMessage {
+                data: format!(
+                    "From: \"Person {i}\" <p{i}@example.org>\r\nTo: a@b, c@d\r\nSubject: =?UTF-8?Q?n=C2=B0{i}?=\r\nMessage-ID: <{i}@x>\r\n\r\nbody\r\n"
+                )
+                .into_bytes(),
+                flags: mailstore::Flags::EMPTY,
+                keywords: Vec::new(),
+                date: None,
+            })
+        });
+        f.store
+            .append("INBOX", &mut msgs.collect::<Vec<_>>().into_iter())
+            .unwrap();
+    };
+    let (a, b) = (fixture(), fixture());
+    add(&a);
+    add(&b);
+    let mut s = session(&a, Transport::Plain);
+    run(&mut s, "a LOGIN mrc secret\r\nb SELECT INBOX\r\n");
+    let (all, _, _) = run(&mut s, "c FETCH 1:* ENVELOPE\r\n");
+    let mut t = session(&b, Transport::Plain);
+    run(&mut t, "a LOGIN mrc secret\r\nb SELECT INBOX\r\n");
+    let mut one_by_one = String::new();
+    for n in 1..=712 {
+        let (out, _, _) = run(&mut t, &format!("c FETCH {n} ENVELOPE\r\n"));
+        one_by_one.push_str(out.strip_suffix("c OK FETCH completed\r\n").unwrap());
+    }
+    one_by_one.push_str("c OK FETCH completed\r\n");
+    assert_eq!(all.matches(" FETCH (ENVELOPE (").count(), 712);
+    assert_eq!(all, one_by_one);
+}

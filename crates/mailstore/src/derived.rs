@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 use std::fs;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::PathBuf;
@@ -31,8 +32,29 @@ pub struct Derived {
     /// Entries' bytes, in blocks that are filled and never moved.
     blocks: Vec<Vec<u8>>,
     /// Where each UID's bytes are: block, offset, length.
-    index: HashMap<u32, (u32, u32, u32)>,
+    index: HashMap<u32, (u32, u32, u32), BuildHasherDefault<UidHasher>>,
     state: State,
+}
+
+/// Hashes UIDs (small, mostly consecutive integers) with one multiplication; the
+/// default hasher's resistance to chosen keys is not needed for UIDs the store assigns.
+#[derive(Default)]
+struct UidHasher(u64);
+
+impl Hasher for UidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
 }
 
 /// The size of a block of entries.
@@ -52,7 +74,7 @@ impl Derived {
             path: None,
             validity: validity.get(),
             blocks: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
             state: State::Saved,
         }
     }

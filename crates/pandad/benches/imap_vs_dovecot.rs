@@ -111,6 +111,14 @@ fn run_size(root: &Path, n: usize, uid: (u32, u32)) {
     let (ours_warm, ours_rss) = session(OURS_PORT, n, &needle, &ours_rss_fn);
     stop(&mut ours);
 
+    if std::env::var_os("PANDA_BENCH_OURS_ONLY").is_some() {
+        for (i, op) in OPS.iter().enumerate() {
+            println!("{op:<34} {:>10.3} {:>10.3}", ours_first[i], ours_warm[i]);
+        }
+        println!("peak RSS: ours {:.1} MB", ours_rss as f64 / 1024.0);
+        return;
+    }
+
     // Dovecot.
     let dc = root.join(format!("dovecot-{n}"));
     let _ = fs::remove_dir_all(&dc);

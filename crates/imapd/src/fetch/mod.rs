@@ -93,6 +93,9 @@ pub(crate) fn run(
                 .set_flags(&marked, FlagOp::Add, Flags::SEEN, &[])?;
         }
     }
+    if attrs.contains(&FetchAttr::Envelope) {
+        warm_envelopes(sel, &seqs)?;
+    }
     let asks_flags = attrs.contains(&FetchAttr::Flags);
     for seq in seqs {
         // BODY and BODYSTRUCTURE may be known without reading the message.
@@ -135,6 +138,80 @@ pub(crate) fn run(
             sel.write_message_flags(out, seq);
         }
         out.text(")\r\n");
+    }
+    Ok(())
+}
+
+/// How many headers are read before their envelopes are made, in parallel.
+const ENVELOPE_BATCH: usize = 2048;
+
+/// Makes and caches the envelopes of `seqs` that are not cached yet: the headers are read
+/// in batches (the store reads one message at a time), and while the next batch is read
+/// the envelopes of the last one are made on the other cores. A long FETCH ENVELOPE on a
+/// mailbox no session has opened before spends most of its time here.
+fn warm_envelopes(sel: &mut Selected, seqs: &[SeqNo]) -> Outcome {
+    let missing: Vec<SeqNo> = seqs
+        .iter()
+        .copied()
+        .filter(|&s| !sel.has_cached(Cached::Envelope, s))
+        .collect();
+    if missing.len() < ENVELOPE_BATCH / 4 {
+        return Ok(());
+    }
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let read = |sel: &mut Selected, batch: &[SeqNo]| -> Result<Vec<Vec<u8>>, Failure> {
+        batch
+            .iter()
+            .map(|&seq| Ok(sel.mailbox.fetch(seq, StorePart::Header)?))
+            .collect()
+    };
+    let make = |headers: Vec<Vec<u8>>| -> Vec<Vec<u8>> {
+        headers
+            .iter()
+            .map(|h| {
+                let mut w = Writer::new();
+                envelope::write(&mut w, h);
+                w.take()
+            })
+            .collect()
+    };
+    let batches: Vec<&[SeqNo]> = missing.chunks(ENVELOPE_BATCH).collect();
+    let mut next = read(sel, batches[0])?;
+    for (i, batch) in batches.iter().enumerate() {
+        let headers = std::mem::take(&mut next);
+        let per = headers.len().div_ceil(workers).max(1);
+        let mut parts: Vec<Vec<Vec<u8>>> = Vec::new();
+        let mut it = headers.into_iter();
+        loop {
+            let part: Vec<Vec<u8>> = it.by_ref().take(per).collect();
+            if part.is_empty() {
+                break;
+            }
+            parts.push(part);
+        }
+        let made: Result<Vec<Vec<u8>>, Failure> = std::thread::scope(|scope| {
+            let jobs: Vec<_> = parts
+                .into_iter()
+                .map(|part| scope.spawn(move || make(part)))
+                .collect();
+            if let Some(b) = batches.get(i + 1) {
+                next = read(sel, b)?;
+            }
+            Ok(jobs
+                .into_iter()
+                .flat_map(|j| j.join().unwrap_or_default())
+                .collect())
+        });
+        let made = made?;
+        if made.len() != batch.len() {
+            // A worker failed; the main loop makes what is missing one by one.
+            continue;
+        }
+        for (&seq, env) in batch.iter().zip(&made) {
+            if let Some(uid) = sel.messages().get(seq.index()).map(|m| m.uid) {
+                sel.cache(Cached::Envelope).put(uid, env);
+            }
+        }
     }
     Ok(())
 }
