@@ -392,3 +392,35 @@ fn sigterm_says_goodbye_to_every_session() {
     assert!(status.success(), "{status:?}");
     assert!(started.elapsed() < Duration::from_secs(10));
 }
+
+#[test]
+fn kiss_of_death_ends_the_holding_session_not_the_daemon() {
+    use std::io::{BufRead, BufReader, Write};
+    let mut s = Server::start();
+    let c = std::net::TcpStream::connect(("127.0.0.1", s.imap)).unwrap();
+    let mut r = BufReader::new(c.try_clone().unwrap());
+    let mut w = c;
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    w.write_all(format!("a LOGIN demo {}\r\nb SELECT INBOX\r\n", s.password).as_bytes())
+        .unwrap();
+    loop {
+        line.clear();
+        r.read_line(&mut line).unwrap();
+        if line.starts_with("b ") {
+            assert!(line.starts_with("b OK [READ-WRITE]"), "{line}");
+            break;
+        }
+    }
+    // What a UW process does to a holder (c-client unix_open).
+    let _ = Command::new("kill")
+        .args(["-USR2", &s.child.id().to_string()])
+        .status();
+    std::thread::sleep(Duration::from_millis(300));
+    w.write_all(b"c NOOP\r\n").unwrap();
+    line.clear();
+    r.read_line(&mut line).unwrap();
+    assert_eq!(line, "* BYE Killed (lost mailbox lock)\r\n");
+    assert!(s.child.try_wait().unwrap().is_none(), "the daemon died");
+    assert!(std::net::TcpStream::connect(("127.0.0.1", s.imap)).is_ok());
+}

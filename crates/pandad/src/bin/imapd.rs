@@ -39,6 +39,7 @@ fn main() -> anyhow::Result<()> {
         Arc::new(Syslog::new("imapd"))
     };
     let config = Config::load(&args.config)?;
+    mailstore::lock::kod::install().context("installing the kiss-of-death handler")?;
     let (peer, local) = socket_addresses();
     let program_s = std::env::args()
         .next()

@@ -73,6 +73,9 @@ fn main() -> anyhow::Result<()> {
     };
     let config = Config::load(&config_path)?;
     raise_fd_limit();
+    // A UW process that wants a mailbox one of our sessions holds sends SIGUSR2; it must
+    // reach those sessions, not end the daemon.
+    mailstore::lock::kod::install().context("installing the kiss-of-death handler")?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
