@@ -42,6 +42,9 @@ const MAX_UNKNOWN_BEFORE_LOGIN: u32 = 3;
 /// How often alert files and `/etc/nologin` are looked at.
 const ALERT_EVERY: Duration = Duration::from_secs(60);
 
+/// How often a session with a mailbox selected looks whether another process asked for it.
+const KOD_CHECK: Duration = Duration::from_secs(1);
+
 /// The grace between `/etc/nologin` appearing and the session ending.
 const NOLOGIN_GRACE: Duration = Duration::from_secs(60);
 
@@ -656,9 +659,22 @@ impl Session for ImapSession {
     }
 
     fn tick_every(&self) -> Option<Duration> {
-        match self.mode {
-            Mode::Idle(_) => Some(self.cfg.idle_poll),
+        match (&self.mode, &self.state) {
+            (Mode::Idle(_), _) => Some(self.cfg.idle_poll),
+            // A selected mailbox another process may ask for (the kiss of death).
+            (_, State::Authenticated(a)) if a.selected.is_some() => Some(KOD_CHECK),
             _ => None,
+        }
+    }
+
+    fn tick_due(&self) -> bool {
+        match (&self.mode, &self.state) {
+            (Mode::Idle(_), _) => true,
+            (_, State::Authenticated(a)) => a
+                .selected
+                .as_ref()
+                .is_some_and(|s| s.mailbox.asked_to_let_go()),
+            _ => false,
         }
     }
 
@@ -666,7 +682,16 @@ impl Session for ImapSession {
         let limit = self.cfg.timeouts.idle;
         let mut out = Writer::new();
         let Mode::Idle(idle) = &mut self.mode else {
-            return None;
+            // Not idling: the kiss of death ends the session, as UW's imapd (kodint).
+            if let State::Authenticated(a) = &mut self.state
+                && let Some(sel) = a.selected.as_mut()
+                && sel.mailbox.asked_to_let_go()
+                && let Err(Lost::Mailbox(why)) = sel.sync(&mut out, crate::selected::Poll::Yes)
+            {
+                let then = self.lost(&why, &mut out);
+                return Some(Reply::then(out.take(), then));
+            }
+            return (!out.is_empty()).then(|| Reply::send(out.take()));
         };
         let sel = match &mut self.state {
             State::Authenticated(a) => a.selected.as_mut(),

@@ -156,6 +156,13 @@ pub trait Mailbox: Send + fmt::Debug {
     /// mailbox, a rewrite by another session) and reports them.
     fn poll(&mut self) -> Result<Vec<Change>>;
 
+    /// Whether another process (or session) has asked this session to let go of the
+    /// mailbox (the kiss of death); cheap, no I/O. The session lets go at its next
+    /// [`Mailbox::poll`].
+    fn asked_to_let_go(&self) -> bool {
+        false
+    }
+
     /// Closes the mailbox, writing what is pending.
     fn close(self: Box<Self>, how: Close) -> Result<()>;
 

@@ -1,4 +1,5 @@
-//! What `pandad` and `imapd` share: turning a configuration file into running sessions.
+//! What `pandad`, `imapd` and `ipop3d` share: turning a configuration file into running
+//! sessions.
 
 #![forbid(unsafe_code)]
 #![deny(missing_debug_implementations)]
@@ -11,6 +12,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 use imapd::config::StartTls;
 use imapd::{ImapSession, NulBytes, SessionConfig};
+use ipop3d::config::TlsOffer;
+use ipop3d::{Pop3Config, Pop3Session};
 use server::auth::{CramSecrets, VirtualUsers};
 use server::config::{Config, Protocol};
 use server::conn::{self, Start};
@@ -19,13 +22,61 @@ use server::session::Transport;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
+/// inetd mode: the session's connection is standard input and output.
+pub mod stdio {
+    use std::net::SocketAddr;
+    use std::os::fd::AsFd;
+
+    /// Standard input and output as one stream: the socket inetd gave, or the two pipes.
+    pub fn stream() -> Box<dyn server::conn::Stream> {
+        match tcp_stdin() {
+            Some(s) => Box::new(s),
+            None => Box::new(tokio::io::join(tokio::io::stdin(), tokio::io::stdout())),
+        }
+    }
+
+    /// Standard input as a TCP socket, when inetd gave one.
+    fn tcp_stdin() -> Option<tokio::net::TcpStream> {
+        let fd = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
+        let std_stream = std::net::TcpStream::from(fd);
+        std_stream.peer_addr().ok()?;
+        std_stream.set_nonblocking(true).ok()?;
+        let _ = std_stream.set_nodelay(true);
+        tokio::net::TcpStream::from_std(std_stream).ok()
+    }
+
+    /// The client's and our addresses, when standard input is a socket.
+    pub fn socket_addresses() -> (Option<SocketAddr>, Option<SocketAddr>) {
+        let Ok(fd) = std::io::stdin().as_fd().try_clone_to_owned() else {
+            return (None, None);
+        };
+        let s = std::net::TcpStream::from(fd);
+        (s.peer_addr().ok(), s.local_addr().ok())
+    }
+
+    /// Whether the program was started under a name beginning with `s` (`simapd`,
+    /// `sipop3d`): UW's sign for TLS from the first byte.
+    pub fn named_with_s() -> bool {
+        std::env::args()
+            .next()
+            .and_then(|a| {
+                std::path::Path::new(&a)
+                    .file_name()
+                    .map(|f| f.to_string_lossy().starts_with('s'))
+            })
+            .unwrap_or(false)
+    }
+}
+
 /// Everything sessions need, built once from the configuration.
 #[derive(Debug)]
 pub struct Service {
     /// The configuration.
     pub config: Config,
-    /// The sessions' settings.
+    /// The IMAP sessions' settings.
     pub session: Arc<SessionConfig>,
+    /// The POP3 sessions' settings.
+    pub pop3: Arc<Pop3Config>,
     /// TLS, if configured.
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// Where log lines go.
@@ -52,10 +103,19 @@ impl Service {
         } else {
             StartTls::Unavailable
         };
-        s.cram = config
+        let cram = config
             .cram_md5
             .as_deref()
             .map(|p| Arc::new(CramSecrets::new(p)));
+        s.cram = cram.clone();
+        let mut p = Pop3Config::new(&config.hostname, Arc::clone(&s.auth), Arc::clone(&log));
+        p.plaintext = config.plaintext;
+        p.tls = if tls.is_some() {
+            TlsOffer::Available
+        } else {
+            TlsOffer::Unavailable
+        };
+        p.cram = cram;
         s.alert_file = Some(config.alert_file.clone());
         s.nologin_file = Some(config.nologin_file.clone());
         s.nul = if config.nul_as_0x80 {
@@ -66,6 +126,7 @@ impl Service {
         Ok(Service {
             config,
             session: Arc::new(s),
+            pop3: Arc::new(p),
             tls,
             log,
         })
@@ -151,19 +212,26 @@ impl Service {
         shutdown: watch::Receiver<bool>,
     ) {
         let start = match protocol {
-            Protocol::Imap => Start::Plain,
-            Protocol::Imaps => Start::Tls,
+            Protocol::Imap | Protocol::Pop3 => Start::Plain,
+            Protocol::Imaps | Protocol::Pop3s => Start::Tls,
         };
         let client = peer.map_or_else(|| "[local]".to_owned(), |p| format!("[{}]", p.ip()));
-        let session = ImapSession::new(
-            Arc::clone(&self.session),
-            &client,
-            match start {
-                Start::Plain => Transport::Plain,
-                Start::Tls => Transport::Tls,
-            },
-        );
-        if let Err(e) = conn::serve(stream, self.tls.clone(), start, session, shutdown).await {
+        let transport = match start {
+            Start::Plain => Transport::Plain,
+            Start::Tls => Transport::Tls,
+        };
+        let tls = self.tls.clone();
+        let served = match protocol {
+            Protocol::Imap | Protocol::Imaps => {
+                let session = ImapSession::new(Arc::clone(&self.session), &client, transport);
+                conn::serve(stream, tls, start, session, shutdown).await
+            }
+            Protocol::Pop3 | Protocol::Pop3s => {
+                let session = Pop3Session::new(Arc::clone(&self.pop3), &client, transport);
+                conn::serve(stream, tls, start, session, shutdown).await
+            }
+        };
+        if let Err(e) = served {
             self.log.line(Level::Info, &format!("{e} host={client}"));
         }
     }

@@ -203,6 +203,22 @@ fn plain(r: &[u8]) -> Result<Step, SaslError> {
     }))
 }
 
+/// Whether an APOP `digest` (hex, RFC 1939 §7) is MD5 of `challenge` followed by
+/// `secret`; compared in constant time.
+pub fn apop_matches(secret: &[u8], challenge: &[u8], digest: &[u8]) -> bool {
+    use md5::Digest;
+    let mut h = md5::Md5::new();
+    h.update(challenge);
+    h.update(secret);
+    let want: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    want.len() == digest.len()
+        && want
+            .bytes()
+            .zip(digest.iter().map(u8::to_ascii_lowercase))
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
 /// Whether a CRAM-MD5 `digest` (hex) is HMAC-MD5 of `challenge` under `secret`; compared
 /// in constant time.
 pub fn cram_md5_matches(secret: &[u8], challenge: &[u8], digest: &[u8]) -> bool {
@@ -218,6 +234,26 @@ pub fn cram_md5_matches(secret: &[u8], challenge: &[u8], digest: &[u8]) -> bool 
         .collect();
     let got = digest.to_ascii_lowercase();
     want.len() == got.len() && want.iter().zip(&got).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod apop_tests {
+    #[test]
+    fn rfc1939_example() {
+        // RFC 1939 §7: secret "tanstaaf", digest c4c9334bac560ecc979e58001b3e22fb.
+        let challenge = b"<1896.697170952@dbc.mtview.ca.us>";
+        assert!(super::apop_matches(
+            b"tanstaaf",
+            challenge,
+            b"c4c9334bac560ecc979e58001b3e22fb"
+        ));
+        assert!(!super::apop_matches(
+            b"tanstaaF",
+            challenge,
+            b"c4c9334bac560ecc979e58001b3e22fb"
+        ));
+        assert!(!super::apop_matches(b"tanstaaf", challenge, b"c4c9"));
+    }
 }
 
 #[cfg(test)]

@@ -37,6 +37,23 @@ pub trait Authenticator: Send + Sync + fmt::Debug {
 /// Secrets by user.
 type Secrets = HashMap<String, Vec<u8>>;
 
+/// Checks a password as UW does: as given, then without a leading space (a broken
+/// client's habit), then with the user name in lower case.
+pub fn login_as_uw(auth: &dyn Authenticator, user: &str, password: &[u8]) -> Option<Account> {
+    auth.login(user, password)
+        .or_else(|| {
+            password
+                .strip_prefix(b" ")
+                .and_then(|p| auth.login(user, p))
+        })
+        .or_else(|| {
+            let lower = user.to_lowercase();
+            (lower != user)
+                .then(|| auth.login(&lower, password))
+                .flatten()
+        })
+}
+
 /// CRAM-MD5 shared secrets: UW's `/etc/cram-md5.pwd` format (panda-inventory.md §8.3),
 /// one `user<TAB>secret` per line, `#` comments. The file should be mode 0400.
 #[derive(Debug)]

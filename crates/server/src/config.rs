@@ -18,7 +18,8 @@
 //!
 //! [[listen]]
 //! address = "127.0.0.1:1143"
-//! protocol = "imap"                  # imap (with STARTTLS) or imaps (TLS at once)
+//! protocol = "imap"                  # imap (with STARTTLS), imaps (TLS at once),
+//!                                    # pop3 (with STLS) or pop3s
 //! ```
 //!
 //! A bad file is an error that names the file, the line and the key.
@@ -50,6 +51,10 @@ pub enum Protocol {
     Imap,
     /// IMAP over TLS from the first byte.
     Imaps,
+    /// POP3, with STLS.
+    Pop3,
+    /// POP3 over TLS from the first byte.
+    Pop3s,
 }
 
 /// One listening socket.
@@ -178,7 +183,10 @@ impl Config {
             fix(&mut t.cert);
             fix(&mut t.key);
         }
-        let needs_tls = c.listen.iter().any(|l| l.protocol == Protocol::Imaps);
+        let needs_tls = c
+            .listen
+            .iter()
+            .any(|l| matches!(l.protocol, Protocol::Imaps | Protocol::Pop3s));
         if needs_tls && c.tls.is_none() {
             return Err(ConfigError::Invalid {
                 path: path.to_owned(),

@@ -129,6 +129,7 @@ pub async fn serve<S: Session>(
                 let _ = stream.shutdown().await;
                 return Ok(());
             }
+            Event::Tick if !session.tick_due() => {}
             Event::Tick => {
                 let task = tokio::task::spawn_blocking(move || {
                     let mut s = session;

@@ -13,3 +13,4 @@ pub mod log;
 pub mod quickstart;
 pub mod session;
 pub mod tls;
+pub mod transcript;

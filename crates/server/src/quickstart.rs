@@ -4,7 +4,8 @@
 //! virtual-user server needs:
 //!
 //! ```text
-//! <dir>/panda.toml        configuration: loopback listeners, TLS, plaintext allowed
+//! <dir>/panda.toml        configuration: loopback IMAP, IMAPS, POP3, POP3S; TLS;
+//!                         plaintext allowed (loopback only)
 //! <dir>/users             "demo:<yescrypt hash>"
 //! <dir>/demo-password     the demo password, mode 0600, so a second run can print it again
 //! <dir>/cert.pem, key.pem a self-signed certificate naming localhost and 127.0.0.1
@@ -35,6 +36,10 @@ pub struct Ports {
     pub imap: u16,
     /// IMAP over TLS.
     pub imaps: u16,
+    /// POP3 with STLS.
+    pub pop3: u16,
+    /// POP3 over TLS.
+    pub pop3s: u16,
 }
 
 impl Default for Ports {
@@ -42,6 +47,8 @@ impl Default for Ports {
         Ports {
             imap: 1143,
             imaps: 1993,
+            pop3: 1110,
+            pop3s: 1995,
         }
     }
 }
@@ -149,9 +156,19 @@ pub fn prepare(dir: &Path, ports: Ports) -> Result<Quickstart, QuickstartError> 
              \n\
              [[listen]]\n\
              address = \"127.0.0.1:{imaps}\"\n\
-             protocol = \"imaps\"\n",
+             protocol = \"imaps\"\n\
+             \n\
+             [[listen]]\n\
+             address = \"127.0.0.1:{pop3}\"\n\
+             protocol = \"pop3\"\n\
+             \n\
+             [[listen]]\n\
+             address = \"127.0.0.1:{pop3s}\"\n\
+             protocol = \"pop3s\"\n",
             imap = ports.imap,
             imaps = ports.imaps,
+            pop3 = ports.pop3,
+            pop3s = ports.pop3s,
         );
         write_new(&config, text.as_bytes(), 0o644).map_err(io(&config))?;
     }
@@ -263,7 +280,7 @@ mod tests {
         assert_eq!(q.created, Created::New);
         assert_eq!(q.password.len(), 16);
         let cfg = crate::config::Config::load(&q.config).unwrap();
-        assert_eq!(cfg.listen.len(), 2);
+        assert_eq!(cfg.listen.len(), 4);
         assert_eq!(cfg.plaintext, crate::config::Plaintext::Always);
         let v = VirtualUsers::new(
             &cfg.users,

@@ -86,6 +86,12 @@ pub trait Session: Send + 'static {
     /// How often [`Session::tick`] wants to run now (IDLE polling), if at all.
     fn tick_every(&self) -> Option<Duration>;
 
+    /// Whether [`Session::tick`] has work now; cheap, never blocks (the carrier asks at
+    /// every [`Session::tick_every`] and runs the tick, which may block, only then).
+    fn tick_due(&self) -> bool {
+        true
+    }
+
     /// Periodic work while waiting for the client. May block on the mail store.
     fn tick(&mut self) -> Option<Reply>;
 

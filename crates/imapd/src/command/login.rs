@@ -77,22 +77,9 @@ pub(crate) fn printable(s: &str) -> String {
         .collect()
 }
 
-/// Checks a password as UW does: as given, then without a leading space (a broken
-/// client's habit), then with the user name in lower case.
+/// Checks a password as UW does (see [`server::auth::login_as_uw`]).
 pub(crate) fn check_password(ctx: &Ctx<'_>, user: &str, password: &[u8]) -> Option<Account> {
-    let auth = &ctx.cfg.auth;
-    auth.login(user, password)
-        .or_else(|| {
-            password
-                .strip_prefix(b" ")
-                .and_then(|p| auth.login(user, p))
-        })
-        .or_else(|| {
-            let lower = user.to_lowercase();
-            (lower != user)
-                .then(|| auth.login(&lower, password))
-                .flatten()
-        })
+    server::auth::login_as_uw(&*ctx.cfg.auth, user, password)
 }
 
 /// The tagged OK of a login.

@@ -27,6 +27,12 @@ struct Args {
     /// The quick start's IMAPS port.
     #[arg(long, default_value_t = 1993, requires = "quickstart")]
     imaps_port: u16,
+    /// The quick start's POP3 port.
+    #[arg(long, default_value_t = 1110, requires = "quickstart")]
+    pop3_port: u16,
+    /// The quick start's POP3S port.
+    #[arg(long, default_value_t = 1995, requires = "quickstart")]
+    pop3s_port: u16,
     /// The configuration file.
     #[arg(
         long,
@@ -63,6 +69,8 @@ fn main() -> anyhow::Result<()> {
             Ports {
                 imap: args.imap_port,
                 imaps: args.imaps_port,
+                pop3: args.pop3_port,
+                pop3s: args.pop3s_port,
             },
         )?;
         let cfg = Config::load(&q.config)?;
@@ -120,6 +128,8 @@ fn print_quickstart(q: &quickstart::Quickstart, cfg: &Config) {
         let kind = match l.protocol {
             server::config::Protocol::Imap => "IMAP (STARTTLS offered)",
             server::config::Protocol::Imaps => "IMAPS",
+            server::config::Protocol::Pop3 => "POP3 (STLS offered)",
+            server::config::Protocol::Pop3s => "POP3S",
         };
         println!("  {kind:<24} {}", l.address);
     }

@@ -86,6 +86,10 @@ impl Mailbox for DummyMailbox {
         self.real.as_ref().map_or(Format::Dummy, |r| r.format())
     }
 
+    fn asked_to_let_go(&self) -> bool {
+        self.real.as_ref().is_some_and(|r| r.asked_to_let_go())
+    }
+
     fn access(&self) -> Access {
         self.real.as_ref().map_or(self.access, |r| r.access())
     }

@@ -242,6 +242,10 @@ impl Mailbox for MboxMailbox {
     fn derived(&self, kind: &str) -> crate::derived::Derived {
         self.inner.derived(kind)
     }
+
+    fn asked_to_let_go(&self) -> bool {
+        self.inner.asked_to_let_go()
+    }
 }
 
 /// Status of the `mbox` INBOX: `~/mbox`'s counts, and when none of its messages is new,

@@ -302,6 +302,10 @@ impl crate::mailbox::Mailbox for UnixMailbox {
         (*self).close_session(how)
     }
 
+    fn asked_to_let_go(&self) -> bool {
+        self.access == Access::ReadWrite && self.kiss_of_death()
+    }
+
     fn derived(&self, kind: &str) -> crate::derived::Derived {
         let (dev, ino) = self.id;
         let path = (self.cfg.uids == crate::config::UidMode::Sticky
