@@ -352,7 +352,9 @@ fn idle_keepalive_fake_new_mail_and_done() {
         out,
         "* 13 EXPUNGE\r\n* 12 RECENT\r\nc OK IDLE completed\r\n"
     );
-    assert!(s.tick_every().is_none());
+    // Out of IDLE, ticks only look (cheaply) for a kiss of death.
+    assert_eq!(s.tick_every(), Some(Duration::from_secs(1)));
+    assert!(!s.tick_due());
     // An IDLE that runs out is an autologout.
     run(&mut s, "d IDLE\r\n");
     assert!(s.timeout() <= Duration::from_secs(4));
