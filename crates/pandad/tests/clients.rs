@@ -16,6 +16,8 @@ struct Server {
     dir: tempfile::TempDir,
     imap: u16,
     imaps: u16,
+    pop3: u16,
+    pop3s: u16,
     password: String,
 }
 
@@ -39,13 +41,15 @@ fn free_port() -> u16 {
 impl Server {
     fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let (imap, imaps) = (free_port(), free_port());
+        let (imap, imaps, pop3, pop3s) = (free_port(), free_port(), free_port(), free_port());
         let child = Command::new(env!("CARGO_BIN_EXE_pandad"))
             .arg("--quickstart")
             .arg("--data-dir")
             .arg(dir.path().join("qs"))
             .args(["--imap-port", &imap.to_string()])
             .args(["--imaps-port", &imaps.to_string()])
+            .args(["--pop3-port", &pop3.to_string()])
+            .args(["--pop3s-port", &pop3s.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -70,6 +74,8 @@ impl Server {
             dir,
             imap,
             imaps,
+            pop3,
+            pop3s,
             password,
         }
     }
@@ -423,4 +429,142 @@ fn kiss_of_death_ends_the_holding_session_not_the_daemon() {
     assert_eq!(line, "* BYE Killed (lost mailbox lock)\r\n");
     assert!(s.child.try_wait().unwrap().is_none(), "the daemon died");
     assert!(std::net::TcpStream::connect(("127.0.0.1", s.imap)).is_ok());
+}
+
+#[test]
+fn python_poplib_whole_session() {
+    if !have("python3", "python_poplib_whole_session") {
+        return;
+    }
+    let s = Server::start();
+    let out = Command::new("python3")
+        .arg(support("poplib_session.py"))
+        .arg(s.pop3.to_string())
+        .arg(&s.password)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn uw_mailutil_over_pop3() {
+    if !have("mailutil", "uw_mailutil_over_pop3") || !have("python3", "uw_mailutil_over_pop3") {
+        return;
+    }
+    let s = Server::start();
+    for (port, flags) in [
+        (s.pop3, "/pop3/notls"),
+        (s.pop3s, "/pop3/ssl/novalidate-cert"),
+    ] {
+        let name = format!("{{127.0.0.1:{port}{flags}/user=demo}}INBOX");
+        let out = mailutil(&s, &["check", &name]);
+        let t = text(&out);
+        assert!(out.status.success(), "{name}: {t}");
+        assert!(t.contains("3 total in"), "{name}: {t}");
+    }
+}
+
+#[test]
+fn fetchmail_over_pop3_keep_delete_and_stls() {
+    if !have("fetchmail", "fetchmail_over_pop3") {
+        return;
+    }
+    let s = Server::start();
+    let fetch = |options: &str, keep: &str| {
+        let out_file = s.dir.path().join("pop-delivered");
+        let _ = std::fs::remove_file(&out_file);
+        let rc = s.dir.path().join("fetchmailrc-pop");
+        std::fs::write(
+            &rc,
+            format!(
+                "poll 127.0.0.1 port {} proto POP3 auth password\n  user demo password \"{}\" {keep}\n  {options}\n  mda \"/bin/sh -c 'cat >> {}'\"\n",
+                s.pop3,
+                s.password,
+                out_file.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&rc, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+        let out = Command::new("fetchmail")
+            .arg("-f")
+            .arg(&rc)
+            .args(["--nodetach", "--silent"])
+            .env("FETCHMAILHOME", s.dir.path())
+            .env("HOME", s.dir.path())
+            .output()
+            .unwrap();
+        let got = std::fs::read_to_string(&out_file).unwrap_or_default();
+        (out, got.matches("Subject: ").count())
+    };
+    // Plain, keeping: all three, and they stay.
+    let (out, n) = fetch("sslproto '' no sslcertck", "keep");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(n, 3);
+    // STLS, not keeping, all (fetchmail skips what LAST says was seen): all three, then
+    // the INBOX is empty.
+    let (out, n) = fetch("sslproto 'TLS1.2+' no sslcertck fetchall", "nokeep");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(n, 3);
+    let inbox = std::fs::read_to_string(s.path("mail/demo/INBOX")).unwrap();
+    assert!(!inbox.contains("Subject: Welcome"), "{inbox}");
+}
+
+#[test]
+fn imap_and_pop3_on_one_inbox() {
+    use std::io::{BufRead, BufReader, Write};
+    let s = Server::start();
+    let connect = |port: u16| {
+        let c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let r = BufReader::new(c.try_clone().unwrap());
+        (r, c)
+    };
+    let read_until = |r: &mut BufReader<std::net::TcpStream>, prefix: &str| {
+        let mut all = String::new();
+        loop {
+            let mut line = String::new();
+            r.read_line(&mut line).unwrap();
+            assert!(!line.is_empty(), "connection closed: {all}");
+            all.push_str(&line);
+            if line.starts_with(prefix) {
+                return all;
+            }
+        }
+    };
+    // IMAP holds INBOX read-write.
+    let (mut ir, mut iw) = connect(s.imap);
+    read_until(&mut ir, "* OK");
+    iw.write_all(format!("a LOGIN demo {}\r\nb SELECT INBOX\r\n", s.password).as_bytes())
+        .unwrap();
+    let sel = read_until(&mut ir, "b ");
+    assert!(sel.contains("b OK [READ-WRITE]"), "{sel}");
+    // POP3 logs in: the IMAP session gives the mailbox up (kiss of death) and ends.
+    let (mut pr, mut pw) = connect(s.pop3);
+    read_until(&mut pr, "+OK");
+    let started = Instant::now();
+    pw.write_all(format!("USER demo\r\nPASS {}\r\n", s.password).as_bytes())
+        .unwrap();
+    read_until(&mut pr, "+OK User");
+    let got = read_until(&mut pr, "+OK Mailbox open");
+    assert!(got.contains("3 messages"), "{got}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let bye = read_until(&mut ir, "* BYE");
+    assert!(bye.contains("* BYE Killed (lost mailbox lock)"), "{bye}");
+    // A new IMAP session meanwhile gets the mailbox read-only: a POP3 session that is not
+    // idle keeps it (c-client's opener waits 15 seconds for it first).
+    let (mut ir, mut iw) = connect(s.imap);
+    read_until(&mut ir, "* OK");
+    iw.write_all(format!("c LOGIN demo {}\r\nd SELECT INBOX\r\n", s.password).as_bytes())
+        .unwrap();
+    let sel = read_until(&mut ir, "d ");
+    assert!(sel.contains("d OK [READ-ONLY]"), "{sel}");
+    // POP3 deletes one and quits; the IMAP session learns of it; nothing else is lost.
+    pw.write_all(b"DELE 1\r\nQUIT\r\n").unwrap();
+    read_until(&mut pr, "+OK Sayonara");
+    iw.write_all(b"e NOOP\r\n").unwrap();
+    let noop = read_until(&mut ir, "e ");
+    assert!(noop.contains("* 1 EXPUNGE"), "{noop}");
+    iw.write_all(b"f STATUS INBOX (MESSAGES)\r\n").unwrap();
+    let st = read_until(&mut ir, "f ");
+    assert!(st.contains("MESSAGES 2"), "{st}");
 }
