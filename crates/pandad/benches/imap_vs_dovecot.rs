@@ -6,7 +6,8 @@
 //! the server has never opened (no cache, no index) and then warm:
 //!
 //! LOGIN+SELECT, FETCH 1:* FLAGS, FETCH 1:* ENVELOPE, FETCH 1:* BODYSTRUCTURE,
-//! UID SEARCH TEXT, and 100 random UID FETCH BODY.PEEK[] (one round trip each).
+//! UID SEARCH TEXT, and 100 random UID FETCH BODY.PEEK[] (one round trip each); then a
+//! POP3 session that RETRs every message.
 //!
 //! It prints each server's times, the ratios (Dovecot's time over ours: above 1 means we
 //! are faster), each server's peak memory, and then the memory 10,000 idle connections
@@ -14,7 +15,7 @@
 //!
 //! Everything runs inside a new network namespace with only loopback up (`unshare -n`),
 //! so neither server nor client can reach the network. It needs root (for the namespace,
-//! and to install Debian's `dovecot-imapd` when missing); without root it says so and
+//! and to install Debian's `dovecot-imapd` and `dovecot-pop3d` when missing); without root it says so and
 //! stops.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -29,6 +30,8 @@ use std::time::{Duration, Instant};
 const PASSWORD: &str = "benchpw";
 const OURS_PORT: u16 = 14143;
 const DOVECOT_PORT: u16 = 14144;
+const OURS_POP3_PORT: u16 = 14110;
+const DOVECOT_POP3_PORT: u16 = 14111;
 /// The unprivileged account Dovecot's sessions run as.
 const MAIL_USER: &str = "pandabench";
 
@@ -93,7 +96,7 @@ fn run_size(root: &Path, n: usize, uid: (u32, u32)) {
     fs::write(
         ours_dir.join("panda.toml"),
         format!(
-            "hostname = \"bench\"\ndata_dir = \".\"\nusers = \"users\"\nplaintext = \"always\"\n[[listen]]\naddress = \"127.0.0.1:{OURS_PORT}\"\nprotocol = \"imap\"\n"
+            "hostname = \"bench\"\ndata_dir = \".\"\nusers = \"users\"\nplaintext = \"always\"\n[[listen]]\naddress = \"127.0.0.1:{OURS_PORT}\"\nprotocol = \"imap\"\n[[listen]]\naddress = \"127.0.0.1:{OURS_POP3_PORT}\"\nprotocol = \"pop3\"\n"
         ),
     )
     .unwrap();
@@ -109,12 +112,14 @@ fn run_size(root: &Path, n: usize, uid: (u32, u32)) {
     let ours_rss_fn = move || peak_rss(&[pid]);
     let (ours_first, _) = session(OURS_PORT, n, &needle, &ours_rss_fn);
     let (ours_warm, ours_rss) = session(OURS_PORT, n, &needle, &ours_rss_fn);
+    let ours_pop = pop3_retr_all(OURS_POP3_PORT, n);
     stop(&mut ours);
 
     if std::env::var_os("PANDA_BENCH_OURS_ONLY").is_some() {
         for (i, op) in OPS.iter().enumerate() {
             println!("{op:<34} {:>10.3} {:>10.3}", ours_first[i], ours_warm[i]);
         }
+        println!("{:<34} {:>10.3}", "POP3 RETR of every message", ours_pop.0);
         println!("peak RSS: ours {:.1} MB", ours_rss as f64 / 1024.0);
         return;
     }
@@ -140,6 +145,7 @@ fn run_size(root: &Path, n: usize, uid: (u32, u32)) {
     let dc_rss_fn = || peak_rss(&pids_named("imap"));
     let (dc_first, dc_rss1) = session(DOVECOT_PORT, n, &needle, &dc_rss_fn);
     let (dc_warm, dc_rss2) = session(DOVECOT_PORT, n, &needle, &dc_rss_fn);
+    let dc_pop = pop3_retr_all(DOVECOT_POP3_PORT, n);
     let dc_rss = dc_rss1.max(dc_rss2);
     stop(&mut dovecot);
 
@@ -160,6 +166,14 @@ fn run_size(root: &Path, n: usize, uid: (u32, u32)) {
             d2 / o2
         );
     }
+    println!(
+        "POP3 RETR of every message: ours {:.3} s, Dovecot {:.3} s ({:.0} and {:.0} MB/s): {:.2}x",
+        ours_pop.0,
+        dc_pop.0,
+        ours_pop.1 as f64 / ours_pop.0 / 1e6,
+        dc_pop.1 as f64 / dc_pop.0 / 1e6,
+        dc_pop.0 / ours_pop.0
+    );
     println!(
         "peak RSS: ours {:.1} MB (the whole daemon), Dovecot {:.1} MB (its imap process)",
         ours_rss as f64 / 1024.0,
@@ -212,6 +226,46 @@ fn session(port: u16, n: usize, needle: &str, rss: &dyn Fn() -> u64) -> ([f64; 6
     let peak = rss();
     c.command("LOGOUT");
     (t, peak)
+}
+
+/// A POP3 session that RETRs every message: seconds and bytes.
+fn pop3_retr_all(port: u16, n: usize) -> (f64, usize) {
+    let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_nodelay(true).unwrap();
+    let mut r = BufReader::with_capacity(1 << 20, s.try_clone().unwrap());
+    let mut w = s;
+    let mut line = String::new();
+    let mut status = |r: &mut BufReader<TcpStream>, w: &mut TcpStream, cmd: &str| {
+        if !cmd.is_empty() {
+            w.write_all(format!("{cmd}\r\n").as_bytes()).unwrap();
+        }
+        line.clear();
+        r.read_line(&mut line).unwrap();
+        assert!(line.starts_with("+OK"), "{cmd}: {line}");
+    };
+    status(&mut r, &mut w, "");
+    status(&mut r, &mut w, "USER bench");
+    status(&mut r, &mut w, &format!("PASS {PASSWORD}"));
+    let start = Instant::now();
+    let mut bytes = 0;
+    let mut buf = Vec::new();
+    for i in 1..=n {
+        w.write_all(format!("RETR {i}\r\n").as_bytes()).unwrap();
+        buf.clear();
+        r.read_until(b'\n', &mut buf).unwrap();
+        assert!(buf.starts_with(b"+OK"), "RETR {i}");
+        loop {
+            buf.clear();
+            r.read_until(b'\n', &mut buf).unwrap();
+            bytes += buf.len();
+            if buf == b".\r\n" || buf.is_empty() {
+                break;
+            }
+        }
+    }
+    let t = start.elapsed().as_secs_f64();
+    w.write_all(b"RSET\r\nQUIT\r\n").unwrap();
+    (t, bytes)
 }
 
 /// A minimal IMAP client: sends a command, reads to its tagged answer.
@@ -275,21 +329,22 @@ fn literal_size(line: &[u8]) -> Option<usize> {
 fn dovecot_conf(dc: &Path) -> String {
     let d = dc.display();
     format!(
-        "protocols = imap\nlisten = 127.0.0.1\nbase_dir = {d}/run\nstate_dir = {d}/state\n\
+        "protocols = imap pop3\nlisten = 127.0.0.1\nbase_dir = {d}/run\nstate_dir = {d}/state\n\
          log_path = {d}/log\nssl = no\ndisable_plaintext_auth = no\nauth_mechanisms = plain\n\
          passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN {d}/users\n}}\n\
          userdb {{\n  driver = static\n  args = uid={MAIL_USER} gid={MAIL_USER} home={d}/home/%u\n}}\n\
          mail_location = mbox:~/mail:INBOX=~/mail/INBOX:INDEX=~/index\n\
          mbox_write_locks = fcntl\n\
-         service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {DOVECOT_PORT}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n"
+         service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {DOVECOT_PORT}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
+         service pop3-login {{\n  inet_listener pop3 {{\n    address = 127.0.0.1\n    port = {DOVECOT_POP3_PORT}\n  }}\n  inet_listener pop3s {{\n    port = 0\n  }}\n}}\n"
     )
 }
 
 fn ensure_dovecot() {
-    if Path::new("/usr/sbin/dovecot").exists() {
+    if Path::new("/usr/sbin/dovecot").exists() && Path::new("/usr/lib/dovecot/pop3").exists() {
         return;
     }
-    eprintln!("imap_vs_dovecot: installing dovecot-imapd");
+    eprintln!("imap_vs_dovecot: installing dovecot-imapd and dovecot-pop3d");
     // The package must not start its service (on the machine's own ports, outside the
     // namespace): policy-rc.d says no while it installs.
     let policy = Path::new("/usr/sbin/policy-rc.d");
@@ -298,15 +353,22 @@ fn ensure_dovecot() {
         fs::write(policy, "#!/bin/sh\nexit 101\n").unwrap();
         let _ = Command::new("chmod").arg("755").arg(policy).status();
     }
+    let _ = Command::new("apt-get")
+        .args(["update", "-qq"])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status();
     let status = Command::new("apt-get")
-        .args(["install", "-y", "-qq", "dovecot-imapd"])
+        .args(["install", "-y", "-qq", "dovecot-imapd", "dovecot-pop3d"])
         .env("DEBIAN_FRONTEND", "noninteractive")
         .status()
         .expect("apt-get");
     if ours {
         let _ = fs::remove_file(policy);
     }
-    assert!(status.success(), "cannot install dovecot-imapd");
+    assert!(
+        status.success(),
+        "cannot install dovecot-imapd and dovecot-pop3d"
+    );
 }
 
 fn mail_user() -> (u32, u32) {

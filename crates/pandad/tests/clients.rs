@@ -571,3 +571,37 @@ fn imap_and_pop3_on_one_inbox() {
     let st = read_until(&mut ir, "f ");
     assert!(st.contains("MESSAGES 2"), "{st}");
 }
+
+#[test]
+fn ipop3d_inetd_mode_on_a_pipe() {
+    let s = Server::start();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ipop3d"))
+        .arg("--config")
+        .arg(s.path("panda.toml"))
+        .arg("--log-stderr")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin
+            .write_all(format!("USER demo\r\nPASS {}\r\nSTAT\r\nQUIT\r\n", s.password).as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("+OK POP3 localhost "), "{stdout}");
+    assert!(
+        stdout.contains("+OK Mailbox open, 3 messages\r\n+OK 3 "),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("+OK Sayonara\r\n"), "{stdout}");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains("Login user=demo host=[local] nmsgs=3/3"),
+        "{log}"
+    );
+}

@@ -92,7 +92,7 @@ pub async fn serve<S: Session>(
                         let r = run_steps(&mut *s);
                         (s, r)
                     });
-                    let (s, reply) = pass_chunks(task, &mut chunks, &mut stream).await?;
+                    let (s, (reply, drained)) = pass_chunks(task, &mut chunks, &mut stream).await?;
                     session = s;
                     let Some(reply) = reply else { break };
                     if let Some(d) = reply.delay {
@@ -103,6 +103,8 @@ pub async fn serve<S: Session>(
                         return Ok(());
                     }
                     match reply.then {
+                        // Every command received has been answered: wait for more.
+                        Then::Continue if drained == Drained::Yes => break,
                         Then::Continue => {}
                         Then::Close => {
                             done = true;
@@ -196,10 +198,19 @@ async fn pass_chunks<T>(
     Ok(done)
 }
 
+/// Whether a batch of steps used up the commands received.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Drained {
+    /// It did: the session waits for input.
+    Yes,
+    /// It stopped at a reply that changes the connection or must wait; more may follow.
+    No,
+}
+
 /// Steps the session until it has nothing to do, or gives a reply that changes the
 /// connection or must wait; the replies' bytes are joined into one. A delayed reply ends
 /// the batch, and what came before it in the batch waits with it.
-fn run_steps(s: &mut dyn Session) -> Option<Reply> {
+fn run_steps(s: &mut dyn Session) -> (Option<Reply>, Drained) {
     let mut out: Option<Reply> = None;
     while let Some(r) = s.step() {
         let o = out.get_or_insert_with(Reply::default);
@@ -207,10 +218,10 @@ fn run_steps(s: &mut dyn Session) -> Option<Reply> {
         o.then = r.then;
         o.delay = o.delay.or(r.delay);
         if r.then != Then::Continue || r.delay.is_some() {
-            break;
+            return (out, Drained::No);
         }
     }
-    out
+    (out, Drained::Yes)
 }
 
 async fn session_hangup<S: Session>(session: Box<S>, why: Hangup) -> Result<(), ConnError> {
