@@ -104,12 +104,16 @@ pub fn parse(line: &[u8]) -> Result<Command, CommandError> {
             _ => Err(CommandError::Arguments("Too many arguments")),
         },
         "PASS" => {
-            if rest.is_empty() {
-                Err(CommandError::Arguments("Missing password argument"))
-            } else {
-                Ok(Command::Pass(Secret(
-                    line[line.len() - rest.len()..].to_vec(),
-                )))
+            // The password is the raw bytes after the keyword and one space (the text
+            // above may have replaced bytes that are not UTF-8).
+            let start = line.iter().position(|&b| b != b' ').unwrap_or(line.len());
+            let after = line[start..]
+                .iter()
+                .position(|&b| b == b' ')
+                .map(|i| &line[start + i + 1..]);
+            match after {
+                Some(pw) if !pw.is_empty() => Ok(Command::Pass(Secret(pw.to_vec()))),
+                _ => Err(CommandError::Arguments("Missing password argument")),
             }
         }
         "APOP" => match args.as_slice() {
@@ -212,6 +216,22 @@ mod tests {
                 initial: None
             })
         );
+    }
+
+    #[test]
+    fn pass_with_bytes_that_are_not_utf8() {
+        // Found by fuzzing: the password was cut from the raw line by the length of its
+        // lossy text, which differs when bytes are not UTF-8.
+        assert_eq!(
+            parse(b"PASS \xff\xfe x"),
+            Ok(Command::Pass(Secret(b"\xff\xfe x".to_vec())))
+        );
+        assert_eq!(
+            parse(b"pASS b\x01\0\0\0\r`TR \xfa\xff"),
+            Ok(Command::Pass(Secret(b"b\x01\0\0\0\r`TR \xfa\xff".to_vec())))
+        );
+        assert!(parse(b"PASS").is_err());
+        assert!(parse(b"PASS ").is_err());
     }
 
     #[test]
