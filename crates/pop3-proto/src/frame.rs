@@ -22,6 +22,8 @@ pub enum Line {
 #[derive(Debug, Default)]
 pub struct Framer {
     input: Vec<u8>,
+    /// How much of `input` is known to hold no line end (so it is not searched again).
+    seen: usize,
     skipping: Skipping,
 }
 
@@ -52,15 +54,18 @@ impl Framer {
     /// Forgets what was received (STLS: plain text sent before the handshake).
     pub fn clear(&mut self) {
         self.input.clear();
+        self.seen = 0;
         self.skipping = Skipping::No;
     }
 
     /// The next line, if the bytes so far make one.
     pub fn next_line(&mut self) -> Option<Line> {
         loop {
-            let Some(nl) = memchr(b'\n', &self.input) else {
+            let Some(nl) = memchr(b'\n', &self.input[self.seen..]).map(|i| self.seen + i) else {
+                self.seen = self.input.len();
                 if self.input.len() > MAX_LINE {
                     self.input.clear();
+                    self.seen = 0;
                     if self.skipping == Skipping::No {
                         self.skipping = Skipping::Yes;
                         return Some(Line::TooLong);
@@ -69,6 +74,7 @@ impl Framer {
                 return None;
             };
             let mut line: Vec<u8> = self.input.drain(..=nl).collect();
+            self.seen = 0;
             if self.skipping == Skipping::Yes {
                 self.skipping = Skipping::No;
                 continue;
