@@ -9,6 +9,7 @@
 //! - [`command`]: parses one whole command into a [`command::Command`];
 //! - [`sequence`], [`fetch`], [`search`]: the grammar of sequence sets, FETCH attributes
 //!   and SEARCH keys;
+//! - [`mutf7`]: modified UTF-7, the spelling of international mailbox names;
 //! - [`response`]: writes responses, choosing atom, quoted string or literal for each
 //!   string as its contents require.
 
@@ -20,6 +21,7 @@
 pub mod command;
 pub mod fetch;
 pub mod frame;
+pub mod mutf7;
 pub(crate) mod parse;
 pub mod response;
 pub mod search;
