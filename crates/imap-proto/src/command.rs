@@ -32,6 +32,18 @@ impl<T> fmt::Debug for Secret<T> {
     }
 }
 
+/// Whether the client has enabled UTF8=ACCEPT (RFC 6855), which changes the grammar: its
+/// quoted strings may then hold UTF-8 (and nothing else 8-bit), and APPEND takes
+/// `UTF8 (literal8)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Utf8Mode {
+    /// RFC 3501 alone: quoted strings are 7-bit.
+    #[default]
+    Off,
+    /// `ENABLE UTF8=ACCEPT` was answered `ENABLED UTF8=ACCEPT`.
+    Accept,
+}
+
 /// Whether numbers in a command are sequence numbers or UIDs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Numbers {
@@ -329,9 +341,15 @@ impl CommandError {
 /// The longest tag (Panda's limit).
 pub const MAX_TAG: usize = 50;
 
-/// Parses one whole command (as the framer gives it).
+/// Parses one whole command (as the framer gives it), in a session that has not enabled
+/// UTF8=ACCEPT.
 pub fn parse_command(frame: &[u8]) -> Result<Command, CommandError> {
-    let mut p = Parser::new(frame);
+    parse_command_in(frame, Utf8Mode::Off)
+}
+
+/// Parses one whole command in a session whose UTF-8 mode is `utf8`.
+pub fn parse_command_in(frame: &[u8], utf8: Utf8Mode) -> Result<Command, CommandError> {
+    let mut p = Parser::with_mode(frame, utf8);
     let tag = match p.tag() {
         Ok(t) if t.len() <= MAX_TAG && p.peek() == Some(b' ') => t.to_vec(),
         _ => return Err(CommandError::NoTag),
@@ -481,7 +499,19 @@ fn body(p: &mut Parser<'_>, name: &[u8]) -> Option<Result<CommandBody, ParseErro
                     } else {
                         None
                     };
-                    let message = p.literal()?;
+                    // RFC 6855 §4: append-data =/ "UTF8" SP "(" literal8 ")"
+                    let message = if p.keyword("UTF8") {
+                        if p.utf8 == Utf8Mode::Off {
+                            return p.err("APPEND UTF8 needs ENABLE UTF8=ACCEPT first");
+                        }
+                        p.sp()?;
+                        p.expect(b'(', "expected (")?;
+                        let m = p.literal8()?;
+                        p.expect(b')', "expected )")?;
+                        m
+                    } else {
+                        p.literal()?
+                    };
                     messages.push(AppendItem {
                         flags,
                         date,
@@ -942,6 +972,75 @@ mod tests {
         );
         assert!(parse_command(b"a SORT () UTF-8 ALL\r\n").is_err());
         assert!(parse_command(b"a THREAD BOGUS UTF-8 ALL\r\n").is_err());
+    }
+
+    #[test]
+    fn utf8_in_quoted_strings_only_once_enabled() {
+        let cmd = "a CREATE \"台北\"\r\n".as_bytes();
+        let Err(CommandError::Syntax { error, .. }) = parse_command(cmd) else {
+            panic!("8-bit quoted string accepted")
+        };
+        assert_eq!(error.what, "8-bit character in quoted string");
+        assert_eq!(
+            parse_command_in(cmd, Utf8Mode::Accept).unwrap().body,
+            CommandBody::Create {
+                mailbox: "台北".as_bytes().to_vec()
+            }
+        );
+        // Not UTF-8: refused either way.
+        let bad = b"a CREATE \"caf\xe9\"\r\n";
+        assert!(parse_command(bad).is_err());
+        let Err(CommandError::Syntax { error, .. }) = parse_command_in(bad, Utf8Mode::Accept)
+        else {
+            panic!("Latin-1 quoted string accepted")
+        };
+        assert_eq!(error.what, "quoted string is not UTF-8");
+        // Literals carry any octets in both modes.
+        for mode in [Utf8Mode::Off, Utf8Mode::Accept] {
+            let CommandBody::Create { mailbox } =
+                parse_command_in(b"a CREATE {4+}\r\ncaf\xe9\r\n", mode)
+                    .unwrap()
+                    .body
+            else {
+                panic!()
+            };
+            assert_eq!(mailbox, b"caf\xe9");
+        }
+    }
+
+    #[test]
+    fn append_utf8_literal8_once_enabled() {
+        let cmd = b"a APPEND INBOX (\\Seen) UTF8 (~{4+}\r\nh\xc3\xa9y)\r\n";
+        let Err(CommandError::Syntax { error, .. }) = parse_command(cmd) else {
+            panic!("UTF8 APPEND data accepted before ENABLE")
+        };
+        assert_eq!(error.what, "APPEND UTF8 needs ENABLE UTF8=ACCEPT first");
+        let CommandBody::Append { mailbox, messages } =
+            parse_command_in(cmd, Utf8Mode::Accept).unwrap().body
+        else {
+            panic!()
+        };
+        assert_eq!(mailbox, b"INBOX");
+        assert_eq!(messages[0].message, b"h\xc3\xa9y");
+        assert_eq!(messages[0].flags, vec![b"\\Seen".to_vec()]);
+        // MULTIAPPEND mixing the two forms; a plain literal8 is not the UTF8 form.
+        let CommandBody::Append { messages, .. } = parse_command_in(
+            b"a APPEND x UTF8 (~{1}\r\na) {1}\r\nb\r\n",
+            Utf8Mode::Accept,
+        )
+        .unwrap()
+        .body
+        else {
+            panic!()
+        };
+        assert_eq!(messages.len(), 2);
+        for bad in [
+            &b"a APPEND x UTF8 ({1}\r\na)\r\n"[..],
+            b"a APPEND x UTF8 (~{1}\r\na\r\n",
+            b"a APPEND x UTF8 ~{1}\r\na\r\n",
+        ] {
+            assert!(parse_command_in(bad, Utf8Mode::Accept).is_err());
+        }
     }
 
     #[test]

@@ -49,7 +49,7 @@ pub enum Mutf7ErrorKind {
     #[error("run encoding a printable US-ASCII character")]
     EncodesAscii,
     /// A run right after another run: the two must be one.
-    #[error("run split in two (runs must not be adjacent)")]
+    #[error("run right after another run, which must be one with it")]
     SplitRun,
     /// A run whose last BASE64 character holds no bits of a code unit (six bits or more
     /// left over).

@@ -8,11 +8,15 @@
 //! ASTRING-CHAR    = ATOM-CHAR / resp-specials
 //! string          = quoted / literal
 //! quoted          = DQUOTE *QUOTED-CHAR DQUOTE
+//! QUOTED-CHAR     = <any TEXT-CHAR except quoted-specials> / "\" quoted-specials
+//!                   / UTF8-2 / UTF8-3 / UTF8-4       ; RFC 6855 §3, once enabled
 //! literal         = "{" number ["+"] "}" CRLF *CHAR8
 //! tag             = 1*<any ASTRING-CHAR except "+">
 //! ```
 
 use rfc822::DateTime;
+
+use crate::command::Utf8Mode;
 
 /// Why a command could not be parsed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -51,11 +55,18 @@ fn is_list_char(b: u8) -> bool {
 pub(crate) struct Parser<'a> {
     b: &'a [u8],
     pub(crate) at: usize,
+    /// Whether quoted strings may hold UTF-8.
+    pub(crate) utf8: Utf8Mode,
 }
 
 impl<'a> Parser<'a> {
+    #[cfg(test)]
     pub(crate) fn new(b: &'a [u8]) -> Self {
-        Parser { b, at: 0 }
+        Parser::with_mode(b, Utf8Mode::Off)
+    }
+
+    pub(crate) fn with_mode(b: &'a [u8], utf8: Utf8Mode) -> Self {
+        Parser { b, at: 0, utf8 }
     }
 
     pub(crate) fn err<T>(&self, what: &'static str) -> PResult<T> {
@@ -159,15 +170,27 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// A quoted string. Its characters are 7-bit (RFC 3501: a CHAR, as Panda checks), or
+    /// UTF-8 once the client enabled UTF8=ACCEPT (RFC 6855 §3); other octets are refused.
     pub(crate) fn quoted(&mut self) -> PResult<Vec<u8>> {
         self.expect(b'"', "expected a quoted string")?;
+        let start = self.at;
         let mut out = Vec::new();
         loop {
             match self.peek() {
                 None | Some(b'\r' | b'\n') => return self.err("unterminated quoted string"),
                 Some(b'"') => {
+                    if self.utf8 == Utf8Mode::Accept && std::str::from_utf8(&out).is_err() {
+                        return Err(ParseError {
+                            what: "quoted string is not UTF-8",
+                            at: start,
+                        });
+                    }
                     self.at += 1;
                     return Ok(out);
+                }
+                Some(0x80..) if self.utf8 == Utf8Mode::Off => {
+                    return self.err("8-bit character in quoted string");
                 }
                 Some(b'\\') => {
                     self.at += 1;
@@ -201,6 +224,12 @@ impl<'a> Parser<'a> {
         let v = self.b[self.at..end].to_vec();
         self.at = end;
         Ok(v)
+    }
+
+    /// `literal8 = "~{" number ["+"] "}" CRLF *OCTET` (RFC 3516; `+` of RFC 7888).
+    pub(crate) fn literal8(&mut self) -> PResult<Vec<u8>> {
+        self.expect(b'~', "expected a literal8")?;
+        self.literal()
     }
 
     pub(crate) fn string(&mut self) -> PResult<Vec<u8>> {

@@ -5,6 +5,8 @@
 //! otherwise. A [`Writer`] accumulates one burst of responses so that it leaves in one
 //! write.
 
+use crate::command::Utf8Mode;
+
 /// Where a [`Writer`] hands its bytes when it holds enough of them, so that a large
 /// response (`FETCH 1:* BODY[]`) is sent as it is made instead of held whole.
 pub type Sink = std::sync::Arc<dyn Fn(Vec<u8>) + Send + Sync>;
@@ -92,6 +94,13 @@ impl Writer {
 
     /// A string in the lightest form allowed.
     pub fn string(&mut self, s: &[u8], form: Form) -> &mut Self {
+        self.string_in(s, form, Utf8Mode::Off)
+    }
+
+    /// A string in the lightest form allowed to a client in UTF-8 mode `utf8`: once it
+    /// enabled UTF8=ACCEPT, UTF-8 goes in quoted strings (RFC 6855 §3) instead of
+    /// literals.
+    pub fn string_in(&mut self, s: &[u8], form: Form, utf8: Utf8Mode) -> &mut Self {
         if form == Form::AtomIfPossible
             && !s.is_empty()
             && s.iter().all(|&b| crate::parse::is_astring_char(b))
@@ -99,8 +108,10 @@ impl Writer {
         {
             return self.raw(s);
         }
-        let quotable =
-            s.len() <= 1024 && s.iter().all(|&b| (0x20..0x80).contains(&b) || b == b'\t');
+        let quotable = s.len() <= 1024
+            && s.iter()
+                .all(|&b| (0x20..0x80).contains(&b) || b == b'\t' || b >= 0x80)
+            && (s.is_ascii() || utf8 == Utf8Mode::Accept && std::str::from_utf8(s).is_ok());
         if quotable {
             self.buf.push(b'"');
             if memchr::memchr2(b'"', b'\\', s).is_none() {
@@ -196,6 +207,15 @@ mod tests {
             w.take(),
             b"INBOX \"a b\" \"q\\\"\\\\\" {11}\r\nline\r\nbreak \"nil\" NIL"
         );
+        let mut w = Writer::new();
+        let name = "台北".as_bytes();
+        w.string_in(name, Form::AtomIfPossible, Utf8Mode::Off)
+            .text(" ")
+            .string_in(name, Form::AtomIfPossible, Utf8Mode::Accept)
+            .text(" ")
+            .string_in(b"caf\xe9", Form::AtomIfPossible, Utf8Mode::Accept);
+        let want = [&b"{6}\r\n"[..], name, b" \"", name, b"\" {4}\r\ncaf\xe9"].concat();
+        assert_eq!(w.take(), want);
         let mut w = Writer::new();
         w.status(Some(b"a1"), "OK", Some("READ-WRITE"), "SELECT completed");
         w.status(None, "BYE", None, "bad\r\nthing");

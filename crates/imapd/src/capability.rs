@@ -68,6 +68,7 @@ pub(crate) fn list(cfg: &SessionConfig, transport: Transport, phase: Phase) -> S
             "ENABLE",
             "ID",
             "MOVE",
+            "UTF8=ACCEPT",
         ]),
     }
     caps.join(" ")

@@ -19,6 +19,7 @@ mod capability;
 mod command;
 pub mod config;
 mod fetch;
+mod names;
 mod respond;
 mod search;
 mod selected;

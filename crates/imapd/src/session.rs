@@ -17,7 +17,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use imap_proto::command::{Command, CommandBody, CommandError, parse_command};
+use imap_proto::command::{Command, CommandBody, CommandError, Utf8Mode, parse_command_in};
 use imap_proto::frame::{Frame, Framer, Limits};
 use imap_proto::response::Writer;
 use mailstore::mailbox::Close;
@@ -153,6 +153,14 @@ impl ImapSession {
         );
     }
 
+    /// Whether the client has enabled UTF8=ACCEPT, which changes how commands parse.
+    fn utf8(&self) -> Utf8Mode {
+        match &self.state {
+            State::Authenticated(a) => a.utf8,
+            State::NotAuthenticated => Utf8Mode::Off,
+        }
+    }
+
     fn phase(&self) -> Phase {
         match self.state {
             State::Authenticated(_) => Phase::PostAuth,
@@ -221,7 +229,7 @@ impl ImapSession {
                 );
                 Then::Continue
             }
-            Frame::Command(bytes) => match parse_command(&bytes) {
+            Frame::Command(bytes) => match parse_command_in(&bytes, self.utf8()) {
                 Ok(cmd) => self.command(cmd, out),
                 Err(e) => self.bad_command(e, out),
             },
@@ -418,6 +426,12 @@ impl ImapSession {
                 self.mode = Mode::Idle(Idle::new(tag.to_vec()));
                 Then::Continue
             }
+            Transition::EnableUtf8 => {
+                if let State::Authenticated(a) = &mut self.state {
+                    a.utf8 = Utf8Mode::Accept;
+                }
+                Then::Continue
+            }
         }
     }
 
@@ -480,6 +494,9 @@ fn show_alert(out: &mut Writer, path: &Path, seen: &mut Option<SystemTime>) {
 /// The table for a logged-in session.
 fn authenticated(ctx: Ctx<'_>, a: &mut Authed, body: CommandBody) -> Result<Done, Failure> {
     use CommandBody as B;
+    if let Some(f) = command::enable::charset_conflict(a.utf8, &body) {
+        return Err(f);
+    }
     match body {
         B::Select { mailbox, mode } => command::select::run(ctx, a, &mailbox, mode),
         B::Bboard { name } => {
@@ -510,7 +527,7 @@ fn authenticated(ctx: Ctx<'_>, a: &mut Authed, body: CommandBody) -> Result<Done
         B::Append { mailbox, messages } => command::append::run(ctx, a, &mailbox, messages),
         B::Idle => command::idle::run(ctx),
         B::Namespace => command::namespace::run(ctx, a),
-        B::Enable(caps) => command::enable::run(ctx, &caps),
+        B::Enable(caps) => command::enable::run(ctx, a, &caps),
         B::Id(_) => command::id::run(ctx),
         B::Close => command::close::run(ctx, a, Leave::Close),
         B::Unselect => command::close::run(ctx, a, Leave::Unselect),

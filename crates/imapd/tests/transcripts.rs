@@ -59,5 +59,7 @@ transcripts!(
     selected,
     authenticate,
     literals,
-    before_login
+    before_login,
+    mailbox_names,
+    utf8_accept
 );

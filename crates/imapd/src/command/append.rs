@@ -6,7 +6,7 @@ use imap_proto::sequence::compact;
 use mailstore::mailbox::{AppendMessage, AppendOutcome};
 
 use super::store::parse_flags;
-use super::{Authed, Ctx, Done, mailbox_name};
+use super::{Authed, Ctx, Done};
 use crate::respond::Failure;
 
 pub(crate) fn run(
@@ -15,7 +15,8 @@ pub(crate) fn run(
     mailbox: &[u8],
     items: Vec<AppendItem>,
 ) -> Result<Done, Failure> {
-    let name = mailbox_name(mailbox)?;
+    let owned = a.mailbox(mailbox)?;
+    let name = owned.as_str();
     let mut msgs = Vec::with_capacity(items.len());
     for it in items {
         if it.message.is_empty() {

@@ -5,7 +5,7 @@ use imap_proto::sequence::{SequenceSet, compact};
 use mailstore::mailbox::{AppendMessage, AppendOutcome, ExpungeScope, FlagOp, Part as StorePart};
 use mailstore::{CopyKeywords, Flags, Uid};
 
-use super::{Authed, Ctx, Done, mailbox_name};
+use super::{Authed, Ctx, Done};
 use crate::respond::Failure;
 
 pub(crate) fn run(
@@ -16,7 +16,8 @@ pub(crate) fn run(
     mailbox: &[u8],
     kind: CopyKind,
 ) -> Result<Done, Failure> {
-    let name = mailbox_name(mailbox)?;
+    let owned = a.mailbox(mailbox)?;
+    let name = owned.as_str();
     let to_self = a.is_selected(name);
     let Authed {
         store, selected, ..

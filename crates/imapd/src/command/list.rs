@@ -1,13 +1,13 @@
 //! LIST and LSUB (RFC 3501 §6.3.8, §6.3.9), and the legacy forms: RLIST/RLSUB (the same
 //! here), SCAN (LIST of the mailboxes whose text holds a string) and IMAP2bis FIND.
 
-use imap_proto::command::FindScope;
-use imap_proto::response::Form;
+use imap_proto::command::{FindScope, Utf8Mode};
 use mailstore::ListEntry;
 use mailstore::mailbox::Part as StorePart;
 use mailstore::{Access, SeqNo};
 
-use super::{Authed, Ctx, Done, mailbox_name};
+use super::{Authed, Ctx, Done};
+use crate::names::{self, Listing};
 use crate::respond::Failure;
 use crate::search::text::{self, Needle, WithHeader};
 
@@ -27,18 +27,18 @@ pub(crate) fn run(
     pattern: &[u8],
     which: Which,
 ) -> Result<Done, Failure> {
-    let (r, p) = (mailbox_name(reference)?, mailbox_name(pattern)?);
+    let l = Listing::new(reference, pattern, a.utf8)?;
     let (entries, word) = match which {
-        Which::List => (a.store.list(r, p)?, "LIST"),
-        Which::Lsub => (a.store.lsub(r, p)?, "LSUB"),
+        Which::List => (a.store.list(&l.reference, &l.pattern)?, "LIST"),
+        Which::Lsub => (a.store.lsub(&l.reference, &l.pattern)?, "LSUB"),
     };
-    for e in &entries {
-        write_entry(ctx.out, word, e);
+    for e in entries.iter().filter(|e| l.keeps(&e.name)) {
+        write_entry(ctx.out, word, e, a.utf8);
     }
     Ok(Done::ok(format!("{word} completed")).polling())
 }
 
-fn write_entry(out: &mut imap_proto::response::Writer, word: &str, e: &ListEntry) {
+fn write_entry(out: &mut imap_proto::response::Writer, word: &str, e: &ListEntry, utf8: Utf8Mode) {
     out.text("* ").text(word).text(" (");
     out.text(&e.attributes.names().join(" "));
     out.text(") ");
@@ -51,7 +51,7 @@ fn write_entry(out: &mut imap_proto::response::Writer, word: &str, e: &ListEntry
         }
     }
     out.text(" ");
-    out.string(e.name.as_bytes(), Form::AtomIfPossible);
+    names::write(out, &e.name, utf8);
     out.crlf();
 }
 
@@ -63,10 +63,10 @@ pub(crate) fn scan(
     pattern: &[u8],
     needle_text: &[u8],
 ) -> Result<Done, Failure> {
-    let (r, p) = (mailbox_name(reference)?, mailbox_name(pattern)?);
+    let l = Listing::new(reference, pattern, a.utf8)?;
     let needle = Needle::new(&String::from_utf8_lossy(needle_text));
-    for e in a.store.list(r, p)? {
-        if e.attributes.contains(mailstore::Attributes::NO_SELECT) {
+    for e in a.store.list(&l.reference, &l.pattern)? {
+        if e.attributes.contains(mailstore::Attributes::NO_SELECT) || !l.keeps(&e.name) {
             continue;
         }
         let Ok(mut mb) = a.store.open(&e.name, Access::ReadOnly) else {
@@ -86,7 +86,7 @@ pub(crate) fn scan(
         }
         let _ = mb.close(mailstore::mailbox::Close::Keep);
         if found {
-            write_entry(ctx.out, "LIST", &e);
+            write_entry(ctx.out, "LIST", &e, a.utf8);
         }
     }
     Ok(Done::ok("SCAN completed").polling())
@@ -99,17 +99,17 @@ pub(crate) fn find(
     scope: FindScope,
     pattern: &[u8],
 ) -> Result<Done, Failure> {
-    let p = mailbox_name(pattern)?;
+    let l = Listing::new(b"", pattern, a.utf8)?;
     let entries = match scope {
-        FindScope::Subscribed => a.store.lsub("", p)?,
-        FindScope::All => a.store.list("", p)?,
+        FindScope::Subscribed => a.store.lsub("", &l.pattern)?,
+        FindScope::All => a.store.list("", &l.pattern)?,
     };
     for e in entries
         .iter()
-        .filter(|e| !e.attributes.contains(mailstore::Attributes::NO_SELECT))
+        .filter(|e| !e.attributes.contains(mailstore::Attributes::NO_SELECT) && l.keeps(&e.name))
     {
         ctx.out.text("* MAILBOX ");
-        ctx.out.string(e.name.as_bytes(), Form::AtomIfPossible);
+        names::write(ctx.out, &e.name, a.utf8);
         ctx.out.crlf();
     }
     Ok(Done::ok("FIND completed").polling())

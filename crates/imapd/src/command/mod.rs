@@ -30,6 +30,7 @@ pub(crate) mod store;
 pub(crate) mod subscribe;
 pub(crate) mod thread;
 
+use imap_proto::command::Utf8Mode;
 use imap_proto::response::Writer;
 use mailstore::Store;
 use server::auth::Account;
@@ -62,6 +63,8 @@ pub(crate) struct Authed {
     pub store: Store,
     /// The selected mailbox, if any.
     pub selected: Option<Selected>,
+    /// Whether the client has enabled UTF8=ACCEPT (RFC 6855).
+    pub utf8: Utf8Mode,
 }
 
 impl Authed {
@@ -72,7 +75,13 @@ impl Authed {
             account,
             store,
             selected: None,
+            utf8: Utf8Mode::Off,
         }
+    }
+
+    /// A mailbox name from the wire, as the store spells it (see [`crate::names`]).
+    pub fn mailbox(&self, raw: &[u8]) -> Result<String, Failure> {
+        crate::names::from_client(raw, self.utf8)
     }
 
     /// Whether `name` is the selected mailbox.
@@ -152,9 +161,7 @@ pub(crate) enum Transition {
     Authenticate(Box<sasl::Exchange>),
     /// IDLE begins (the continuation is already written).
     Idle,
-}
-
-/// A mailbox name from the wire: UTF-8 (names are modified UTF-7, so ASCII).
-pub(crate) fn mailbox_name(raw: &[u8]) -> Result<&str, Failure> {
-    std::str::from_utf8(raw).map_err(|_| Failure::no("Invalid mailbox name: not 7-bit"))
+    /// The client enabled UTF8=ACCEPT (RFC 6855): its strings and names are UTF-8 from
+    /// the next command on.
+    EnableUtf8,
 }

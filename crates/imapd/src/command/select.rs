@@ -6,7 +6,7 @@
 use imap_proto::command::SelectMode;
 use mailstore::{Access, Flags};
 
-use super::{Authed, Ctx, Done, Transition, mailbox_name};
+use super::{Authed, Ctx, Done, Transition};
 use crate::respond::Failure;
 use crate::selected::Selected;
 
@@ -19,7 +19,8 @@ pub(crate) fn run(
     if let Some(old) = a.selected.take() {
         old.close(mailstore::mailbox::Close::Keep)?;
     }
-    let name = mailbox_name(mailbox)?;
+    let owned = a.mailbox(mailbox)?;
+    let name = owned.as_str();
     let access = match mode {
         SelectMode::ReadWrite => Access::ReadWrite,
         SelectMode::ReadOnly => Access::ReadOnly,

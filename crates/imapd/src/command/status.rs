@@ -2,9 +2,9 @@
 //! not ask), answered from the open mailbox after Panda's warning (FAQ 7.39).
 
 use imap_proto::command::StatusItem;
-use imap_proto::response::Form;
 
-use super::{Authed, Ctx, Done, mailbox_name};
+use super::{Authed, Ctx, Done};
+use crate::names;
 use crate::respond::Failure;
 
 pub(crate) fn run(
@@ -13,14 +13,18 @@ pub(crate) fn run(
     mailbox: &[u8],
     items: &[StatusItem],
 ) -> Result<Done, Failure> {
-    let name = mailbox_name(mailbox)?;
+    let owned = a.mailbox(mailbox)?;
+    let name = owned.as_str();
     let st = match &a.selected {
         Some(sel) if a.is_selected(name) => {
             ctx.out.status(
                 None,
                 "NO",
                 None,
-                &format!("CLIENT BUG DETECTED: STATUS on selected mailbox: {name}"),
+                &format!(
+                    "CLIENT BUG DETECTED: STATUS on selected mailbox: {}",
+                    names::to_client(name, a.utf8)
+                ),
             );
             sel.mailbox.status()
         }
@@ -28,7 +32,7 @@ pub(crate) fn run(
     };
     let out = &mut *ctx.out;
     out.text("* STATUS ");
-    out.string(name.as_bytes(), Form::AtomIfPossible);
+    names::write(out, name, a.utf8);
     out.text(" (");
     for (i, item) in items.iter().enumerate() {
         if i > 0 {

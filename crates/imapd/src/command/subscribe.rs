@@ -1,6 +1,6 @@
 //! SUBSCRIBE and UNSUBSCRIBE (RFC 3501 §6.3.6, §6.3.7), kept in `~/.mailboxlist`.
 
-use super::{Authed, Ctx, Done, mailbox_name};
+use super::{Authed, Ctx, Done};
 use crate::respond::Failure;
 
 /// Which of the two.
@@ -18,7 +18,8 @@ pub(crate) fn run(
     mailbox: &[u8],
     change: Change,
 ) -> Result<Done, Failure> {
-    let name = mailbox_name(mailbox)?;
+    let owned = a.mailbox(mailbox)?;
+    let name = owned.as_str();
     match change {
         Change::Subscribe => {
             a.store.subscribe(name)?;
