@@ -142,6 +142,21 @@ fn python_imaplib_whole_session() {
     assert!(out.status.success(), "{}", text(&out));
 }
 
+#[test]
+fn python_imaplib_utf8_accept() {
+    if !have("python3", "python_imaplib_utf8_accept") {
+        return;
+    }
+    let s = Server::start();
+    let out = Command::new("python3")
+        .arg(support("imaplib_utf8.py"))
+        .arg(s.imap.to_string())
+        .arg(&s.password)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+}
+
 /// UW's mailutil as an IMAP client, typing the password at its prompt.
 fn mailutil(s: &Server, args: &[&str]) -> Output {
     let mut cmd = Command::new("python3");

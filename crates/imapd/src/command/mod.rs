@@ -80,8 +80,32 @@ impl Authed {
     }
 
     /// A mailbox name from the wire, as the store spells it (see [`crate::names`]).
+    ///
+    /// A UTF-8 client was shown a stored name that is not modified UTF-7 as it is, so
+    /// when such a name exists and its encoding does not, the name is taken as it is.
     pub fn mailbox(&self, raw: &[u8]) -> Result<String, Failure> {
-        crate::names::from_client(raw, self.utf8)
+        let name = crate::names::from_client(raw, self.utf8)?;
+        if self.utf8 == Utf8Mode::Accept
+            && name.as_bytes() != raw
+            && !imap_proto::mutf7::is_valid(raw)
+            && let Ok(as_is) = std::str::from_utf8(raw)
+            && self.exists(as_is)
+            && !self.exists(&name)
+        {
+            return Ok(as_is.to_owned());
+        }
+        Ok(name)
+    }
+
+    /// Whether a file or directory is there for mailbox `name`.
+    fn exists(&self, name: &str) -> bool {
+        match self.store.resolve(name) {
+            Ok(loc) => match loc.target {
+                mailstore::name::Target::File(p) => p.exists(),
+                mailstore::name::Target::Inbox => true,
+            },
+            Err(_) => false,
+        }
     }
 
     /// Whether `name` is the selected mailbox.
