@@ -509,6 +509,9 @@ fn body(p: &mut Parser<'_>, name: &[u8]) -> Option<Result<CommandBody, ParseErro
                         let m = p.literal8()?;
                         p.expect(b')', "expected )")?;
                         m
+                    } else if p.peek() == Some(b'~') {
+                        // RFC 3516 (BINARY): append-data =/ literal8
+                        p.literal8()?
                     } else {
                         p.literal()?
                     };
@@ -1034,6 +1037,17 @@ mod tests {
             panic!()
         };
         assert_eq!(messages.len(), 2);
+        // BINARY (RFC 3516): a literal8 alone, in any mode.
+        for mode in [Utf8Mode::Off, Utf8Mode::Accept] {
+            let CommandBody::Append { messages, .. } =
+                parse_command_in(b"a APPEND x ~{3}\r\na\0b\r\n", mode)
+                    .unwrap()
+                    .body
+            else {
+                panic!()
+            };
+            assert_eq!(messages[0].message, b"a\0b");
+        }
         for bad in [
             &b"a APPEND x UTF8 ({1}\r\na)\r\n"[..],
             b"a APPEND x UTF8 (~{1}\r\na\r\n",
