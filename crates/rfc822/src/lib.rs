@@ -11,8 +11,9 @@
 //! - [`address`], [`envelope`]: address lists and the envelope IMAP's ENVELOPE gives;
 //! - [`mime`]: the MIME structure of a message with byte ranges, for BODYSTRUCTURE and
 //!   body sections;
-//! - [`decode`], [`text`]: transfer encodings, charsets, RFC 2047 words and the folding
-//!   SEARCH compares with.
+//! - [`charset`]: every charset Panda knows, decoded to Unicode;
+//! - [`decode`], [`text`]: transfer encodings, RFC 2047 words and the folding SEARCH
+//!   compares with.
 
 #![forbid(unsafe_code)]
 #![deny(missing_debug_implementations)]
@@ -20,6 +21,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod address;
+pub mod charset;
 pub mod date;
 pub mod decode;
 pub mod envelope;

@@ -1,94 +1,14 @@
 //! Text in messages: charsets, RFC 2047 encoded words, and the case-and-form folding
 //! IMAP SEARCH compares with (RFC 5051 `i;unicode-casemap`, I18NLEVEL=1).
 //!
-//! Charsets known: US-ASCII, UTF-8, ISO-8859-1, ISO-8859-15 and Windows-1252 (the ones
-//! most mail is in); others are reported as unknown.
+//! The charsets themselves are in [`crate::charset`]; [`Charset`] is re-exported here.
 
 use std::borrow::Cow;
 
 use unicode_normalization::UnicodeNormalization;
 
+pub use crate::charset::Charset;
 use crate::decode::{QpFlavour, base64, qp};
-
-/// A charset this crate knows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Charset {
-    /// US-ASCII (bytes above 0x7F are taken as Windows-1252, as mail readers do).
-    UsAscii,
-    /// UTF-8 (invalid sequences become U+FFFD).
-    Utf8,
-    /// ISO-8859-1.
-    Latin1,
-    /// ISO-8859-15.
-    Latin9,
-    /// Windows-1252.
-    Windows1252,
-}
-
-impl Charset {
-    /// The charset named `name` (any case, aliases included), if known.
-    pub fn from_name(name: &[u8]) -> Option<Charset> {
-        let n = String::from_utf8_lossy(name.trim_ascii()).to_ascii_lowercase();
-        Some(match n.as_str() {
-            "us-ascii" | "ascii" | "ansi_x3.4-1968" | "iso646-us" | "us" => Charset::UsAscii,
-            "utf-8" | "utf8" => Charset::Utf8,
-            "iso-8859-1" | "iso8859-1" | "iso_8859-1" | "latin1" | "l1" => Charset::Latin1,
-            "iso-8859-15" | "iso8859-15" | "latin9" | "latin-9" => Charset::Latin9,
-            "windows-1252" | "cp1252" => Charset::Windows1252,
-            _ => return None,
-        })
-    }
-
-    /// The names SEARCH accepts, for `[BADCHARSET (…)]`.
-    pub const NAMES: [&'static str; 5] = [
-        "US-ASCII",
-        "UTF-8",
-        "ISO-8859-1",
-        "ISO-8859-15",
-        "WINDOWS-1252",
-    ];
-
-    /// `bytes` in this charset, as text.
-    pub fn decode<'a>(self, bytes: &'a [u8]) -> Cow<'a, str> {
-        match self {
-            Charset::Utf8 => String::from_utf8_lossy(bytes),
-            _ if bytes.is_ascii() => String::from_utf8_lossy(bytes),
-            Charset::UsAscii | Charset::Windows1252 => {
-                Cow::Owned(bytes.iter().map(|&b| windows1252(b)).collect())
-            }
-            Charset::Latin1 => Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect()),
-            Charset::Latin9 => Cow::Owned(bytes.iter().map(|&b| latin9(b)).collect()),
-        }
-    }
-}
-
-/// Windows-1252's characters for 0x80–0x9F (U+FFFD where it has none).
-const CP1252_HIGH: [char; 32] = [
-    '€', '\u{FFFD}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{FFFD}', 'Ž',
-    '\u{FFFD}', '\u{FFFD}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{FFFD}',
-    'ž', 'Ÿ',
-];
-
-fn windows1252(b: u8) -> char {
-    match b {
-        0x80..=0x9F => CP1252_HIGH[usize::from(b - 0x80)],
-        _ => char::from(b),
-    }
-}
-
-fn latin9(b: u8) -> char {
-    match b {
-        0xA4 => '€',
-        0xA6 => 'Š',
-        0xA8 => 'š',
-        0xB4 => 'Ž',
-        0xB8 => 'ž',
-        0xBC => 'Œ',
-        0xBD => 'œ',
-        0xBE => 'Ÿ',
-        _ => char::from(b),
-    }
-}
 
 /// Text in the charset named `charset`; bytes in an unknown charset are read as UTF-8
 /// when they are valid UTF-8, else as Windows-1252.
@@ -242,10 +162,13 @@ mod tests {
 
     #[test]
     fn charsets() {
-        assert_eq!(Charset::from_name(b"Latin1"), Some(Charset::Latin1));
-        assert_eq!(Charset::from_name(b"koi8-r"), None);
+        assert_eq!(Charset::from_name(b"Latin1"), Some(Charset::Iso8859_1));
+        assert_eq!(Charset::from_name(b"koi8-r"), Some(Charset::Koi8R));
+        assert_eq!(Charset::from_name(b"x-unknown"), None);
         assert_eq!(Charset::Windows1252.decode(b"\x80"), "€");
-        assert_eq!(Charset::Latin9.decode(b"\xa4"), "€");
+        assert_eq!(Charset::Iso8859_15.decode(b"\xa4"), "€");
+        assert_eq!(to_text(Some(b"x-unknown"), b"\xe9"), "é");
+        assert_eq!(to_text(Some(b"x-unknown"), b"\xc3\xa9"), "é");
         assert_eq!(to_text(None, b"\xc3\xa9"), "é");
         assert_eq!(to_text(None, b"\xe9"), "é");
     }
