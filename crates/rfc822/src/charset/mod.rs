@@ -10,13 +10,21 @@
 //!   Windows-949, a superset), and UTF-16 after the byte order is known.
 //! * **In-house, small**: strict ISO-8859-1, ISO-8859-9 and ISO-8859-11 / TIS-620 (WHATWG
 //!   reads them as Windows-1252, -1254 and -874), UTF-7 (RFC 2152), UCS-2, UCS-4, UTF-16's
-//!   byte order mark, and the ISO-2022 family ([`iso2022`]: -JP, -JP-1, -JP-2, -KR, -CN,
+//!   byte order mark, and the ISO-2022 family (module `iso2022`: -JP, -JP-1, -JP-2, -KR, -CN,
 //!   -CN-EXT), which hands runs of 94x94 characters to encoding_rs's EUC decoders where it
 //!   can.
 //! * **Tables** for what no library has, generated once by `scripts/gen-charset-tables`
-//!   and committed ([`tables`]): VISCII and the IBM code pages from glibc 2.36 iconv
+//!   and committed (module `tables`): VISCII and the IBM code pages from glibc 2.36 iconv
 //!   (Debian 12), CNS 11643 planes 1–7 from glibc iconv's EUC-TW, ISO-IR-165 from glibc
 //!   iconv's ISO-2022-CN-EXT, and GB 12345 from perl 5.36's Encode::CN (`gb12345-raw`).
+//!
+//! Where the result knowingly differs from glibc iconv (the oracle tests list each case):
+//! the JIS X 0208 cells that WHATWG maps as Microsoft does (0x2142 ∥ not ‖, 0x2171/72
+//! ￠￡ and 0x224C ￢ not ¢£¬); Shift_JIS 0x5C and 0x7E as ASCII, not ¥ and ‾; EUC-CN
+//! read as GBK, whose 0xA1A4 and 0xA1AA are · and — (the ISO-2022 decoders use GB 2312's
+//! own ・ and ―); KOI8-U as KOI8-RU; and the WHATWG single-byte decoders give C1 controls
+//! or best fits for the few bytes glibc leaves undefined. US-ASCII with 8-bit bytes is
+//! read leniently (see [`Charset::UsAscii`]).
 //!
 //! Names are matched as c-client does, ignoring case, plus the usual IANA aliases and the
 //! "language" names (`Latin-1` … `Latin-10`, `Cyrillic`, `Japanese`, …): see
