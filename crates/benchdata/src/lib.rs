@@ -4,7 +4,10 @@
 //! does (no status headers): realistic headers, bodies of 2 to 20 KB (one in fifty about
 //! 100 KB), about 10 KB per message on average, so 100,000 messages make about 1 GiB.
 //! Every message's subject is `Benchmark message number <i> about topic <i % 13>`, so a
-//! search for `number <i> ` finds exactly one.
+//! search for `number <i> ` finds exactly one — but for one message in seven, which is
+//! international: in turn UTF-8 (8bit), KOI8-R (base64) and ISO-8859-1
+//! (quoted-printable), with an encoded-word subject. The Russian ones (two in 21, see
+//! [`is_russian`]) hold the word `привет`, the others `Köln`.
 
 #![forbid(unsafe_code)]
 #![deny(missing_debug_implementations)]
@@ -17,7 +20,8 @@ use std::path::Path;
 /// Writes `n` messages to `path`, unless a file made for the same `n` is there already
 /// (a `<path>.<n>.done` marker says so). Returns whether it wrote.
 pub fn write_mbox(path: &Path, n: usize) -> io::Result<bool> {
-    let marker = path.with_extension(format!("{n}.done"));
+    // v2: with the international messages.
+    let marker = path.with_extension(format!("{n}.v2.done"));
     if marker.exists() && path.exists() {
         return Ok(false);
     }
@@ -40,20 +44,60 @@ pub fn write_mbox(path: &Path, n: usize) -> io::Result<bool> {
         )?;
         write!(
             w,
-            "Return-Path: <sender{0}@example.com>\nReceived: from mx.example.com (mx.example.com [192.0.2.{1}])\n\tby mail.example.org with ESMTP id {2:x}\n\tfor <user@example.org>; Mon, {day} Feb 2026 {h:02}:{m:02}:{s:02} +0000\nDate: Mon, {day} Feb 2026 {h:02}:{m:02}:{s:02} +0000\nFrom: Sender {0} <sender{0}@example.com>\nTo: User <user@example.org>\nSubject: Benchmark message number {2} about topic {3}\nMessage-ID: <{2}.{4:x}@example.com>\nMIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii\n\n",
+            "Return-Path: <sender{0}@example.com>\nReceived: from mx.example.com (mx.example.com [192.0.2.{1}])\n\tby mail.example.org with ESMTP id {2:x}\n\tfor <user@example.org>; Mon, {day} Feb 2026 {h:02}:{m:02}:{s:02} +0000\nDate: Mon, {day} Feb 2026 {h:02}:{m:02}:{s:02} +0000\nFrom: Sender {0} <sender{0}@example.com>\nTo: User <user@example.org>\nMessage-ID: <{2}.{3:x}@example.com>\nMIME-Version: 1.0\n",
             i % 97,
             i % 250,
             i,
-            i % 13,
             next()
         )?;
+        let international = match i % 21 {
+            3 => Some(International::Utf8),
+            10 => Some(International::Koi8r),
+            17 => Some(International::Latin1),
+            _ => None,
+        };
         let kb = if i % 50 == 0 {
             100
         } else {
             2 + (next() % 15) as usize
         };
-        for _ in 0..(kb * 1024 / line.len()) {
-            w.write_all(line.as_bytes())?;
+        match international {
+            None => {
+                writeln!(
+                    w,
+                    "Subject: Benchmark message number {i} about topic {}\nContent-Type: text/plain; charset=us-ascii\n",
+                    i % 13
+                )?;
+                for _ in 0..(kb * 1024 / line.len()) {
+                    w.write_all(line.as_bytes())?;
+                }
+            }
+            Some(International::Utf8) => {
+                w.write_all(
+                    "Subject: =?UTF-8?B?UmU6INCf0YDQuNCy0LXRgiwg0LzQuNGA?=\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n".as_bytes(),
+                )?;
+                for _ in 0..(kb * 1024 / RUSSIAN.len()) {
+                    w.write_all(RUSSIAN.as_bytes())?;
+                }
+            }
+            Some(International::Koi8r) => {
+                w.write_all(
+                    b"Subject: =?KOI8-R?B?8NLJ18XULCDNydI=?=\nContent-Type: text/plain; charset=koi8-r\nContent-Transfer-Encoding: base64\n\n",
+                )?;
+                let text = RUSSIAN_KOI8R.repeat(kb * 1024 / RUSSIAN_KOI8R.len() + 1);
+                for chunk in text.chunks(57) {
+                    w.write_all(&base64(chunk))?;
+                    w.write_all(b"\n")?;
+                }
+            }
+            Some(International::Latin1) => {
+                w.write_all(
+                    b"Subject: =?ISO-8859-1?Q?Gr=FC=DFe_aus_K=F6ln?=\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\n",
+                )?;
+                for _ in 0..(kb * 1024 / LATIN1_QP.len()) {
+                    w.write_all(LATIN1_QP.as_bytes())?;
+                }
+            }
         }
         w.write_all(b"\n")?;
     }
@@ -61,4 +105,67 @@ pub fn write_mbox(path: &Path, n: usize) -> io::Result<bool> {
     drop(w);
     fs::write(&marker, b"")?;
     Ok(true)
+}
+
+/// The charset and encoding of an international benchmark message.
+#[derive(Clone, Copy, Debug)]
+enum International {
+    Utf8,
+    Koi8r,
+    Latin1,
+}
+
+/// Whether message `i` (from 0) is one of the Russian ones (UTF-8 or KOI8-R), which hold
+/// the word `привет` in subject and body.
+pub fn is_russian(i: usize) -> bool {
+    matches!(i % 21, 3 | 10)
+}
+
+/// A line of Russian text, in UTF-8.
+const RUSSIAN: &str = "Привет, мир! Это тестовое сообщение о поиске.\n";
+
+/// The same line in KOI8-R.
+const RUSSIAN_KOI8R: &[u8] = b"\xf0\xd2\xc9\xd7\xc5\xd4, \xcd\xc9\xd2! \xfc\xd4\xcf \xd4\xc5\xd3\xd4\xcf\xd7\xcf\xc5 \xd3\xcf\xcf\xc2\xdd\xc5\xce\xc9\xc5 \xcf \xd0\xcf\xc9\xd3\xcb\xc5.\n";
+
+/// A line of German and French in ISO-8859-1, quoted-printable.
+const LATIN1_QP: &str = "Gr=FC=DFe aus K=F6ln, caf=E9 cr=E8me br=FBl=E9e.\n";
+
+/// Base64 (RFC 4648) of `bytes`.
+fn base64(bytes: &[u8]) -> Vec<u8> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::with_capacity(bytes.len().div_ceil(3) * 4);
+    for c in bytes.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(c.get(1).copied().unwrap_or(0)) << 8)
+            | u32::from(c.get(2).copied().unwrap_or(0));
+        for k in 0..4 {
+            if k <= c.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * k) & 63) as usize]);
+            } else {
+                out.push(b'=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_known_answers() {
+        // RFC 4648 §10.
+        for (plain, coded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), coded.as_bytes());
+        }
+    }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use imap_proto::command::ThreadAlgorithm;
 use imap_proto::response::Writer;
 
-use crate::sort::Facts;
+use crate::sort::{Facts, Marked};
 
 /// A thread tree node: a message (by its index in the facts), or a placeholder for a
 /// message that is referred to but absent.
@@ -137,41 +137,78 @@ fn references(facts: &[Facts]) -> Vec<Node> {
     // (4) Sort by date.
     sort_nodes(&mut roots, facts);
     // (5) Gather threads with the same base subject.
-    let mut by_subject: HashMap<String, usize> = HashMap::new();
-    let mut out: Vec<Node> = Vec::new();
-    for n in roots {
-        let subject = subject_of(&n, facts);
-        match subject
-            .filter(|s| !s.is_empty())
-            .and_then(|s| by_subject.get(&s).copied().map(|i| (s, i)))
-        {
-            Some((_, i)) => {
-                let existing = &mut out[i];
-                if existing.msg.is_none() {
-                    existing.children.push(n);
-                } else {
-                    let old = std::mem::replace(
-                        existing,
-                        Node {
-                            msg: None,
-                            children: Vec::new(),
-                        },
-                    );
-                    existing.children.push(old);
-                    existing.children.push(n);
-                }
-                sort_nodes(&mut existing.children, facts);
-            }
+    let mut out = gather(roots, facts);
+    // (6) Sort every set of siblings by date.
+    sort_nodes(&mut out, facts);
+    out
+}
+
+/// RFC 5256 §3 step (5): threads whose subjects have the same base are gathered; an
+/// original message takes its replies and forwards as children, others become siblings
+/// under a placeholder.
+fn gather(roots: Vec<Node>, facts: &[Facts]) -> Vec<Node> {
+    let marked = |n: &Node| n.msg.map(|m| facts[m].marked);
+    let subjects: Vec<Option<String>> = roots
+        .iter()
+        .map(|n| subject_of(n, facts).filter(|s| !s.is_empty()))
+        .collect();
+    // (B) One thread per subject: a message rather than a placeholder, an original
+    // rather than a reply.
+    let mut table: HashMap<&str, usize> = HashMap::new();
+    for (i, subject) in subjects.iter().enumerate() {
+        let Some(subject) = subject else { continue };
+        match table.get(subject.as_str()) {
             None => {
-                if let Some(s) = subject_of(&n, facts).filter(|s| !s.is_empty()) {
-                    by_subject.insert(s, out.len());
+                table.insert(subject, i);
+            }
+            Some(&j) => {
+                let (t, n) = (&roots[j], &roots[i]);
+                if t.msg.is_some()
+                    && (n.msg.is_none()
+                        || (marked(t) == Some(Marked::ReplyOrForward)
+                            && marked(n) == Some(Marked::Original)))
+                {
+                    table.insert(subject, i);
                 }
-                out.push(n);
             }
         }
     }
-    sort_nodes(&mut out, facts);
-    out
+    // (C) Merge each thread into its subject's.
+    let mut slots: Vec<Option<Node>> = roots.into_iter().map(Some).collect();
+    for (i, subject) in subjects.iter().enumerate() {
+        let Some(&j) = subject.as_deref().and_then(|s| table.get(s)) else {
+            continue;
+        };
+        if j == i {
+            continue;
+        }
+        let Some(cur) = slots[i].take() else { continue };
+        let Some(into) = slots[j].as_mut() else {
+            slots[i] = Some(cur);
+            continue;
+        };
+        match (into.msg, cur.msg) {
+            (None, None) => into.children.extend(cur.children),
+            (None, Some(_)) => into.children.push(cur),
+            (Some(_), Some(_))
+                if marked(&cur) == Some(Marked::ReplyOrForward)
+                    && marked(into) == Some(Marked::Original) =>
+            {
+                into.children.push(cur)
+            }
+            _ => {
+                let old = std::mem::replace(
+                    into,
+                    Node {
+                        msg: None,
+                        children: Vec::new(),
+                    },
+                );
+                into.children = vec![old, cur];
+            }
+        }
+    }
+    slots.into_iter().flatten().collect()
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -263,13 +300,15 @@ mod tests {
     use mailstore::SeqNo;
 
     fn fact(seq: u32, subject: &str, sent: i64, id: &str, refs: &[&str]) -> Facts {
+        let (subject, marked) = crate::sort::base_subject(subject.as_bytes());
         Facts {
             seq: SeqNo::new(seq).unwrap(),
             uid: seq,
             arrival: sent,
             sent,
             size: 0,
-            subject: subject.into(),
+            subject,
+            marked,
             from: String::new(),
             to: String::new(),
             cc: String::new(),
@@ -324,5 +363,41 @@ mod tests {
             fact(2, "topic", 20, "<2>", &[]),
         ];
         assert_eq!(render(&f, ThreadAlgorithm::References), "((1)(2))");
+    }
+
+    #[test]
+    fn references_puts_replies_under_the_original_subject() {
+        // The reply came first; the original still becomes the parent (RFC 5256 §3
+        // step 5).
+        let f = vec![
+            fact(1, "Re: topic", 10, "<1>", &[]),
+            fact(2, "topic", 20, "<2>", &[]),
+            fact(3, "Fwd: topic", 30, "<3>", &[]),
+            fact(4, "other", 5, "<4>", &[]),
+        ];
+        assert_eq!(render(&f, ThreadAlgorithm::References), "(4)(2 (1)(3))");
+        // Two replies with nothing original: siblings under a placeholder.
+        let f = vec![
+            fact(1, "Re: topic", 10, "<1>", &[]),
+            fact(2, "re: topic", 20, "<2>", &[]),
+        ];
+        assert_eq!(render(&f, ThreadAlgorithm::References), "((1)(2))");
+    }
+
+    #[test]
+    fn subjects_in_different_charsets_are_one_thread() {
+        let f = vec![
+            fact(1, "=?ISO-8859-1?Q?caf=E9?=", 10, "<1>", &[]),
+            fact(2, "Re: =?UTF-8?Q?CAF=C3=89?=", 20, "<2>", &[]),
+            fact(3, "[list] Re: cafe\u{301}", 30, "<3>", &[]),
+            // "Привет" in KOI8-R, then a reply in UTF-8.
+            fact(4, "=?KOI8-R?B?8NLJ18XU?=", 40, "<4>", &[]),
+            fact(5, "Re: =?UTF-8?B?0J/RgNC40LLQtdGC?=", 50, "<5>", &[]),
+        ];
+        assert_eq!(render(&f, ThreadAlgorithm::References), "(1 (2)(3))(4 5)");
+        assert_eq!(
+            render(&f, ThreadAlgorithm::OrderedSubject),
+            "(1 (2)(3))(4 5)"
+        );
     }
 }

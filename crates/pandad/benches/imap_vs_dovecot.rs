@@ -6,8 +6,10 @@
 //! the server has never opened (no cache, no index) and then warm:
 //!
 //! LOGIN+SELECT, FETCH 1:* FLAGS, FETCH 1:* ENVELOPE, FETCH 1:* BODYSTRUCTURE,
-//! UID SEARCH TEXT, and 100 random UID FETCH BODY.PEEK[] (one round trip each); then a
-//! POP3 session that RETRs every message.
+//! UID SEARCH TEXT, UID SEARCH CHARSET UTF-8 TEXT and CHARSET KOI8-R TEXT for a Russian
+//! word (which one message in ten and a half has, in UTF-8 or in base64 KOI8-R: both
+//! servers must find the same ones), and 100 random UID FETCH BODY.PEEK[] (one round trip
+//! each); then a POP3 session that RETRs every message.
 //!
 //! It prints each server's times, the ratios (Dovecot's time over ours: above 1 means we
 //! are faster), each server's peak memory, and then the memory 10,000 idle connections
@@ -181,20 +183,26 @@ fn run_size(root: &Path, n: usize, uid: (u32, u32)) {
     );
 }
 
-const OPS: [&str; 6] = [
+const OPS: [&str; 8] = [
     "LOGIN+SELECT",
     "FETCH 1:* FLAGS",
     "FETCH 1:* ENVELOPE",
     "FETCH 1:* BODYSTRUCTURE",
     "UID SEARCH TEXT",
+    "UID SEARCH CHARSET UTF-8 TEXT",
+    "UID SEARCH CHARSET KOI8-R TEXT",
     "100 random UID FETCH BODY.PEEK[]",
 ];
 
+/// "ПРИВЕТ" (upper case; the mail has it in lower case) in UTF-8 and in KOI8-R.
+const RUSSIAN_UTF8: &str = "ПРИВЕТ";
+const RUSSIAN_KOI8R: &[u8] = b"\xf0\xf2\xe9\xf7\xe5\xf4";
+
 /// One session: the operations' times in seconds, and the server's peak memory (KiB) as
 /// `rss` reads it before the session ends.
-fn session(port: u16, n: usize, needle: &str, rss: &dyn Fn() -> u64) -> ([f64; 6], u64) {
+fn session(port: u16, n: usize, needle: &str, rss: &dyn Fn() -> u64) -> ([f64; 8], u64) {
     let mut c = Client::connect(port);
-    let mut t = [0.0; 6];
+    let mut t = [0.0; 8];
     let start = Instant::now();
     c.command(&format!("LOGIN bench {PASSWORD}"));
     c.command("SELECT INBOX");
@@ -213,6 +221,29 @@ fn session(port: u16, n: usize, needle: &str, rss: &dyn Fn() -> u64) -> ([f64; 6
         t[i + 1] = s.elapsed().as_secs_f64();
         assert!(bytes > 0);
     }
+    let russian: Vec<u32> = (0..n)
+        .filter(|&i| benchdata::is_russian(i))
+        .map(|i| i as u32 + 1)
+        .collect();
+    for (i, (charset, word)) in [
+        ("UTF-8", RUSSIAN_UTF8.as_bytes()),
+        ("KOI8-R", RUSSIAN_KOI8R),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut cmd =
+            format!("UID SEARCH CHARSET {charset} TEXT {{{}+}}\r\n", word.len()).into_bytes();
+        cmd.extend_from_slice(word);
+        let s = Instant::now();
+        let answer = c.command_answer(&cmd);
+        t[i + 5] = s.elapsed().as_secs_f64();
+        assert_eq!(
+            search_uids(&answer),
+            russian,
+            "port {port}: SEARCH CHARSET {charset} did not find the Russian messages"
+        );
+    }
     let mut rng = 0x9E37_79B9_7F4A_7C15u64;
     let s = Instant::now();
     for _ in 0..100 {
@@ -222,7 +253,7 @@ fn session(port: u16, n: usize, needle: &str, rss: &dyn Fn() -> u64) -> ([f64; 6
         let uid = 1 + rng.wrapping_mul(0x2545_F491_4F6C_DD1D) % n as u64;
         c.command(&format!("UID FETCH {uid} (BODY.PEEK[])"));
     }
-    t[5] = s.elapsed().as_secs_f64();
+    t[7] = s.elapsed().as_secs_f64();
     let peak = rss();
     c.command("LOGOUT");
     (t, peak)
@@ -292,17 +323,31 @@ impl Client {
 
     /// Runs `cmd`; the bytes of the answer. Panics unless it is OK.
     fn command(&mut self, cmd: &str) -> usize {
+        self.run(cmd.as_bytes(), None)
+    }
+
+    /// Runs `cmd`; the untagged lines of the answer (literals left out). Panics unless it
+    /// is OK.
+    fn command_answer(&mut self, cmd: &[u8]) -> Vec<u8> {
+        let mut lines = Vec::new();
+        self.run(cmd, Some(&mut lines));
+        lines
+    }
+
+    fn run(&mut self, cmd: &[u8], mut keep: Option<&mut Vec<u8>>) -> usize {
         self.tag += 1;
         let tag = format!("t{}", self.tag);
-        self.w
-            .write_all(format!("{tag} {cmd}\r\n").as_bytes())
-            .unwrap();
+        let mut out = format!("{tag} ").into_bytes();
+        out.extend_from_slice(cmd);
+        out.extend_from_slice(b"\r\n");
+        self.w.write_all(&out).unwrap();
         let mut total = 0;
         let mut line = Vec::new();
         loop {
             line.clear();
             self.r.read_until(b'\n', &mut line).unwrap();
-            assert!(!line.is_empty(), "connection closed during {cmd}");
+            let shown = String::from_utf8_lossy(cmd);
+            assert!(!line.is_empty(), "connection closed during {shown}");
             total += line.len();
             if let Some(n) = literal_size(&line) {
                 let mut buf = vec![0u8; n];
@@ -312,11 +357,25 @@ impl Client {
             }
             if line.starts_with(tag.as_bytes()) && line.get(tag.len()) == Some(&b' ') {
                 let text = String::from_utf8_lossy(&line);
-                assert!(text[tag.len()..].starts_with(" OK"), "{cmd}: {text}");
+                assert!(text[tag.len()..].starts_with(" OK"), "{shown}: {text}");
                 return total;
+            }
+            if let Some(k) = keep.as_deref_mut() {
+                k.extend_from_slice(&line);
             }
         }
     }
+}
+
+/// The UIDs of the `* SEARCH` lines in `answer`, in order.
+fn search_uids(answer: &[u8]) -> Vec<u32> {
+    let mut uids: Vec<u32> = String::from_utf8_lossy(answer)
+        .lines()
+        .filter_map(|l| l.strip_prefix("* SEARCH"))
+        .flat_map(|l| l.split_whitespace().map(|u| u.parse::<u32>().unwrap()))
+        .collect();
+    uids.sort_unstable();
+    uids
 }
 
 fn literal_size(line: &[u8]) -> Option<usize> {

@@ -4,6 +4,7 @@
 //! keywords looked up); then each message is tested, reading its header or whole text
 //! only when a key needs it.
 
+mod rfc2231;
 pub(crate) mod text;
 
 use imap_proto::search::{Day, SearchKey};

@@ -34,8 +34,9 @@ impl Needle {
 
     /// Whether decoded text `hay` holds the needle.
     pub fn in_text(&self, hay: &str) -> bool {
-        if self.ascii && hay.is_ascii() {
-            return contains_ascii_icase(hay.as_bytes(), self.folded.as_bytes());
+        if hay.is_ascii() {
+            // Folded ASCII is ASCII: a needle that folds to more cannot be in it.
+            return self.ascii && contains_ascii_icase(hay.as_bytes(), self.folded.as_bytes());
         }
         casemap(hay).contains(&self.folded)
     }
@@ -109,13 +110,25 @@ pub(crate) fn in_header(header: &[u8], name: Option<&[u8]>, needle: &Needle) -> 
         if needle.in_text(&decode_words(&value)) {
             return true;
         }
+        if (f.is("Content-Type") || f.is("Content-Disposition"))
+            && memmem::find(&value, b"*=").is_some()
+            && super::rfc2231::extended_values(&value)
+                .iter()
+                .any(|v| needle.in_text(v))
+        {
+            return true;
+        }
     }
     false
 }
 
-/// Whether raw bytes are ASCII with nothing encoded (then they are their own text).
+/// Whether raw bytes are ASCII with nothing encoded (then they are their own text): no
+/// ISO-2022 escapes, no RFC 2047 encoded words, no RFC 2231 parameter values.
 fn plain(b: &[u8]) -> bool {
-    b.is_ascii() && memmem::find(b, b"=?").is_none()
+    b.is_ascii()
+        && memchr::memchr(0x1B, b).is_none()
+        && memmem::find(b, b"=?").is_none()
+        && memmem::find(b, b"*=").is_none()
 }
 
 /// Whether the body text of message `msg` holds the needle; with `header` also the
@@ -125,9 +138,17 @@ pub(crate) fn in_message(msg: &[u8], needle: &Needle, with_header: WithHeader) -
         return true;
     }
     let (_, body_start) = rfc822::header::split(msg);
-    if needle.ascii && msg.is_ascii() && !has_encoding(msg) {
+    let text_is_bytes = msg.is_ascii() && !has_encoding(msg);
+    if text_is_bytes && !needle.ascii && plain(msg) {
+        // ASCII text folds to ASCII: a needle that does not cannot be in it.
+        return false;
+    }
+    // The body's bytes are its text when nothing in it is encoded (MIME part headers
+    // may hold encoded words and RFC 2231 values, and an ASCII needle, once folded,
+    // may stand for accented text: "koln" is in "Köln").
+    if needle.ascii && text_is_bytes && plain(&msg[body_start..]) {
         let hay = match with_header {
-            WithHeader::Yes if memmem::find(&msg[..body_start], b"=?").is_none() => msg,
+            WithHeader::Yes if plain(&msg[..body_start]) => msg,
             WithHeader::Yes => {
                 if in_header(&msg[..body_start], None, needle) {
                     return true;
@@ -142,7 +163,7 @@ pub(crate) fn in_message(msg: &[u8], needle: &Needle, with_header: WithHeader) -
         return true;
     }
     let root = mime::parse(msg);
-    in_part(msg, &root, needle)
+    in_part(msg, &root, needle, with_header)
 }
 
 /// Whether SEARCH TEXT also looks at the header.
@@ -154,22 +175,32 @@ pub(crate) enum WithHeader {
     No,
 }
 
-/// Whether a message may have encoded content (a transfer encoding to undo).
+/// Whether a message may have encoded content: a transfer encoding to undo, or text in
+/// a 7-bit charset whose bytes are not its characters (ISO-2022-*, with escapes, and
+/// UTF-7).
 fn has_encoding(msg: &[u8]) -> bool {
-    ascii_icase_find(msg, b"base64") || ascii_icase_find(msg, b"quoted-printable")
+    memchr::memchr(0x1B, msg).is_some()
+        || ascii_icase_find(msg, b"base64")
+        || ascii_icase_find(msg, b"quoted-printable")
+        || ascii_icase_find(msg, b"utf-7")
 }
 
 fn ascii_icase_find(hay: &[u8], lower: &[u8]) -> bool {
     contains_ascii_icase(hay, lower)
 }
 
-/// Whether the text of `part` (its body; for a message, its header and body) holds the
-/// needle.
-fn in_part(msg: &[u8], part: &Part, needle: &Needle) -> bool {
+/// Whether the text of `part` (its body; for a message, its header and body; with
+/// `with_header`, also the MIME headers of the parts inside) holds the needle.
+fn in_part(msg: &[u8], part: &Part, needle: &Needle, with_header: WithHeader) -> bool {
     match &part.kind {
-        Kind::Multipart(children) => children.iter().any(|c| in_part(msg, c, needle)),
+        // TEXT also looks in the parts' MIME headers, as c-client does.
+        Kind::Multipart(children) => children.iter().any(|c| {
+            (with_header == WithHeader::Yes && in_header(&msg[c.header.clone()], None, needle))
+                || in_part(msg, c, needle, with_header)
+        }),
         Kind::Message(inner) => {
-            in_header(&msg[inner.header.clone()], None, needle) || in_part(msg, inner, needle)
+            in_header(&msg[inner.header.clone()], None, needle)
+                || in_part(msg, inner, needle, with_header)
         }
         Kind::Leaf => {
             let c = &part.content;
