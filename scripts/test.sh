@@ -4,11 +4,12 @@
 #
 # The oracle tests run UW c-client's own tools (Debian's uw-mailutils) against ours, as a
 # test account; they need root. In CI (CI=true) a missing oracle fails the run instead of
-# being skipped.
+# being skipped. The charset tests compare with the system's converters: glibc iconv
+# (libc-bin), Python's codecs and Perl's Encode (perl).
 set -eu
 cd "$(dirname "$0")/.."
 
-packages="uw-mailutils fetchmail isync python3"
+packages="uw-mailutils fetchmail isync python3 perl libc-bin"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

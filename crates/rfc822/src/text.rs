@@ -10,15 +10,48 @@ use unicode_normalization::UnicodeNormalization;
 pub use crate::charset::Charset;
 use crate::decode::{QpFlavour, base64, qp};
 
-/// Text in the charset named `charset`; bytes in an unknown charset are read as UTF-8
-/// when they are valid UTF-8, else as Windows-1252.
+/// Text in the charset named `charset`. Bytes in no charset or an unknown one are read
+/// as c-client infers: 7-bit text with ISO-2022 escapes in the ISO-2022 family they
+/// designate (unlabelled Japanese mail is often raw ISO-2022-JP, even in header fields),
+/// else as UTF-8 when they are valid UTF-8, else as Windows-1252.
 pub fn to_text<'a>(charset: Option<&[u8]>, bytes: &'a [u8]) -> Cow<'a, str> {
-    match charset.and_then(Charset::from_name) {
+    match charset
+        .and_then(Charset::from_name)
+        .or_else(|| infer_iso2022(bytes))
+    {
         Some(c) => c.decode(bytes),
         None => match std::str::from_utf8(bytes) {
             Ok(s) => Cow::Borrowed(s),
             Err(_) => Charset::Windows1252.decode(bytes),
         },
+    }
+}
+
+/// The ISO-2022 charset 7-bit `bytes` are in, judging by their first designation
+/// escape: Japanese (`ESC $ B`, `ESC $ @`, `ESC $ ( D`, `ESC ( J`, read as ISO-2022-JP-2,
+/// which holds the others), Korean (`ESC $ ) C`) or Chinese (`ESC $ ) A`, `ESC $ ) G`,
+/// `ESC $ * H`, `ESC $ ) E`, `ESC $ + I`…).
+fn infer_iso2022(bytes: &[u8]) -> Option<Charset> {
+    let mut at = memchr::memchr(0x1B, bytes)?;
+    if !bytes.is_ascii() {
+        return None;
+    }
+    loop {
+        let rest = &bytes[at + 1..];
+        let found = match rest {
+            [b'$', b'B' | b'@', ..]
+            | [b'$', b'(', b'D' | b'B' | b'@', ..]
+            | [b'(', b'J' | b'I', ..] => Some(Charset::Iso2022Jp2),
+            [b'$', b')', b'C', ..] => Some(Charset::Iso2022Kr),
+            [b'$', b')', b'A' | b'G' | b'E', ..]
+            | [b'$', b'*', b'H', ..]
+            | [b'$', b'+', b'I'..=b'M', ..] => Some(Charset::Iso2022CnExt),
+            _ => None,
+        };
+        if found.is_some() {
+            return found;
+        }
+        at += 1 + memchr::memchr(0x1B, rest)?;
     }
 }
 
@@ -103,15 +136,98 @@ fn encoded_word(s: &[u8]) -> Option<(String, usize)> {
 /// Folds text for comparison: case folded and decomposed (RFC 5051 `i;unicode-casemap`),
 /// so that "Straße", "STRASSE" and "strasse" compare equal, and "é" matches both its
 /// composed and decomposed forms.
+///
+/// Characters below U+3000 (the alphabets) are folded through a table made once, and
+/// CJK ideographs stand for themselves, so folding runs at memory speed rather than
+/// character by character through the Unicode tables; text with combining marks that
+/// folding keeps (Hebrew points, Arabic vowels…) goes the full way, where canonical
+/// reordering puts them in one order.
 pub fn casemap(s: &str) -> String {
     if s.is_ascii() {
         return s.to_ascii_lowercase();
     }
+    let table = fold_table();
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let u = c as u32;
+        if u < 0x80 {
+            out.push(c.to_ascii_lowercase());
+        } else if u < FOLD_TABLE_END {
+            let (start, end, marks) = table.index[u as usize];
+            if marks == Marks::Kept {
+                return casemap_ordered(s);
+            }
+            out.push_str(&table.text[start as usize..end as usize]);
+        } else if (0x4E00..=0x9FFF).contains(&u) {
+            out.push(c);
+        } else if fold_char(c, &mut out) == Marks::Kept {
+            return casemap_ordered(s);
+        }
+    }
+    out
+}
+
+/// [`casemap`] the full way: NFKD of the whole text (marks canonically ordered), then
+/// case, then the marks folding drops.
+fn casemap_ordered(s: &str) -> String {
     s.nfkd()
         .flat_map(char::to_uppercase)
         .flat_map(char::to_lowercase)
         .filter(|c| !is_combining_mark(*c))
         .collect()
+}
+
+/// Whether folding a character left a combining mark in (one canonical reordering may
+/// move).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Marks {
+    None,
+    Kept,
+}
+
+/// Folds one character onto `out`.
+fn fold_char(c: char, out: &mut String) -> Marks {
+    let mut marks = Marks::None;
+    unicode_normalization::char::decompose_compatible(c, |d| {
+        for l in d.to_uppercase().flat_map(char::to_lowercase) {
+            if is_combining_mark(l) {
+                continue;
+            }
+            if unicode_normalization::char::canonical_combining_class(l) != 0 {
+                marks = Marks::Kept;
+            }
+            out.push(l);
+        }
+    });
+    marks
+}
+
+/// The code points the fold table covers (all alphabets; CJK starts at U+3000).
+const FOLD_TABLE_END: u32 = 0x3000;
+
+/// Each character's folding below [`FOLD_TABLE_END`]: `text[start..end]`.
+#[derive(Debug)]
+struct FoldTable {
+    text: String,
+    index: Vec<(u32, u32, Marks)>,
+}
+
+fn fold_table() -> &'static FoldTable {
+    static TABLE: std::sync::OnceLock<FoldTable> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut text = String::new();
+        let mut index = Vec::with_capacity(FOLD_TABLE_END as usize);
+        for u in 0..FOLD_TABLE_END {
+            let start = text.len();
+            let marks = match char::from_u32(u) {
+                Some(c) => fold_char(c, &mut text),
+                None => Marks::None,
+            };
+            // The table is some tens of kilobytes: offsets fit.
+            index.push((start as u32, text.len() as u32, marks));
+        }
+        FoldTable { text, index }
+    })
 }
 
 /// Whether `c` is a combining mark that folding drops (so "é" matches "e", as
@@ -171,5 +287,48 @@ mod tests {
         assert_eq!(to_text(Some(b"x-unknown"), b"\xc3\xa9"), "é");
         assert_eq!(to_text(None, b"\xc3\xa9"), "é");
         assert_eq!(to_text(None, b"\xe9"), "é");
+    }
+
+    #[test]
+    fn fast_folding_is_the_full_folding() {
+        // Every character below U+3100 and a sample above, alone and in text.
+        let mut all = String::new();
+        for u in (0x80..0x3100).chain((0x3100..0x11_0000).step_by(97)) {
+            if let Some(c) = char::from_u32(u) {
+                let one = c.to_string();
+                assert_eq!(casemap(&one), casemap_ordered(&one), "U+{u:04X}");
+                all.push(c);
+                all.push(' ');
+            }
+        }
+        assert_eq!(casemap(&all), casemap_ordered(&all));
+        for s in [
+            "Grüße aus Köln",
+            "ПРИВЕТ мир",
+            "ΚΌΣΜΕ ς",
+            "שָׁלוֹם",
+            "مَرْحَبًا",
+            "日本語のテキスト ﾃﾞｰﾀ",
+            "안녕하세요",
+            "ǅemal ﬃ ⑵",
+        ] {
+            assert_eq!(casemap(s), casemap_ordered(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn unlabelled_iso2022_is_inferred() {
+        assert_eq!(
+            to_text(None, b"\x1b$BF|K\\8l$N%F%-%9%H\x1b(B"),
+            "日本語のテキスト"
+        );
+        assert_eq!(
+            decode_words(b"Re: \x1b$BF|K\\8l\x1b(B =?UTF-8?Q?caf=C3=A9?="),
+            "Re: 日本語 café"
+        );
+        assert_eq!(to_text(None, b"\x1b$)C\x0e>H3g\x0f"), "안녕");
+        // An escape that designates nothing known, or 8-bit text, is not ISO-2022.
+        assert_eq!(to_text(None, b"a\x1b[0mb"), "a\u{1b}[0mb");
+        assert_eq!(to_text(None, b"\x1b$B\xe9"), "\u{1b}$Bé");
     }
 }
