@@ -25,27 +25,69 @@ pub enum Format {
     Mbox,
     /// Not a mailbox yet: an empty file, a missing INBOX, or a directory.
     Dummy,
+    /// MMDF: as UNIX, with `^A^A^A^A` lines around each message.
+    Mmdf,
+    /// mbx: one file, a 2048-byte header and a record before each message.
+    Mbx,
+    /// mix: a directory of index, status, metadata and data files.
+    Mix,
+    /// mx: a directory with one file per message and an index.
+    Mx,
+    /// tenex (Columbia MM): one file, a header line before each message, LF line ends.
+    Tenex,
+    /// mtx (TOPS-20, PC Pine): as tenex with CRLF line ends.
+    Mtx,
+    /// MH: a directory of numbered message files.
+    Mh,
+    /// Maildir: `cur/`, `new/` and `tmp/`, one file per message, flags in the file names.
+    Maildir,
+    /// A news spool directory, read-only.
+    News,
+    /// Any other file, as one read-only message.
+    Phile,
 }
 
 impl Format {
+    /// Every format, in c-client's order of format detection where it has one.
+    pub const ALL: [Format; 13] = [
+        Format::Mbox,
+        Format::Mix,
+        Format::Mx,
+        Format::Mbx,
+        Format::Tenex,
+        Format::Mtx,
+        Format::Mh,
+        Format::Maildir,
+        Format::Mmdf,
+        Format::Unix,
+        Format::News,
+        Format::Phile,
+        Format::Dummy,
+    ];
+
     /// The driver name c-client uses (`#driver.unix/…`).
     pub fn name(self) -> &'static str {
         match self {
             Format::Unix => "unix",
             Format::Mbox => "mbox",
             Format::Dummy => "dummy",
+            Format::Mmdf => "mmdf",
+            Format::Mbx => "mbx",
+            Format::Mix => "mix",
+            Format::Mx => "mx",
+            Format::Tenex => "tenex",
+            Format::Mtx => "mtx",
+            Format::Mh => "mh",
+            Format::Maildir => "maildir",
+            Format::News => "news",
+            Format::Phile => "phile",
         }
     }
 
     /// The format whose driver name is `name` (`mbox` as a creation format means `unix`, as
     /// in c-client).
     pub fn from_name(name: &str) -> Option<Format> {
-        match name {
-            "unix" => Some(Format::Unix),
-            "mbox" => Some(Format::Mbox),
-            "dummy" => Some(Format::Dummy),
-            _ => None,
-        }
+        Format::ALL.into_iter().find(|f| f.name() == name)
     }
 }
 

@@ -221,10 +221,16 @@ impl Store {
         let Ok(rd) = fs::read_dir(&path) else {
             return Ok(());
         };
+        // A directory that is a mailbox (mix, MH, maildir…) holds the format's own files
+        // beside its children.
+        let owner = fs::metadata(&path)
+            .ok()
+            .and_then(|m| crate::driver::directory_driver(&path, &m));
         let mut names: Vec<String> = rd
             .filter_map(|e| e.ok())
             .filter_map(|e| e.file_name().into_string().ok())
             .filter(|n| !(cfg.dot_files == DotFiles::Hide && n.starts_with('.')))
+            .filter(|n| !owner.is_some_and(|d| d.own_entry(n)))
             .collect();
         names.sort();
         let prefix = dir.unwrap_or("");
@@ -245,7 +251,14 @@ impl Store {
             };
             if meta.is_dir() {
                 if name != "INBOX" {
-                    if whole {
+                    let mailbox = crate::driver::directory_driver(&path.join(&entry), &meta);
+                    if whole && mailbox.is_some() {
+                        out.push(ListEntry {
+                            name: name.clone(),
+                            delimiter: Some(DELIMITER),
+                            attributes: Attributes::default(),
+                        });
+                    } else if whole {
                         out.push(dir_entry(name.clone()));
                     } else if slash {
                         out.push(dir_entry(as_dir.clone()));
@@ -282,11 +295,15 @@ impl Store {
     fn has_children(&self, name: &str) -> Option<bool> {
         let p = self.dir_path(name)?;
         let hide = self.config().dot_files == DotFiles::Hide;
+        let owner = fs::metadata(&p)
+            .ok()
+            .and_then(|m| crate::driver::directory_driver(&p, &m));
         let rd = fs::read_dir(&p).ok()?;
-        Some(
-            rd.filter_map(|e| e.ok())
-                .any(|e| !(hide && e.file_name().to_string_lossy().starts_with('.'))),
-        )
+        Some(rd.filter_map(|e| e.ok()).any(|e| {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            !(hide && n.starts_with('.')) && !owner.is_some_and(|d| d.own_entry(&n))
+        }))
     }
 
     /// IMAP LSUB: the subscribed names matching `pattern` under `reference`.

@@ -10,7 +10,7 @@ use crate::config::{Format, StoreConfig};
 use crate::driver::dummy::DummyMailbox;
 use crate::driver::mbox::{self, MboxMailbox};
 use crate::driver::unix::{self, Quiet, UnixMailbox};
-use crate::driver::{Found, find};
+use crate::driver::{self as drivers, Found, Layout, find};
 use crate::error::{Error, IoContext, Result};
 use crate::lock::dotlock::{DotLock, DotLockOutcome};
 use crate::lock::instance::{Attempt, InstanceLock, Share, Wait};
@@ -50,6 +50,7 @@ impl Store {
         let loc = self.resolve(name)?;
         Ok(match find(&self.cfg, &loc)? {
             Found::Unix(_) => Some(Format::Unix),
+            Found::Driver { format, .. } => Some(format),
             Found::Mbox { .. } => Some(Format::Mbox),
             Found::Empty(_) | Found::Directory(_) => Some(Format::Dummy),
             Found::Missing(_) if loc.is_inbox() => Some(Format::Dummy),
@@ -72,6 +73,9 @@ impl Store {
         let loc = self.resolve(name)?;
         match find(&self.cfg, &loc)? {
             Found::Unix(path) => status_of_file(&self.cfg, &loc.name, &path, Format::Unix),
+            Found::Driver { format, path, .. } => {
+                driver_of(format)?.status(&self.cfg, &loc.name, &path)
+            }
             Found::Mbox { mbox, spool } => {
                 let m = status_of_file(&self.cfg, "INBOX", &mbox, Format::Mbox)?;
                 let s = match unix::open::sniff(&spool) {
@@ -126,8 +130,12 @@ impl Store {
         if let Some(parent) = path.parent() {
             make_dirs(&self.cfg, parent)?;
         }
+        if fs::symlink_metadata(path).is_ok() {
+            return Err(Error::NodeExists { node: path.clone() });
+        }
         match format {
             Format::Unix => unix::open::create(&self.cfg, path, keywords),
+            f if drivers::driver(f).is_some() => driver_of(f)?.create(&self.cfg, path, keywords),
             Format::Dummy => fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -151,6 +159,9 @@ impl Store {
             Found::Unix(path) => with_file_exclusive(&self.cfg, &loc.name, &path, |p| {
                 fs::remove_file(p).ctx("delete mailbox", p)
             }),
+            Found::Driver { format, path, .. } => {
+                driver_of(format)?.delete(&self.cfg, &loc.name, &path)
+            }
             Found::Directory(path) => fs::remove_dir(&path).map_err(|e| Error::Io {
                 op: "delete mailbox",
                 path,
@@ -191,6 +202,25 @@ impl Store {
                 make_parent()?;
                 move_file(p, dst_path)
             }),
+            Found::Driver {
+                format,
+                path,
+                spool: None,
+            } => {
+                make_parent()?;
+                driver_of(format)?.rename(&self.cfg, &src.name, &path, dst_path)
+            }
+            Found::Driver {
+                format,
+                path,
+                spool: Some(_),
+            } => {
+                // INBOX in the home directory: its messages go to `to`, INBOX stays.
+                make_parent()?;
+                let d = driver_of(format)?;
+                d.rename(&self.cfg, "INBOX", &path, dst_path)?;
+                d.create(&self.cfg, &path, &[])
+            }
             Found::Mbox { mbox, .. } => {
                 with_file_exclusive(&self.cfg, "INBOX", &mbox, |p| {
                     make_parent()?;
@@ -216,12 +246,27 @@ impl Store {
         name: &str,
         msgs: &mut dyn Iterator<Item = Result<AppendMessage>>,
     ) -> Result<AppendOutcome> {
-        let rest = match name::driver_prefix(name)? {
-            Some((_, rest)) => rest,
-            None => name,
+        let (format, rest) = match name::driver_prefix(name)? {
+            Some((f, rest)) => (Some(f), rest),
+            None => (None, name),
         };
         let loc = self.resolve(rest)?;
         match find(&self.cfg, &loc)? {
+            Found::Driver { format, path, .. } => {
+                driver_of(format)?.append(&self.cfg, &loc.name, &path, msgs)
+            }
+            // An empty file takes the format `#driver.` asks for (c-client's EMPTYPROTO:
+            // unix otherwise).
+            Found::Empty(path)
+                if format.is_some_and(|f| {
+                    drivers::driver(f).is_some_and(|d| d.layout() == Layout::File)
+                }) =>
+            {
+                let d = driver_of(format.unwrap_or(Format::Unix))?;
+                fs::remove_file(&path).ctx("replace empty mailbox", &path)?;
+                d.create(&self.cfg, &path, &[])?;
+                d.append(&self.cfg, &loc.name, &path, msgs)
+            }
             Found::Unix(path) | Found::Empty(path) => {
                 unix::append::append(&self.cfg, &loc.name, &path, msgs)
             }
@@ -299,6 +344,11 @@ pub(crate) fn open_found(
     access: Access,
 ) -> Result<Box<dyn Mailbox>> {
     match found {
+        Found::Driver {
+            format,
+            path,
+            spool,
+        } => driver_of(format)?.open(Arc::clone(cfg), &loc.name, &path, spool.as_deref(), access),
         Found::Unix(path) => Ok(Box::new(UnixMailbox::open(
             Arc::clone(cfg),
             &loc.name,
@@ -387,9 +437,16 @@ fn with_file_exclusive<T>(
     r
 }
 
+/// The driver of `format`, or an error saying it is not supported here.
+fn driver_of(format: Format) -> Result<&'static dyn drivers::Driver> {
+    drivers::driver(format).ok_or_else(|| Error::UnsupportedFormat {
+        format: format.name().to_owned(),
+    })
+}
+
 /// Moves a file or directory; across filesystems, a file is copied (with its mode) and the
 /// original removed.
-fn move_file(from: &Path, to: &Path) -> Result<()> {
+pub(crate) fn move_file(from: &Path, to: &Path) -> Result<()> {
     match fs::rename(from, to) {
         Ok(()) => Ok(()),
         Err(e) if e.raw_os_error() == Some(nix::libc::EXDEV) && from.is_file() => {
