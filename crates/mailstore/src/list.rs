@@ -302,7 +302,7 @@ impl Store {
         Some(rd.filter_map(|e| e.ok()).any(|e| {
             let n = e.file_name();
             let n = n.to_string_lossy();
-            !(hide && n.starts_with('.')) && !owner.is_some_and(|d| d.own_entry(&n))
+            !(owner.is_some_and(|d| d.own_entry(&n)) || hide && n.starts_with('.'))
         }))
     }
 

@@ -20,6 +20,10 @@ use crate::mailbox::{AppendMessage, AppendOutcome, Close, ExpungeScope, FlagOp, 
 use crate::notify::Level;
 use crate::types::{Access, Flags, SeqNo};
 
+/// How [`from_spool`] adds messages to INBOX: the driver's own append.
+pub(crate) type AppendTo<'a> =
+    dyn FnMut(&mut dyn Iterator<Item = Result<AppendMessage>>) -> Result<AppendOutcome> + 'a;
+
 /// When a session last looked at the spool, so it looks once per snarf interval.
 #[derive(Debug, Default)]
 #[allow(dead_code)] // for the home-directory INBOX formats (mix, mbx, tenex, mtx)
@@ -46,9 +50,7 @@ impl Snarfer {
 pub(crate) fn from_spool(
     cfg: &Arc<StoreConfig>,
     spool: &Path,
-    append: &mut dyn FnMut(
-        &mut dyn Iterator<Item = Result<AppendMessage>>,
-    ) -> Result<AppendOutcome>,
+    append: &mut AppendTo<'_>,
 ) -> Result<u32> {
     match std::fs::metadata(spool) {
         Ok(m) if m.is_file() && m.len() > 0 => {}
