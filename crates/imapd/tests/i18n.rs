@@ -436,6 +436,10 @@ Content-Disposition: attachment; filename*=UTF-8''%E2%82%AC%20rates.txt\r\n\r\nA
         ("TEXT", "Köln notes.bin", true),
         ("TEXT", "%E2%82%AC", true),
         ("TEXT", "€ notes", false),
+        // An ASCII word of a part's MIME header: TEXT yes, BODY no, as c-client.
+        ("TEXT", "octet-stream", true),
+        ("BODY", "octet-stream", false),
+        ("BODY", "see attachment", true),
     ] {
         let out = run(&mut sess, &search("s", "UTF-8", key, needle.as_bytes()));
         assert_eq!(found(&out).contains(&13), hit, "{key} {needle}: {out}");
@@ -520,4 +524,27 @@ fn envelope_and_bodystructure_keep_encoded_words() {
         "{out}"
     );
     assert!(out.contains("\"NAME*\" \"koi8-r''%F0%D2\""), "{out}");
+}
+
+#[test]
+fn body_leaves_out_mime_part_headers_on_plain_mail_too() {
+    let f = fixture();
+    append_headers(
+        &f,
+        &[
+            "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n\
+           Content-Type: text/x-plainpart\r\n\r\nhello there\r\n--b--",
+        ],
+    );
+    let mut sess = ImapSession::new(Arc::clone(&f.cfg), "[192.0.2.7]", Transport::Plain);
+    sess.greeting();
+    run(&mut sess, b"a LOGIN mrc secret\r\nb SELECT INBOX\r\n");
+    for (key, needle, hit) in [
+        ("TEXT", "x-plainpart", true),
+        ("BODY", "x-plainpart", false),
+        ("BODY", "hello there", true),
+    ] {
+        let out = run(&mut sess, &search("s", "UTF-8", key, needle.as_bytes()));
+        assert_eq!(found(&out).contains(&13), hit, "{key} {needle}: {out}");
+    }
 }

@@ -146,7 +146,11 @@ pub(crate) fn in_message(msg: &[u8], needle: &Needle, with_header: WithHeader) -
     // The body's bytes are its text when nothing in it is encoded (MIME part headers
     // may hold encoded words and RFC 2231 values, and an ASCII needle, once folded,
     // may stand for accented text: "koln" is in "Köln").
-    if needle.ascii && text_is_bytes && plain(&msg[body_start..]) {
+    // BODY is the parts' text without their MIME headers (as c-client): the raw bytes of
+    // a multipart body are more than that.
+    let raw_is_body =
+        with_header == WithHeader::Yes || !contains_ascii_icase(&msg[..body_start], b"multipart/");
+    if needle.ascii && text_is_bytes && raw_is_body && plain(&msg[body_start..]) {
         let hay = match with_header {
             WithHeader::Yes if plain(&msg[..body_start]) => msg,
             WithHeader::Yes => {
