@@ -1,0 +1,1 @@
+//! Tests of the mix driver through the store API.
