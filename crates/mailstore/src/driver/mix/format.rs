@@ -472,7 +472,7 @@ Subject: two\r\n\r\nbody two\r\n";
             b"S1\r\n:2:20240101000000+0000:2:3:4:5:1:\r\n:1:20240101000000+0000:2:3:4:5:1:\r\n",
         )
         .unwrap_err();
-        assert_eq!((e.offset, e.what), (43, "UIDs do not ascend"));
+        assert_eq!((e.offset, e.what), (39, "UIDs do not ascend"));
         assert!(parse_index(b":1:2024:1:1:1:1:1:\r\n").is_err());
         assert!(parse_index(b":1:20241301000000+0000:1:1:1:1:1:\r\n").is_err());
         assert!(parse_index(b":1:20240101000000+0000:1:1:1:1:2:\r\n").is_err());
