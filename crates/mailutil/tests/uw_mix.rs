@@ -1,0 +1,306 @@
+//! UW c-client (Debian's `uw-mailutils`) as the oracle for the mix format: mix mailboxes
+//! UW's mailutil makes read the same in our store, ours read the same in UW's, and UW and
+//! two of our sessions can deliver to one mix mailbox at once without losing or
+//! duplicating anything.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::Path;
+
+use common::*;
+use mailstore::{
+    Access, AppendMessage, Close, ExpungeScope, FlagOp, Flags, Keyword, Part, SeqNo, Store,
+};
+
+fn seq(n: u32) -> SeqNo {
+    SeqNo::new(n).unwrap()
+}
+
+fn write_fixture(dir: &Path, n: usize) -> Vec<Expected> {
+    let (bytes, expected) = fixture(n);
+    let p = dir.join("fixture");
+    fs::write(&p, bytes).unwrap();
+    give(&p);
+    expected
+}
+
+/// The UIDVALIDITY and UIDs of a mix mailbox, read from its files with plain text
+/// handling (independent of the store's parsers).
+fn mix_files(dir: &Path) -> (u32, Vec<u32>) {
+    let meta = fs::read_to_string(dir.join(".mixmeta")).unwrap();
+    let validity = meta
+        .lines()
+        .find_map(|l| l.strip_prefix('V'))
+        .map(|v| u32::from_str_radix(v.trim_end(), 16).unwrap())
+        .unwrap();
+    let index = fs::read_to_string(dir.join(".mixindex")).unwrap();
+    let uids = index
+        .lines()
+        .filter_map(|l| l.strip_prefix(':'))
+        .map(|l| u32::from_str_radix(&l[..8], 16).unwrap())
+        .collect();
+    (validity, uids)
+}
+
+#[test]
+fn uw_written_mix_reads_identically_in_ours() {
+    if !oracle_available("uw_written_mix_reads_identically_in_ours") {
+        return;
+    }
+    let (dir, rel) = workdir("mix-uw-writes");
+    let expected: Vec<Expected> = write_fixture(&dir, 30);
+    let dst = format!("{rel}/uwmix");
+    uw(&[
+        "copy",
+        "-kw",
+        &format!("{rel}/fixture"),
+        &format!("#driver.mix/{dst}"),
+    ]);
+    let path = dir.join("uwmix");
+    assert!(path.join(".mixmeta").is_file());
+    let (validity, seen) = read_ours(&dst);
+    let (file_validity, file_uids) = mix_files(&path);
+    assert_eq!(validity, file_validity);
+    assert_eq!(seen.iter().map(|s| s.uid).collect::<Vec<_>>(), file_uids);
+    assert!(file_uids.windows(2).all(|w| w[0] < w[1]));
+    // UW copies neither \Recent nor "O": every message is new to the next reader.
+    assert!(seen.iter().all(|s| s.recent));
+    assert_matches_fixture(&seen, &expected.iter().collect::<Vec<_>>(), "UW mix copy");
+
+    // UW expunges and burps (its prune has the mailbox alone): the rest keep UIDs.
+    let (_, out) = uw_status(&["prune", &dst, "SUBJECT prune-me"]);
+    let pruned = expected
+        .iter()
+        .filter(|e| e.subject.starts_with("prune-me") || e.flags.contains(Flags::DELETED))
+        .count();
+    assert!(
+        out.contains(&format!("{pruned} message(s) purged")),
+        "{out}"
+    );
+    let (validity2, seen2) = read_ours(&dst);
+    assert_eq!(validity2, validity);
+    let keep: Vec<(u32, &Expected)> = seen
+        .iter()
+        .zip(&expected)
+        .filter(|(_, e)| !e.subject.starts_with("prune-me") && !e.flags.contains(Flags::DELETED))
+        .map(|(s, e)| (s.uid, e))
+        .collect();
+    assert_eq!(
+        seen2.iter().map(|s| s.uid).collect::<Vec<_>>(),
+        keep.iter().map(|(u, _)| *u).collect::<Vec<_>>()
+    );
+    assert_matches_fixture(
+        &seen2,
+        &keep.iter().map(|(_, e)| *e).collect::<Vec<_>>(),
+        "after UW prune",
+    );
+    // UW's read-write session took \Recent.
+    assert!(seen2.iter().all(|s| !s.recent));
+
+    // Our session changes flags and expunges; UW then copies the mailbox back to UNIX
+    // format and it reads as we left it.
+    let store = store();
+    let mut mb = store.open(&dst, Access::ReadWrite).unwrap();
+    let work = Keyword::new("Work").unwrap();
+    mb.set_flags(
+        &[seq(1)],
+        FlagOp::Add,
+        Flags::FLAGGED,
+        std::slice::from_ref(&work),
+    )
+    .unwrap();
+    mb.set_flags(&[seq(2)], FlagOp::Add, Flags::DELETED, &[])
+        .unwrap();
+    assert_eq!(mb.expunge(ExpungeScope::AllDeleted).unwrap(), vec![seq(2)]);
+    mb.close(Close::Keep).unwrap();
+    let back = format!("{rel}/back");
+    uw(&["copy", "-kw", &dst, &back]);
+    let (_, seen3) = read_ours(&back);
+    assert_eq!(seen3.len(), seen2.len() - 1);
+    assert!(seen3[0].flags.contains(Flags::FLAGGED));
+    assert!(seen3[0].keywords.contains("Work"));
+    let subject = |text: &[u8]| {
+        String::from_utf8_lossy(text)
+            .lines()
+            .find(|l| l.starts_with("Subject: "))
+            .map(str::to_owned)
+    };
+    assert_eq!(subject(&seen3[1].text), subject(&seen2[2].text));
+}
+
+#[test]
+fn our_mix_reads_identically_in_uw() {
+    if !oracle_available("our_mix_reads_identically_in_uw") {
+        return;
+    }
+    let (dir, rel) = workdir("mix-we-write");
+    let expected_unescaped: Vec<Expected> = write_fixture(&dir, 30);
+    let expected: Vec<Expected> = expected_unescaped.iter().map(Expected::escaped).collect();
+    // The fixture's messages go into a mix mailbox we make.
+    let ours_name = format!("{rel}/ours");
+    let store = store();
+    store.create(&format!("#driver.mix/{ours_name}")).unwrap();
+    let path = dir.join("ours");
+    {
+        let mut src = store
+            .open(&format!("{rel}/fixture"), Access::ReadOnly)
+            .unwrap();
+        let all: Vec<SeqNo> = (1..=30).map(seq).collect();
+        store
+            .copy(&mut *src, &all, &ours_name, mailstore::CopyKeywords::Keep)
+            .unwrap();
+    }
+    chown_tree(&path);
+    let (validity, seen) = read_ours(&ours_name);
+    assert_matches_fixture(
+        &seen,
+        &expected_unescaped.iter().collect::<Vec<_>>(),
+        "our mix copy",
+    );
+    let unseen = seen
+        .iter()
+        .filter(|s| !s.flags.contains(Flags::SEEN))
+        .count();
+    assert_eq!(
+        uw(&["check", &ours_name]).trim(),
+        format!("30 new message(s) ({unseen} unseen), 30 total in {ours_name}")
+    );
+
+    // UW reads our mailbox and writes what it understood into a UNIX mailbox.
+    let back = format!("{rel}/back");
+    uw(&["copy", "-kw", &ours_name, &back]);
+    let (_, seen_back) = read_ours(&back);
+    assert_matches_fixture(
+        &seen_back,
+        &expected.iter().collect::<Vec<_>>(),
+        "UW copy of our mix",
+    );
+
+    // UW opens ours read-write, expunges and burps: UIDs and the rest stay.
+    let (_, out) = uw_status(&["prune", &ours_name, "SUBJECT prune-me"]);
+    assert!(out.contains("message(s) purged"), "{out}");
+    let (validity2, seen2) = read_ours(&ours_name);
+    assert_eq!(validity2, validity);
+    let keep: Vec<&Seen> = seen
+        .iter()
+        .zip(&expected_unescaped)
+        .filter(|(_, e)| !e.subject.starts_with("prune-me") && !e.flags.contains(Flags::DELETED))
+        .map(|(s, _)| s)
+        .collect();
+    assert_eq!(seen2.len(), keep.len());
+    for (a, b) in seen2.iter().zip(&keep) {
+        assert_eq!(
+            (a.uid, &a.flags, &a.keywords, &a.text),
+            (b.uid, &b.flags, &b.keywords, &b.text)
+        );
+    }
+    assert!(seen2.iter().all(|s| !s.recent));
+}
+
+/// Gives every file of a tree we made to the test account.
+fn chown_tree(path: &Path) {
+    give(path);
+    for e in fs::read_dir(path).unwrap() {
+        give(&e.unwrap().path());
+    }
+}
+
+fn message(subject: &str) -> AppendMessage {
+    AppendMessage {
+        data: format!("From: x@example.com\r\nSubject: {subject}\r\n\r\nbody of {subject}\r\n")
+            .into_bytes(),
+        flags: Flags::EMPTY,
+        keywords: Vec::new(),
+        date: None,
+    }
+}
+
+#[test]
+fn uw_and_two_of_our_sessions_deliver_at_once() {
+    if !oracle_available("uw_and_two_of_our_sessions_deliver_at_once") {
+        return;
+    }
+    let (dir, rel) = workdir("mix-concurrent");
+    let name = format!("{rel}/shared");
+    uw(&["create", &format!("#driver.mix/{name}")]);
+    // One message for UW to append again and again.
+    let one = dir.join("one");
+    fs::write(
+        &one,
+        "From uw@example.com Thu Nov 26 07:00:00 2026\nSubject: uw\n\nfrom UW\n",
+    )
+    .unwrap();
+    give(&one);
+    const ROUNDS: usize = 15;
+    let uw_name = name.clone();
+    let one_name = format!("{rel}/one");
+    let uw_loop = std::thread::spawn(move || {
+        for _ in 0..ROUNDS {
+            uw(&["append", &one_name, &uw_name]);
+        }
+    });
+    let ours: Vec<_> = ["a", "b"]
+        .into_iter()
+        .map(|who| {
+            let name = name.clone();
+            std::thread::spawn(move || {
+                let store: Store = store();
+                let mut mb = store.open(&name, Access::ReadWrite).unwrap();
+                assert_eq!(mb.access(), Access::ReadWrite);
+                for i in 0..ROUNDS {
+                    mb.append(&mut std::iter::once(Ok(message(&format!("{who}{i}")))))
+                        .unwrap();
+                    mb.poll().unwrap();
+                    let n = mb.messages().len() as u32;
+                    if n > 0 {
+                        mb.set_flags(&[seq(n)], FlagOp::Add, Flags::SEEN, &[])
+                            .unwrap();
+                    }
+                }
+                mb.poll().unwrap();
+                let uids: Vec<u32> = mb.messages().iter().map(|m| m.uid.get()).collect();
+                mb.close(Close::Keep).unwrap();
+                uids
+            })
+        })
+        .collect();
+    let views: Vec<Vec<u32>> = ours.into_iter().map(|h| h.join().unwrap()).collect();
+    uw_loop.join().unwrap();
+    chown_tree(&dir.join("shared"));
+
+    let store = store();
+    let mut mb = store.open(&name, Access::ReadOnly).unwrap();
+    let n = mb.messages().len();
+    assert_eq!(n, 3 * ROUNDS);
+    let mut count: BTreeMap<String, usize> = BTreeMap::new();
+    for i in 1..=n as u32 {
+        let h = mb.fetch(seq(i), Part::Header).unwrap();
+        let h = String::from_utf8(h).unwrap();
+        let subject = h
+            .lines()
+            .find_map(|l| l.strip_prefix("Subject: "))
+            .unwrap()
+            .to_owned();
+        *count.entry(subject).or_default() += 1;
+    }
+    assert_eq!(count.get("uw"), Some(&ROUNDS));
+    for who in ["a", "b"] {
+        for i in 0..ROUNDS {
+            assert_eq!(count.get(&format!("{who}{i}")), Some(&1), "{who}{i}");
+        }
+    }
+    let uids: Vec<u32> = mb.messages().iter().map(|m| m.uid.get()).collect();
+    assert_eq!(uids.iter().collect::<BTreeSet<_>>().len(), n);
+    assert!(uids.windows(2).all(|w| w[0] < w[1]));
+    // Each session saw every UID that existed when it last polled, in order.
+    for v in views {
+        assert!(v.iter().all(|u| uids.contains(u)));
+    }
+    let (ok, out) = uw_status(&["check", &name]);
+    assert!(ok, "{out}");
+    assert!(out.contains(&format!("{n} total")), "{out}");
+}
