@@ -111,10 +111,15 @@ impl Driver for Mix {
         }
         {
             use std::os::unix::fs::DirBuilderExt;
-            fs::DirBuilder::new()
-                .mode(cfg.dir_mode)
-                .create(path)
-                .map_err(|e| Error::node(path, e))?;
+            // A directory that is not a mix mailbox yet may become one (the store only
+            // asks this of INBOX's directory after RENAME INBOX left children in it).
+            let exists = fs::metadata(path).is_ok_and(|m| m.is_dir());
+            if !exists || path.join(META).exists() {
+                fs::DirBuilder::new()
+                    .mode(cfg.dir_mode)
+                    .create(path)
+                    .map_err(|e| Error::node(path, e))?;
+            }
         }
         // As UW: sequence, UIDVALIDITY and the first data file's number are one time.
         let t = clock::new_uid_validity();
@@ -183,6 +188,47 @@ impl Driver for Mix {
             Err(e) if e.kind() == io::ErrorKind::DirectoryNotEmpty => Ok(()),
             Err(e) => Err(Error::io("delete mailbox", path, e)),
         }
+    }
+
+    fn rename(&self, cfg: &StoreConfig, name: &str, from: &Path, to: &Path) -> Result<()> {
+        let meta_path = from.join(META);
+        let meta = files::open(&meta_path, Mode::Read)?;
+        match meta.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(Error::InUse {
+                    name: name.to_owned(),
+                });
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(Error::io("flock", &meta_path, e)),
+        }
+        if name != "INBOX" {
+            // The directory goes whole: inferior mailboxes are renamed with it.
+            return crate::store::move_file(from, to);
+        }
+        // INBOX's messages move; mailboxes under INBOX stay where they are.
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            fs::DirBuilder::new()
+                .mode(cfg.dir_mode)
+                .create(to)
+                .map_err(|e| Error::node(to, e))?;
+        }
+        for entry in fs::read_dir(from).ctx("read directory", from)? {
+            let entry = entry.ctx("read directory", from)?;
+            if entry
+                .file_name()
+                .to_str()
+                .is_some_and(|n| self.own_entry(n))
+            {
+                let dst = to.join(entry.file_name());
+                fs::rename(entry.path(), &dst).ctx("rename", &dst)?;
+            }
+        }
+        // The store then makes a new, empty INBOX there: in the directory, kept when it
+        // has children, or in its place.
+        let _ = fs::remove_dir(from);
+        Ok(())
     }
 
     fn own_entry(&self, entry: &str) -> bool {

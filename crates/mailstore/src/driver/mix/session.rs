@@ -132,13 +132,12 @@ impl MixMailbox {
             self.keywords = valid_keywords(&meta, &meta_path)?;
             self.meta = meta;
         }
-        let index = if self.index_seq == Some(index_seq_of(&index_lock)?) {
+        let index = if self.index_seq == Some(seq_of(&index_lock)?) {
             None
         } else {
             Some(index_lock.index()?)
         };
-        let status = status_lock.status()?;
-        drop((index_lock, status_lock));
+        drop(index_lock);
 
         let mut changes = Vec::new();
         let mut fresh = Vec::new();
@@ -178,6 +177,13 @@ impl MixMailbox {
             self.index_seq = Some(index.seq);
         }
 
+        // The status file is read again only when its sequence moved, or for new messages.
+        let status_seq = seq_of(&status_lock)?;
+        if fresh.is_empty() && self.status_seq == Some(status_seq) {
+            return Ok(changes);
+        }
+        let status = status_lock.status()?;
+        drop(status_lock);
         let by_uid: HashMap<u32, &StatusEntry> =
             status.entries.iter().map(|e| (e.uid, e)).collect();
         let mut to_mark_old = Vec::new();
@@ -554,7 +560,7 @@ impl Mailbox for MixMailbox {
 }
 
 /// The update sequence on the first line of a locked file, without parsing the rest.
-fn index_seq_of(lock: &Locked) -> Result<u32> {
+fn seq_of(lock: &Locked) -> Result<u32> {
     let mut head = [0u8; 64];
     let n = read_prefix(&lock.file, &mut head).ctx("read", &lock.path)?;
     let head = &head[..n];

@@ -253,3 +253,34 @@ fn keywords_and_recent_across_sessions() {
         .collect();
     assert_eq!(kws, ["Work", "Home"]);
 }
+
+#[test]
+fn rename_moves_children_but_not_those_of_inbox() {
+    let e = env();
+    e.store.create("#driver.mix/box").unwrap();
+    e.store.create("#driver.mix/box/child").unwrap();
+    e.store
+        .append("box", &mut std::iter::once(Ok(msg("a", "1\r\n"))))
+        .unwrap();
+    let open = e.store.open("box", Access::ReadOnly).unwrap();
+    assert!(matches!(
+        e.store.rename("box", "moved"),
+        Err(Error::InUse { .. })
+    ));
+    open.close(Close::Keep).unwrap();
+    e.store.rename("box", "moved").unwrap();
+    assert_eq!(e.store.status("moved").unwrap().messages, 1);
+    assert!(e.store.status("moved/child").is_ok());
+
+    // INBOX in the home directory: its messages move, its children stay.
+    let cfg = Arc::new(e.store.config().clone());
+    Mix.create(&cfg, &e.path("INBOX"), &[]).unwrap();
+    e.store.create("#driver.mix/INBOX/sub").unwrap();
+    e.store
+        .append("INBOX", &mut std::iter::once(Ok(msg("b", "2\r\n"))))
+        .unwrap();
+    e.store.rename("INBOX", "old-inbox").unwrap();
+    assert_eq!(e.store.status("old-inbox").unwrap().messages, 1);
+    assert_eq!(e.store.status("INBOX").unwrap().messages, 0);
+    assert!(e.store.status("INBOX/sub").is_ok());
+}
