@@ -304,3 +304,58 @@ fn uw_and_two_of_our_sessions_deliver_at_once() {
     assert!(ok, "{out}");
     assert!(out.contains(&format!("{n} total")), "{out}");
 }
+
+#[test]
+fn data_files_rolled_by_either_read_in_both() {
+    if !oracle_available("data_files_rolled_by_either_read_in_both") {
+        return;
+    }
+    let (dir, rel) = workdir("mix-roll");
+    let name = format!("{rel}/big");
+    let store = store();
+    store.create(&format!("#driver.mix/{name}")).unwrap();
+    let body = "z".repeat(70).repeat(6000);
+    for i in 0..3 {
+        let mut m = message(&format!("ours{i}"));
+        m.data.extend_from_slice(body.as_bytes());
+        m.data.extend_from_slice(b"\r\n");
+        store.append(&name, &mut std::iter::once(Ok(m))).unwrap();
+    }
+    chown_tree(&dir.join("big"));
+    // UW appends two more big messages.
+    let mut src = String::new();
+    for i in 0..2 {
+        src.push_str(&format!(
+            "From uw@example.com Thu Nov 26 07:00:0{i} 2026\nSubject: uw{i}\n\n{body}\n\n"
+        ));
+    }
+    fs::write(dir.join("src"), src).unwrap();
+    give(&dir.join("src"));
+    uw(&["append", &format!("{rel}/src"), &name]);
+    let data_files = fs::read_dir(dir.join("big"))
+        .unwrap()
+        .filter(|e| {
+            let n = e.as_ref().unwrap().file_name().into_string().unwrap();
+            n.starts_with(".mix") && n.len() == 12
+        })
+        .count();
+    // Ours rolled before the third message; UW went on in the file we started (and, as
+    // c-client does for a multi-message append, judged the roll by the first message).
+    assert_eq!(data_files, 2);
+    let (_, seen) = read_ours(&name);
+    assert_eq!(seen.len(), 5);
+    for s in &seen {
+        assert!(s.text.len() > body.len());
+    }
+    assert_eq!(
+        uw(&["check", &name]).trim(),
+        format!("5 new message(s) (5 unseen), 5 total in {name}")
+    );
+    let back = format!("{rel}/back");
+    uw(&["copy", &name, &back]);
+    let (_, back_seen) = read_ours(&back);
+    assert_eq!(back_seen.len(), 5);
+    for (a, b) in seen.iter().zip(&back_seen) {
+        assert_eq!(a.text, b.text);
+    }
+}

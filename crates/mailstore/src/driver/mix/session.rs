@@ -346,12 +346,17 @@ impl MixMailbox {
             .ok_or(Error::NoSuchMessage(seq.get()))?;
         let path = self.dir.join(files::data_name(e.file));
         let file = files::open(&path, Mode::Read)?;
-        let mut buf = vec![0u8; e.isize as usize + e.size as usize];
         let bad = |what: String| Error::Corrupt {
             path: path.clone(),
             offset: u64::from(e.pos),
             what,
         };
+        // Checked before allocating: a corrupt index must not ask for gigabytes.
+        let len = file.metadata().ctx("stat", &path)?.len();
+        if u64::from(e.pos) + u64::from(e.isize) + u64::from(e.size) > len {
+            return Err(bad(format!("data file ends inside message UID {}", e.uid)));
+        }
+        let mut buf = vec![0u8; e.isize as usize + e.size as usize];
         file.read_exact_at(&mut buf, u64::from(e.pos))
             .map_err(|_| bad(format!("data file ends inside message UID {}", e.uid)))?;
         let rec = buf.get(..e.isize as usize).unwrap_or_default();
