@@ -383,3 +383,81 @@ fn data_files_rolled_by_either_read_in_both() {
         assert_eq!(a.text, b.text);
     }
 }
+
+/// The lines of a mix file with the time-based values (sequences, modseqs, data file
+/// numbers, UIDVALIDITY) blanked, so that two mailboxes made at different times compare.
+fn timeless(path: &Path) -> Vec<String> {
+    let text = fs::read_to_string(path).unwrap();
+    text.split_inclusive("\r\n")
+        .map(|l| {
+            let mut f: Vec<String> = l.split(':').map(str::to_owned).collect();
+            match path.file_name().unwrap().to_str().unwrap() {
+                ".mixindex" if f.len() > 4 => f[4] = "FILE".into(),
+                ".mixstatus" if f.len() > 4 => {
+                    f[2] = "KEYWORDS".into();
+                    f[4] = "MODSEQ".into();
+                }
+                _ => {}
+            }
+            let l = f.join(":");
+            match l.as_bytes().first() {
+                Some(b'S' | b'V' | b'N') => format!("{}TIME\r\n", &l[..1]),
+                _ => l,
+            }
+        })
+        .collect()
+}
+
+fn data_bytes(dir: &Path) -> Vec<u8> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with(".mix") && n.len() == 12)
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .flat_map(|n| fs::read(dir.join(n)).unwrap())
+        .collect()
+}
+
+#[test]
+fn our_mailutil_copy_writes_what_uw_writes() {
+    if !oracle_available("our_mailutil_copy_writes_what_uw_writes") {
+        return;
+    }
+    let (dir, rel) = workdir("mix-same-bytes");
+    write_fixture(&dir, 30);
+    let fixture = format!("{rel}/fixture");
+    // Without -kw: UW's mailutil defines keywords by appending a dummy message and
+    // expunging it, which spends UID 1 (the mailutil's way, not the format's).
+    uw(&["copy", &fixture, &format!("#driver.mix/{rel}/theirs")]);
+    let out = as_user(
+        &ours(),
+        &["copy", &fixture, &format!("#driver.mix/{rel}/ours")],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (theirs, ours) = (dir.join("theirs"), dir.join("ours"));
+    assert!(
+        data_bytes(&ours) == data_bytes(&theirs),
+        "data files differ"
+    );
+    for f in [".mixmeta", ".mixindex", ".mixstatus"] {
+        // Our mailutil gives a new mailbox the source's keyword table (the store's
+        // create takes one) and so keeps the messages' keywords without -kw; UW's
+        // mix_create takes no keywords, so UW keeps them only with -kw. Keyword lines
+        // and bits are left out here (the other tests compare keywords as read).
+        let strip = |v: Vec<String>| -> Vec<String> {
+            v.into_iter().filter(|l| !l.starts_with('K')).collect()
+        };
+        assert_eq!(
+            strip(timeless(&ours.join(f))),
+            strip(timeless(&theirs.join(f))),
+            "{f}"
+        );
+    }
+}
