@@ -97,6 +97,18 @@ impl Driver for Mix {
     }
 
     fn create(&self, cfg: &StoreConfig, path: &Path, keywords: &[String]) -> Result<()> {
+        // A name like mix's own files would hide in its parent's listing (c-client
+        // refuses such names).
+        if path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| self.own_entry(n))
+        {
+            return Err(Error::invalid_name(
+                &path.to_string_lossy(),
+                "names starting with .mix are mix's own files",
+            ));
+        }
         let mut kws = Vec::new();
         for k in keywords {
             let k = Keyword::new(k)?;

@@ -59,6 +59,10 @@ fn dual_use_lists_children_and_delete_keeps_them() {
         e.store.open("box", Access::ReadOnly),
         Err(Error::NotSelectable { .. })
     ));
+    assert!(matches!(
+        e.store.create("#driver.mix/box/.mixfoo"),
+        Err(Error::InvalidName { .. })
+    ));
     // Without children the directory goes too.
     e.store.delete("box/child").unwrap();
     assert!(!e.path("box/child").exists());
