@@ -513,3 +513,10 @@ conformance!(
         single_writer: true,
     }
 );
+conformance!(
+    mix,
+    Format {
+        prefix: "#driver.mix/",
+        single_writer: false,
+    }
+);
