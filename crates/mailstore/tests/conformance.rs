@@ -513,3 +513,10 @@ conformance!(
         single_writer: true,
     }
 );
+conformance!(
+    maildir,
+    Format {
+        prefix: "#driver.maildir/",
+        single_writer: false,
+    }
+);
