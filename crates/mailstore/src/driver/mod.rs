@@ -21,6 +21,7 @@ use crate::types::{Access, Status};
 pub mod dummy;
 pub mod maildir;
 pub mod mbox;
+pub mod phile;
 pub mod snarf;
 pub mod unix;
 
