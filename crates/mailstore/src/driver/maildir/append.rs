@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::name::{self, FileName};
 use super::scan::{self, Sub};
-use super::uidlist::{self, ListLock, UidList};
+use super::uidlist::{self, ListLock};
 use crate::config::StoreConfig;
 use crate::error::{Error, IoContext, Result};
 use crate::mailbox::AppendMessage;
@@ -111,7 +111,7 @@ fn commit(cfg: &StoreConfig, dir: &Path, staged: &[Staged]) -> Result<(UidValidi
     let mut list = match uidlist::read(dir)? {
         Some(l) => l,
         None => {
-            let mut l = UidList::new(crate::clock::new_uid_validity());
+            let mut l = scan::fresh_list(dir, 0);
             let listing = scan::scan_once(dir)?;
             scan::adopt(&mut l, listing.keys().map(String::as_str));
             l
@@ -135,13 +135,7 @@ fn commit(cfg: &StoreConfig, dir: &Path, staged: &[Staged]) -> Result<(UidValidi
             let file = if s.flags.is_empty() {
                 s.base.clone()
             } else {
-                FileName {
-                    base: s.base.clone(),
-                    flags: Flags::EMPTY,
-                    other: String::new(),
-                    raw_info: None,
-                }
-                .with_flags(s.flags)
+                FileName::bare(&s.base).with_flags(s.flags)
             };
             let dst = dir.join(Sub::New.dir()).join(file);
             fs::rename(&s.tmp, &dst).ctx("rename", &s.tmp)?;

@@ -45,9 +45,10 @@
 //! # Children
 //!
 //! A maildir may hold other mailboxes as plain subdirectories (`box/sub`), as the other
-//! directory formats do; LIST hides `cur`, `new`, `tmp` and the UID list's files. The
-//! Maildir++ convention of `.sub` directories is not used: such a directory is just
-//! another mailbox, a dot file.
+//! directory formats do; LIST hides `cur`, `new`, `tmp`, the UID list's files, and the
+//! files Dovecot and Maildir++ keep beside them (`dovecot-*`, `dovecot.*`,
+//! `maildirfolder`). The Maildir++ convention of `.sub` directories is not used: such a
+//! directory is just another mailbox, a dot file (hidden when LIST hides dot files).
 //!
 //! Sources: D. J. Bernstein's maildir description (cr.yp.to/proto/maildir.html), the
 //! info-suffix conventions of mutt and Dovecot; panda-inventory.md §3.0 (30 keywords).
@@ -150,8 +151,9 @@ impl Driver for Maildir {
     fn own_entry(&self, entry: &str) -> bool {
         matches!(
             entry,
-            "cur" | "new" | "tmp" | uidlist::FILE | uidlist::LOCK | uidlist::TMP
-        )
+            "cur" | "new" | "tmp" | "maildirfolder" | uidlist::FILE | uidlist::LOCK | uidlist::TMP
+        ) || entry.starts_with("dovecot-")
+            || entry.starts_with("dovecot.")
     }
 }
 

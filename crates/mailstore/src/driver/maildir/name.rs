@@ -71,6 +71,16 @@ impl FileName {
         Some(out)
     }
 
+    /// The name of base `base` with no info.
+    pub fn bare(base: &str) -> FileName {
+        FileName {
+            base: base.to_owned(),
+            flags: Flags::EMPTY,
+            other: String::new(),
+            raw_info: None,
+        }
+    }
+
     /// The file name for this base with `flags` (`\Recent` ignored): `base:2,` and the
     /// letters in ASCII order. An experimental info with no flags to say is kept.
     pub fn with_flags(&self, flags: Flags) -> String {
@@ -119,11 +129,17 @@ pub fn virtual_size(base: &str) -> Option<u64> {
 }
 
 /// The order in which messages found without a UID get theirs: by the delivery time that
-/// starts the name, then by the name.
+/// starts the name (seconds, then the microseconds of a `.M<usec>` part), then by the
+/// name.
 pub fn delivery_order(a: &str, b: &str) -> std::cmp::Ordering {
-    fn key(s: &str) -> (u64, &str) {
+    fn number(s: &str) -> (u64, &str) {
         let digits = s.bytes().take_while(u8::is_ascii_digit).count();
-        (s[..digits].parse().unwrap_or(u64::MAX), s)
+        (s[..digits].parse().unwrap_or(u64::MAX), &s[digits..])
+    }
+    fn key(s: &str) -> (u64, u64, &str) {
+        let (secs, rest) = number(s);
+        let usec = rest.strip_prefix(".M").map_or(0, |r| number(r).0);
+        (secs, usec, s)
     }
     key(a).cmp(&key(b))
 }
@@ -206,5 +222,9 @@ mod tests {
         assert!(FileName::parse(&b).is_some());
         assert_eq!(delivery_order("9.x", "10.x"), std::cmp::Ordering::Less);
         assert_eq!(delivery_order("10.a", "10.b"), std::cmp::Ordering::Less);
+        assert_eq!(
+            delivery_order("10.M99P1Q2.h", "10.M100P1Q1.h"),
+            std::cmp::Ordering::Less
+        );
     }
 }

@@ -9,6 +9,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use super::name::{FileName, delivery_order};
@@ -16,7 +17,7 @@ use super::uidlist::{self, ListLock, UidList};
 use crate::config::StoreConfig;
 use crate::error::{Error, Result};
 use crate::notify::Level;
-use crate::types::KeywordSet;
+use crate::types::{Flags, KeywordSet};
 
 /// The two directories messages are in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,27 +72,68 @@ pub fn scan_once(dir: &Path) -> Result<Listing> {
     Ok(out)
 }
 
-/// Reads the maildir, again (up to twice more) while a base of `known` is missing; what
-/// each read finds is kept, the latest read winning.
-pub fn scan_stable(dir: &Path, known: &HashSet<String>) -> Result<Listing> {
+/// Reads the maildir, again (up to twice more) while a message of `known` (base names,
+/// with the names they were last seen under) is missing; what each read finds is kept,
+/// the latest read winning. Those still missing are looked for by their likely names.
+pub fn scan_stable(dir: &Path, known: &HashMap<String, FileName>) -> Result<Listing> {
     let mut out = scan_once(dir)?;
     for _ in 0..2 {
-        if known.iter().all(|b| out.contains_key(b)) {
-            break;
+        if known.keys().all(|b| out.contains_key(b)) {
+            return Ok(out);
         }
         out.extend(scan_once(dir)?);
+    }
+    for (base, last) in known {
+        if !out.contains_key(base)
+            && let Some(s) = probe(dir, last)
+        {
+            out.insert(base.clone(), s);
+        }
     }
     Ok(out)
 }
 
-/// Finds the file of base `base` now.
-pub fn locate(dir: &Path, base: &str) -> Result<Option<Seen>> {
-    for _ in 0..3 {
-        if let Some(s) = scan_once(dir)?.remove(base) {
+/// Finds the file of the message last seen as `last` now. Its likely names (the base
+/// with each combination of flags, in `cur/` and `new/`) are tried first, as a directory
+/// read while files are renamed may miss them; then the directories are read. A few
+/// rounds of both are made before the message counts as gone.
+pub fn locate(dir: &Path, last: &FileName) -> Result<Option<Seen>> {
+    for _ in 0..8 {
+        if let Some(s) = probe(dir, last) {
+            return Ok(Some(s));
+        }
+        if let Some(s) = scan_once(dir)?.remove(&last.base) {
             return Ok(Some(s));
         }
     }
     Ok(None)
+}
+
+fn probe(dir: &Path, last: &FileName) -> Option<Seen> {
+    const ALL: [Flags; 5] = [
+        Flags::DRAFT,
+        Flags::FLAGGED,
+        Flags::ANSWERED,
+        Flags::SEEN,
+        Flags::DELETED,
+    ];
+    let mut names = vec![(Sub::New, last.base.clone())];
+    for bits in 0u8..32 {
+        let flags = ALL
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| bits & (1 << i) != 0)
+            .fold(Flags::EMPTY, |acc, (_, f)| acc.union(*f));
+        let name = last.with_flags(flags);
+        names.push((Sub::Cur, name.clone()));
+        names.push((Sub::New, name));
+    }
+    names.into_iter().find_map(|(sub, name)| {
+        fs::symlink_metadata(dir.join(sub.dir()).join(&name))
+            .ok()
+            .and_then(|_| FileName::parse(&name))
+            .map(|parsed| Seen { sub, name, parsed })
+    })
 }
 
 /// The UID list of the maildir, with a UID for every message of `listing`: when some
@@ -117,13 +159,22 @@ pub fn uids_for(
         Err(Error::Io { source, .. }) if read_only_error(&source) => None,
         Err(e) => return Err(e),
     };
-    let mut list = uidlist::read(dir)?
-        .unwrap_or_else(|| UidList::new(crate::clock::next_uid_validity(old_validity)));
+    let mut list = match uidlist::read(dir)? {
+        Some(l) => l,
+        None => fresh_list(dir, old_validity),
+    };
     if lock.is_some() {
         let fresh = scan_once(dir)?;
-        list.entries
-            .retain(|e| listing.contains_key(&e.base) || fresh.contains_key(&e.base));
         listing.extend(fresh);
+        // An entry whose file neither read found is looked for by name before it goes.
+        for e in &list.entries {
+            if !listing.contains_key(&e.base)
+                && let Some(s) = probe(dir, &FileName::bare(&e.base))
+            {
+                listing.insert(e.base.clone(), s);
+            }
+        }
+        list.entries.retain(|e| listing.contains_key(&e.base));
     }
     adopt(&mut list, listing.keys().map(String::as_str));
     if lock.is_some() {
@@ -137,6 +188,18 @@ pub fn uids_for(
         }
     }
     Ok(list)
+}
+
+/// A new, empty UID list for maildir `dir`, whose list is missing or cannot be read: its
+/// UIDVALIDITY differs from `old_validity` and from the unreadable list's (which was
+/// written no earlier than its UIDVALIDITY, so a value after its time differs).
+pub fn fresh_list(dir: &Path, old_validity: u32) -> UidList {
+    let floor = fs::metadata(dir.join(uidlist::FILE))
+        .ok()
+        .and_then(|m| u32::try_from(m.mtime()).ok())
+        .unwrap_or(0)
+        .max(old_validity);
+    UidList::new(crate::clock::next_uid_validity(floor))
 }
 
 /// Gives UIDs, in delivery order, to the bases of `bases` the list does not have.

@@ -5,7 +5,7 @@
 //! and other programs) may write at the same time; each finds the others' changes by
 //! reading the directories again when it polls.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io;
 use std::os::unix::fs::MetadataExt;
@@ -21,7 +21,7 @@ use super::scan::{self, Listing, Seen, Sub};
 use super::uidlist::{self, ListLock};
 use crate::config::{Format, StoreConfig};
 use crate::driver::unix::format::to_crlf;
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::mailbox::{
     AppendMessage, AppendOutcome, Change, Close, ExpungeScope, FlagOp, Mailbox, Part,
 };
@@ -124,7 +124,11 @@ impl MaildirMailbox {
         if stamp.is_some() && stamp == self.stamp {
             return Ok(Vec::new());
         }
-        let known: HashSet<String> = self.files.iter().map(|f| f.base.clone()).collect();
+        let known: HashMap<String, FileName> = self
+            .files
+            .iter()
+            .map(|f| (f.base.clone(), last_name(&f.base, &f.name)))
+            .collect();
         let mut listing = scan::scan_stable(&self.dir, &known)?;
         let list = scan::uids_for(&self.cfg, &self.dir, &mut listing, self.validity)?;
         if self.validity != 0 && list.validity != self.validity {
@@ -221,7 +225,7 @@ impl MaildirMailbox {
                     seen.name = to;
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    if let Some(now) = scan::locate(&self.dir, &seen.parsed.base)? {
+                    if let Some(now) = scan::locate(&self.dir, &seen.parsed)? {
                         *seen = now;
                     }
                 }
@@ -234,18 +238,26 @@ impl MaildirMailbox {
     /// The facts of a message this session sees for the first time; `None` if its file
     /// went away meanwhile.
     fn new_message(&self, e: &uidlist::Entry, seen: &Seen) -> Result<Option<MessageInfo>> {
-        let path = self.dir.join(seen.sub.dir()).join(&seen.name);
-        let meta = match fs::metadata(&path) {
-            Ok(m) => m,
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                match scan::locate(&self.dir, &e.base)? {
-                    Some(s) => {
-                        fs::metadata(self.dir.join(s.sub.dir()).join(&s.name)).ctx("stat", &path)?
-                    }
-                    None => return Ok(None),
+        let mut seen = seen.clone();
+        let mut found = None;
+        for _ in 0..8 {
+            let path = self.dir.join(seen.sub.dir()).join(&seen.name);
+            match fs::metadata(&path) {
+                Ok(m) => {
+                    found = Some(m);
+                    break;
                 }
+                Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                    match scan::locate(&self.dir, &seen.parsed)? {
+                        Some(s) => seen = s,
+                        None => return Ok(None),
+                    }
+                }
+                Err(err) => return Err(Error::io("stat", path, err)),
             }
-            Err(err) => return Err(Error::io("stat", path, err)),
+        }
+        let Some(meta) = found else {
+            return Ok(None);
         };
         let date = match e.zone {
             Some(z) => DateTime::new(meta.mtime(), z),
@@ -277,24 +289,29 @@ impl MaildirMailbox {
         }))
     }
 
-    /// Reads a message file, finding it anew if it was renamed; returns the data and
-    /// where it was.
+    /// Reads a message file, finding it anew (a few times) if it was renamed; returns the
+    /// data and where it was found when that is not where it was thought to be.
     fn read_file(&self, base: &str, sub: Sub, name: &str) -> Result<(Vec<u8>, Option<Seen>)> {
         let path = self.dir.join(sub.dir()).join(name);
+        let gone = || Error::ChangedUnderneath {
+            what: format!("message file {base} was removed by another process"),
+        };
         match fs::read(&path) {
-            Ok(d) => Ok((d, None)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                let Some(now) = scan::locate(&self.dir, base)? else {
-                    return Err(Error::ChangedUnderneath {
-                        what: format!("message file {base} was removed by another process"),
-                    });
-                };
-                let p = self.dir.join(now.sub.dir()).join(&now.name);
-                let d = fs::read(&p).ctx("read", &p)?;
-                Ok((d, Some(now)))
-            }
-            Err(e) => Err(Error::io("read", path, e)),
+            Ok(d) => return Ok((d, None)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io("read", path, e)),
         }
+        let mut last = last_name(base, name);
+        for _ in 0..8 {
+            let now = scan::locate(&self.dir, &last)?.ok_or_else(gone)?;
+            let p = self.dir.join(now.sub.dir()).join(&now.name);
+            match fs::read(&p) {
+                Ok(d) => return Ok((d, Some(now))),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => last = now.parsed,
+                Err(e) => return Err(Error::io("read", p, e)),
+            }
+        }
+        Err(gone())
     }
 
     /// Renames message `i`'s file to say `op` with `flags`; returns the flags it has now.
@@ -318,7 +335,7 @@ impl MaildirMailbox {
                     return Ok(Some(target));
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    match scan::locate(&self.dir, &f.base.clone())? {
+                    match scan::locate(&self.dir, &parsed)? {
                         Some(now) => {
                             self.files[i].sub = now.sub;
                             self.files[i].name = now.name;
@@ -356,7 +373,7 @@ impl MaildirMailbox {
             match fs::remove_file(&path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    if let Some(now) = scan::locate(&self.dir, &f.base)? {
+                    if let Some(now) = scan::locate(&self.dir, &last_name(&f.base, &f.name))? {
                         let p = self.dir.join(now.sub.dir()).join(&now.name);
                         match fs::remove_file(&p) {
                             Err(e) if e.kind() != io::ErrorKind::NotFound => {
@@ -382,6 +399,11 @@ impl MaildirMailbox {
         }
         Ok(gone)
     }
+}
+
+/// The name a message was last seen under, taken apart.
+fn last_name(base: &str, name: &str) -> FileName {
+    FileName::parse(name).unwrap_or_else(|| FileName::bare(base))
 }
 
 /// The flags `op` with `flags` makes of `old`.
