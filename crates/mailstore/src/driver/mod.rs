@@ -142,7 +142,10 @@ pub(crate) enum HomeInbox {
 /// mix mx mbx tenex mtx mh mmdf unix news phile; maildir, which c-client has not, with
 /// the directory formats).
 pub(crate) fn drivers() -> &'static [&'static dyn Driver] {
-    &[&maildir::Maildir]
+    &[
+        &maildir::Maildir, // after mh, before mmdf
+        &phile::Phile,     // last: takes any other file
+    ]
 }
 
 /// The directory format that claims directory `path`, if one does (errors reading it
