@@ -1,6 +1,7 @@
 //! Maildirs shared with other maildir programs: Python's `mailbox.Maildir` (standard
-//! library) and Dovecot's `imap` read ours and write maildirs we read; a session stays
-//! right while another program renames files under it; children and LIST.
+//! library) and Dovecot's `imap` read ours and write maildirs we read, mbsync syncs with
+//! ours both ways; a session stays right while another program renames files under it;
+//! children and LIST.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -567,4 +568,112 @@ fn dovecot_reads_ours_and_we_read_dovecots() {
         "{names:?}"
     );
     let _ = fs::remove_dir_all(&home);
+}
+
+// --- mbsync (isync) ------------------------------------------------------------------
+
+#[test]
+fn mbsync_syncs_with_ours_both_ways() {
+    if Command::new("mbsync").arg("--version").output().is_err() {
+        eprintln!("mbsync_syncs_with_ours_both_ways: skipped: no mbsync (isync)");
+        return;
+    }
+    let e = Env::new(None);
+    e.store.create("#driver.maildir/box").unwrap();
+    e.store
+        .append(
+            "box",
+            &mut vec![
+                Ok(msg("s1", Flags::SEEN.union(Flags::FLAGGED))),
+                Ok(msg("s2", Flags::ANSWERED)),
+            ]
+            .into_iter(),
+        )
+        .unwrap();
+    let mut mb = e.store.open("box", Access::ReadWrite).unwrap();
+    let uids: Vec<u32> = mb.messages().iter().map(|m| m.uid.get()).collect();
+    let rc = e.path("mbsyncrc");
+    let near = e.path("near");
+    fs::create_dir_all(&near).unwrap();
+    // Our maildir is the far side; AltMap keeps mbsync from renaming its files.
+    fs::write(
+        &rc,
+        format!(
+            "MaildirStore far\nPath {d}/\nInbox {d}/box\nAltMap yes\n\n\
+             MaildirStore near\nPath {n}/\nInbox {n}/box\n\n\
+             Channel ch\nFar :far:\nNear :near:\nSync All\nCreate Both\nExpunge Both\n\
+             SyncState *\n",
+            d = e.dir.display(),
+            n = near.display()
+        ),
+    )
+    .unwrap();
+    let sync = || {
+        let out = Command::new("mbsync")
+            .arg("-c")
+            .arg(&rc)
+            .arg("ch")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "mbsync: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    sync();
+    let near_box = near.join("box");
+    assert_eq!(
+        flags_on_disk(&near_box),
+        BTreeMap::from([
+            ("s1".to_owned(), "FS".to_owned()),
+            ("s2".to_owned(), "R".to_owned())
+        ])
+    );
+    // Flags changed on the near side, and a message added there, come back to us.
+    for sub in ["new", "cur"] {
+        for entry in fs::read_dir(near_box.join(sub)).unwrap() {
+            let p = entry.unwrap().path();
+            let name = p.file_name().unwrap().to_str().unwrap().to_owned();
+            if fs::read_to_string(&p).unwrap().contains("Subject: s2") {
+                let base = name.split_once(':').map_or(name.as_str(), |(b, _)| b);
+                fs::rename(&p, near_box.join("cur").join(format!("{base}:2,RS"))).unwrap();
+            }
+        }
+    }
+    fs::write(
+        near_box.join("new/1800000000.M1P1Q1.near"),
+        "From: n@example\nSubject: s3\n\nnear\n",
+    )
+    .unwrap();
+    sync();
+    std::thread::sleep(Duration::from_millis(20));
+    let changes = mb.poll().unwrap();
+    assert!(
+        changes.contains(&Change::Flags(seq(2))),
+        "{changes:?} {:?}",
+        flags_on_disk(&e.path("box"))
+    );
+    assert!(changes.contains(&Change::Exists(3)), "{changes:?}");
+    assert_eq!(
+        mb.messages()[1].flags.minus(Flags::RECENT),
+        Flags::ANSWERED.union(Flags::SEEN)
+    );
+    assert_eq!(subject(&mut *mb, 3), "s3");
+    assert_eq!(
+        mb.messages()[..2]
+            .iter()
+            .map(|m| m.uid.get())
+            .collect::<Vec<_>>(),
+        uids
+    );
+    // mbsync's files beside ours are no mailboxes.
+    let names: Vec<String> = e
+        .store
+        .list("", "box/*")
+        .unwrap()
+        .into_iter()
+        .map(|l| l.name)
+        .collect();
+    assert!(names.iter().all(|n| !n.contains("isync")), "{names:?}");
 }

@@ -36,6 +36,9 @@
 //! `dovecot-keywords` letters: 26 letters cannot hold c-client's 30 keywords, and other
 //! programs that rename files cannot lose them. Other programs do not see them.
 //!
+//! A program that changes a file's base name (mbsync without `AltMap yes` adds `,U=<uid>`
+//! to it) makes it a new message here: its UID, keywords and time zone are lost.
+//!
 //! # Sharing
 //!
 //! Any number of sessions, ours and other programs', may write at once; changes reach the
@@ -46,9 +49,10 @@
 //!
 //! A maildir may hold other mailboxes as plain subdirectories (`box/sub`), as the other
 //! directory formats do; LIST hides `cur`, `new`, `tmp`, the UID list's files, and the
-//! files Dovecot and Maildir++ keep beside them (`dovecot-*`, `dovecot.*`,
-//! `maildirfolder`). The Maildir++ convention of `.sub` directories is not used: such a
-//! directory is just another mailbox, a dot file (hidden when LIST hides dot files).
+//! files Dovecot, mbsync and Maildir++ keep beside them (`dovecot-*`, `dovecot.*`,
+//! `.mbsyncstate*`, `.isyncuidmap.db`, `.uidvalidity`, `maildirfolder`). The Maildir++
+//! convention of `.sub` directories is not used: such a directory is just another
+//! mailbox, a dot file (hidden when LIST hides dot files).
 //!
 //! Sources: D. J. Bernstein's maildir description (cr.yp.to/proto/maildir.html), the
 //! info-suffix conventions of mutt and Dovecot; panda-inventory.md §3.0 (30 keywords).
@@ -154,6 +158,8 @@ impl Driver for Maildir {
             "cur" | "new" | "tmp" | "maildirfolder" | uidlist::FILE | uidlist::LOCK | uidlist::TMP
         ) || entry.starts_with("dovecot-")
             || entry.starts_with("dovecot.")
+            || entry.starts_with(".mbsyncstate")
+            || matches!(entry, ".isyncuidmap.db" | ".uidvalidity")
     }
 }
 
