@@ -520,3 +520,10 @@ conformance!(
         single_writer: false,
     }
 );
+conformance!(
+    maildir,
+    Format {
+        prefix: "#driver.maildir/",
+        single_writer: false,
+    }
+);
