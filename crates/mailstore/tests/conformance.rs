@@ -513,3 +513,11 @@ conformance!(
         single_writer: true,
     }
 );
+
+conformance!(
+    mbx,
+    Format {
+        prefix: "#driver.mbx/",
+        single_writer: false,
+    }
+);
