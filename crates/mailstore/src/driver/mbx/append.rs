@@ -1,9 +1,9 @@
 //! Appending to an mbx file, whether or not sessions have it open (c-client `mbx_append`).
 //!
 //! Under the parse/append permission: records still without a UID get theirs first (so
-//! the new UIDs are above every other, c-client's "true UIDLAST"), the new records and
-//! messages go at the end, and the header's last UID (and keyword table, for keywords not
-//! yet defined) is rewritten. A failure cuts the file back to where it was. The mtime is
+//! the new UIDs are above every other, c-client's "true UIDLAST"), then the new records
+//! and messages go at the end, each after the header has taken its UID (and keywords not
+//! yet defined). A failure cuts the file back to where it was. The mtime is
 //! kept (an append is not a flag change) and the atime set just before now, so that the
 //! mailbox reads as having new mail.
 
@@ -20,6 +20,10 @@ use crate::mailbox::{AppendMessage, AppendOutcome};
 use crate::types::{Keyword, KeywordSet, MAX_KEYWORDS, Uid, UidValidity};
 
 /// Appends `msgs` to the mbx file `file` (open read-write, `flock`ed shared) at `path`.
+///
+/// The header always goes first: UW reads it and then checks every record's UID against
+/// its last UID without taking any lock, so a record must never carry a UID (or a keyword
+/// bit) the header does not cover yet. UIDs taken by an append that fails stay used.
 pub(crate) fn append(
     cfg: &StoreConfig,
     path: &Path,
@@ -30,29 +34,15 @@ pub(crate) fn append(
     let meta = file.metadata().ctx("stat", path)?;
     let mut header = session::read_header(cfg, file, path)?;
     let start = meta.len();
-    let before_fix = header.uid_last;
     give_missing_uids(cfg, file, path, start, &mut header)?;
-    let (fixed_last, keywords_before) = (header.uid_last, header.keywords.len());
     let result = write_messages(cfg, file, path, start, &mut header, msgs);
     let uids = match result {
         Ok(uids) => uids,
         Err(e) => {
             let _ = file.set_len(start);
-            if fixed_last != before_fix {
-                // Keep the UIDs given to old records; forget what the failed append took.
-                header.uid_last = fixed_last;
-                header.keywords.truncate(keywords_before);
-                let bytes = format::write_header(&header, PidField::Blank);
-                let _ = file.write_all_at(&bytes[..format::PID_AT], 0);
-            }
             return Err(e);
         }
     };
-    file.write_all_at(
-        &format::write_header(&header, PidField::Blank)[..format::PID_AT],
-        0,
-    )
-    .ctx("write", path)?;
     file.sync_data().ctx("fsync", path)?;
     let now = SystemTime::now();
     let mut times = FileTimes::new().set_accessed(now - Duration::from_secs(1));
@@ -66,6 +56,13 @@ pub(crate) fn append(
     })
 }
 
+/// Writes the header but for its PID field (which only flag updaters write).
+fn write_header(file: &File, path: &Path, header: &Header) -> Result<()> {
+    let bytes = format::write_header(header, PidField::Blank);
+    file.write_all_at(&bytes[..format::PID_AT], 0)
+        .ctx("write", path)
+}
+
 /// Gives the next UIDs to records written without one, so that new ones come after.
 fn give_missing_uids(
     cfg: &StoreConfig,
@@ -75,6 +72,7 @@ fn give_missing_uids(
     header: &mut Header,
 ) -> Result<()> {
     let mut pos = format::HEADER_SIZE as u64;
+    let mut fixes = Vec::new();
     while pos < size {
         let rec = session::read_record(cfg, file, path, pos, size)?;
         let end = pos + u64::from(rec.line_len);
@@ -83,13 +81,19 @@ fn give_missing_uids(
                 .uid_last
                 .checked_add(1)
                 .ok_or_else(|| corrupt(cfg, path, pos, "UIDs exhausted".into()))?;
-            let text = format!("{:08x}", header.uid_last);
-            file.write_all_at(text.as_bytes(), end - 10)
-                .ctx("write", path)?;
+            fixes.push((end - 10, header.uid_last));
         } else if rec.uid > header.uid_last {
             header.uid_last = rec.uid;
+            fixes.push((0, 0));
         }
         pos = end + rec.size;
+    }
+    if !fixes.is_empty() {
+        write_header(file, path, header)?;
+        for (at, uid) in fixes.into_iter().filter(|(at, _)| *at > 0) {
+            file.write_all_at(format!("{uid:08x}").as_bytes(), at)
+                .ctx("write", path)?;
+        }
     }
     Ok(())
 }
@@ -121,6 +125,7 @@ fn write_messages(
             reason: "no UID left in mailbox",
         })?;
         header.uid_last = uid_n;
+        write_header(file, path, header)?;
         let line = format::write_record(
             &date,
             data.len() as u64,

@@ -343,6 +343,7 @@ impl MbxMailbox {
         self.last_pid = header.last_pid;
         let mut dirty = false;
         let mut warned = false;
+        let mut writes = Vec::new();
         let before = self.infos.len();
         let mut pos = self.parsed;
         while pos < size {
@@ -401,9 +402,7 @@ impl MbxMailbox {
                     if self.access == Access::ReadWrite {
                         let status =
                             format::write_status(rec.user_flags, rec.sys_flags | bits::OLD, uid);
-                        self.file
-                            .write_all_at(&status, r.status_at() + 1)
-                            .ctx("write", &self.path)?;
+                        writes.push((r.status_at() + 1, status));
                         dirty = true;
                     }
                 }
@@ -426,7 +425,13 @@ impl MbxMailbox {
         }
         self.parsed = size;
         if dirty && self.access == Access::ReadWrite {
+            // The header first: UW checks records' UIDs against it without a lock.
             self.write_header(self.last_pid)?;
+            for (at, status) in writes {
+                self.file
+                    .write_all_at(&status, at)
+                    .ctx("write", &self.path)?;
+            }
             self.file.sync_data().ctx("fsync", &self.path)?;
         }
         if self.infos.len() > before && self.access == Access::ReadWrite {
