@@ -318,6 +318,10 @@ pub fn parse_date(s: &[u8]) -> Option<DateTime> {
     if year_text.len() <= 2 {
         year += if year < 70 { 2000 } else { 1900 };
     }
+    // c-client counts years from 1970 (BASEYEAR) and writes them in four digits.
+    if !(1970..=9999).contains(&year) {
+        return None;
+    }
     let (time, zone) = rest
         .trim()
         .split_once(' ')
@@ -561,6 +565,7 @@ mod tests {
         assert_eq!(parse_date(b" 1-Jan-2000 12:00:00 +0000"), Some(d));
         assert_eq!(parse_date(b"1-jan-00 12:00:00 +0000"), Some(d));
         assert_eq!(parse_date(b"1-Foo-2000 12:00:00 +0000"), None);
+        assert_eq!(parse_date(b"1-Jan-0005 12:00:00 +0000"), None);
         assert_eq!(parse_date(b""), None);
     }
 

@@ -852,6 +852,9 @@ impl Mailbox for MbxMailbox {
         let found = self.sync_locked(Expok::No)?;
         self.pending.extend(found);
         if self.access == Access::ReadWrite {
+            // As c-client's check: space hidden by expunges is reclaimed if alone.
+            let gone = self.burp_if_holes()?;
+            self.pending.extend(gone);
             self.file.sync_all().ctx("fsync", &self.path)?;
         }
         Ok(())
