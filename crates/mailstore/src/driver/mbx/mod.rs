@@ -42,7 +42,12 @@
 //! permission"). An expunge that can upgrade its `flock` to exclusive (no other session
 //! has the mailbox) rewrites the file without the expunged messages ("burping"); otherwise
 //! it only sets the hidden-expunged bit on them, and the space is reclaimed later by a
-//! session that is alone. There is no kiss of death.
+//! session that is alone. Unlike c-client's, the rewrite is journaled
+//! ([`crate::journal`]): a process that dies half-way leaves a journal the next opener
+//! finishes. There is no kiss of death.
+//!
+//! UW reads the header and checks each record's UID against it without any lock, so the
+//! header is always written before the records it covers.
 //!
 //! Sources: panda-inventory.md §3.0, §3.4, §4.2, §5.3; FAQ 7.15 (the diagnostics for a
 //! damaged file, each with its byte offset); files written by UW's `mailutil`.

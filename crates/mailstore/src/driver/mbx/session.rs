@@ -12,6 +12,7 @@ use super::format::{self, Header, PidField, Record, bits};
 use crate::config::{Format, StoreConfig};
 use crate::driver::snarf::{self, Snarfer};
 use crate::error::{Error, IoContext, Result};
+use crate::journal::{self, Holder, JournalPlace, Plan, Recovery};
 use crate::lock::instance::{Attempt, InstanceLock, Share, Wait};
 use crate::mailbox::{
     AppendMessage, AppendOutcome, Change, Close, ExpungeScope, FlagOp, Mailbox, Part,
@@ -125,6 +126,56 @@ fn read_at_most(file: &File, buf: &mut [u8], pos: u64) -> std::io::Result<usize>
     Ok(n)
 }
 
+/// Finishes a rewrite that a dead process left half-done (its journal is in one of the
+/// store's journal directories), the permission held. Only a session that can have the
+/// file to itself does it; others leave the journal for the next.
+fn recover(
+    cfg: &StoreConfig,
+    file: &File,
+    path: &Path,
+    permission: &mut InstanceLock,
+) -> Result<()> {
+    let meta = file.metadata().ctx("stat", path)?;
+    let id = (meta.dev(), meta.ino());
+    let Some(place) = cfg
+        .journal_dirs()
+        .into_iter()
+        .map(|d| JournalPlace::new(&d, id))
+        .find(|p| p.path.exists())
+    else {
+        return Ok(());
+    };
+    let writable = match OpenOptions::new().read(true).write(true).open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            cfg.notify.notice(
+                Level::Warn,
+                &format!("Mailbox needs repair by its owner (interrupted change): {e}"),
+            );
+            return Ok(());
+        }
+    };
+    match writable.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => return Ok(()),
+        Err(TryLockError::Error(e)) => return Err(Error::io("flock", path, e)),
+    }
+    let done = journal::recover(
+        &writable,
+        path,
+        &place,
+        Holder::Lock(permission.token()),
+        &*cfg.notify,
+    );
+    let _ = writable.unlock();
+    if matches!(done?, Recovery::RewriteFinished | Recovery::Discarded)
+        && permission.token().is_some()
+    {
+        permission.set_token(None)?;
+    }
+    Ok(())
+}
+
 /// Where one message lies in the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Rec {
@@ -204,6 +255,9 @@ pub struct MbxMailbox {
     opened: bool,
     /// Changes found while doing something else, told at the next poll.
     pending: Vec<Change>,
+    /// A rewrite failed half-way: nothing more may be done through this session (the next
+    /// open finishes it from its journal).
+    broken: bool,
 }
 
 impl MbxMailbox {
@@ -231,7 +285,8 @@ impl MbxMailbox {
             Access::ReadOnly => (File::open(path).ctx("open", path)?, Access::ReadOnly),
         };
         {
-            let _permission = permission(&cfg, &file, path)?;
+            let mut permission = permission(&cfg, &file, path)?;
+            recover(&cfg, &file, path, &mut permission)?;
             file.lock_shared().ctx("flock", path)?;
         }
         let mut mb = MbxMailbox {
@@ -255,6 +310,7 @@ impl MbxMailbox {
             holes: false,
             opened: false,
             pending: Vec::new(),
+            broken: false,
         };
         mb.sync(Expok::Yes)?;
         mb.opened = true;
@@ -273,6 +329,11 @@ impl MbxMailbox {
     /// may have changed (mtime, last updater, or a change too recent to tell) every
     /// record's flags are read again.
     fn sync_locked(&mut self, expok: Expok) -> Result<Vec<Change>> {
+        if self.broken {
+            return Err(Error::ChangedUnderneath {
+                what: "an expunge was interrupted; open the mailbox again".into(),
+            });
+        }
         let meta = self.file.metadata().ctx("stat", &self.path)?;
         let mut sweep = match self.seen {
             None => false,
@@ -521,7 +582,11 @@ impl MbxMailbox {
     /// permission held: when no other session has the file, by rewriting it without them
     /// (and without any gap: c-client's burp); otherwise by hiding them. The sequence
     /// numbers removed, each as at its removal.
-    fn rewrite(&mut self, scope: Option<ExpungeScope<'_>>) -> Result<Vec<SeqNo>> {
+    fn rewrite(
+        &mut self,
+        permission: &mut InstanceLock,
+        scope: Option<ExpungeScope<'_>>,
+    ) -> Result<Vec<SeqNo>> {
         let doomed = |rec: &Rec, info: &MessageInfo| {
             rec.hidden
                 || match scope {
@@ -535,7 +600,7 @@ impl MbxMailbox {
         let mut changes = Vec::new();
         match self.file.try_lock() {
             Ok(()) => {
-                let r = self.burp(&doomed, &mut changes);
+                let r = self.burp(permission, &doomed, &mut changes);
                 // Back to shared: other sessions may come again.
                 let relock = self.file.lock_shared().ctx("flock", &self.path);
                 r?;
@@ -580,45 +645,60 @@ impl MbxMailbox {
     }
 
     /// The rewrite proper, the file held exclusively: kept messages move down over the
-    /// removed ones and the gaps, and the file is cut after the last.
+    /// removed ones and the gaps, and the file is cut after the last. Unlike c-client's,
+    /// the moves are journaled ([`crate::journal`]): a process that dies half-way leaves a
+    /// journal that the next opener finishes.
     fn burp(
         &mut self,
+        permission: &mut InstanceLock,
         doomed: &dyn Fn(&Rec, &MessageInfo) -> bool,
         changes: &mut Vec<Change>,
     ) -> Result<()> {
+        let len = self.file.metadata().ctx("stat", &self.path)?.len();
+        if len != self.parsed {
+            // Not all of the file is known (cannot happen under the permission): leave it.
+            return Ok(());
+        }
+        let mut plan = Plan::new(len);
+        let mut recs = Vec::with_capacity(self.recs.len());
+        let mut infos = Vec::with_capacity(self.infos.len());
+        let mut gone = Vec::new();
         let mut to = format::HEADER_SIZE as u64;
-        let mut i = 0;
-        let mut buf = vec![0u8; 1 << 16];
-        while i < self.recs.len() {
-            if doomed(&self.recs[i], &self.infos[i]) {
-                self.remove(i, changes);
+        for (r, info) in self.recs.iter().zip(&self.infos) {
+            if doomed(r, info) {
+                if let Some(seq) = SeqNo::from_index(infos.len()) {
+                    gone.push(Change::Expunged(seq));
+                }
                 continue;
             }
-            let r = self.recs[i];
-            if r.offset != to {
-                let len = r.end() - r.offset;
-                let mut done = 0;
-                while done < len {
-                    let n = (len - done).min(buf.len() as u64) as usize;
-                    self.file
-                        .read_exact_at(&mut buf[..n], r.offset + done)
-                        .ctx("read", &self.path)?;
-                    self.file
-                        .write_all_at(&buf[..n], to + done)
-                        .ctx("write", &self.path)?;
-                    done += n as u64;
-                }
-                self.recs[i].offset = to;
-            }
-            to = self.recs[i].end();
-            i += 1;
+            plan.move_range(r.offset, to, r.end() - r.offset);
+            recs.push(Rec { offset: to, ..*r });
+            infos.push(info.clone());
+            to += r.end() - r.offset;
         }
-        let reclaimed = self.parsed.saturating_sub(to);
-        self.file.set_len(to).ctx("truncate", &self.path)?;
-        self.file.sync_data().ctx("fsync", &self.path)?;
+        plan.final_len = to;
+        if !plan.is_empty() {
+            let token = journal::new_token();
+            permission.set_token(Some(token))?;
+            let place = JournalPlace::new(&self.cfg.journal_dir(), self.id()?);
+            if let Err(e) = journal::rewrite(&self.file, &self.path, &plan, &place, token) {
+                if place.path.exists() {
+                    // Half done: only the recovery at the next open may touch the file.
+                    self.broken = true;
+                } else {
+                    permission.set_token(None)?;
+                }
+                return Err(e);
+            }
+            permission.set_token(None)?;
+        }
+        self.recs = recs;
+        self.infos = infos;
+        changes.extend(gone);
         self.parsed = to;
         self.holes = false;
-        if reclaimed > 0 && changes.is_empty() {
+        let reclaimed = len - to;
+        if reclaimed > 0 {
             self.cfg.notify.notice(
                 Level::Info,
                 &format!("Reclaimed {reclaimed} bytes of expunged space"),
@@ -627,13 +707,19 @@ impl MbxMailbox {
         Ok(())
     }
 
+    /// The file's device and inode.
+    fn id(&self) -> Result<(u64, u64)> {
+        let m = self.file.metadata().ctx("stat", &self.path)?;
+        Ok((m.dev(), m.ino()))
+    }
+
     /// Reclaims hidden space if this session is alone, permission held; what went.
-    fn burp_if_holes(&mut self) -> Result<Vec<Change>> {
+    fn burp_if_holes(&mut self, permission: &mut InstanceLock) -> Result<Vec<Change>> {
         if self.access != Access::ReadWrite || !self.holes {
             return Ok(Vec::new());
         }
         Ok(self
-            .rewrite(None)?
+            .rewrite(permission, None)?
             .into_iter()
             .map(Change::Expunged)
             .collect())
@@ -821,10 +907,10 @@ impl Mailbox for MbxMailbox {
         if self.access != Access::ReadWrite {
             return Err(Error::ReadOnly);
         }
-        let _permission = permission(&self.cfg, &self.file, &self.path)?;
+        let mut permission = permission(&self.cfg, &self.file, &self.path)?;
         let found = self.sync_locked(Expok::No)?;
         self.pending.extend(found);
-        let gone = self.rewrite(Some(scope))?;
+        let gone = self.rewrite(&mut permission, Some(scope))?;
         for &s in &gone {
             self.shift_pending(s);
         }
@@ -848,12 +934,12 @@ impl Mailbox for MbxMailbox {
     }
 
     fn check(&mut self) -> Result<()> {
-        let _permission = permission(&self.cfg, &self.file, &self.path)?;
+        let mut permission = permission(&self.cfg, &self.file, &self.path)?;
         let found = self.sync_locked(Expok::No)?;
         self.pending.extend(found);
         if self.access == Access::ReadWrite {
             // As c-client's check: space hidden by expunges is reclaimed if alone.
-            let gone = self.burp_if_holes()?;
+            let gone = self.burp_if_holes(&mut permission)?;
             self.pending.extend(gone);
             self.file.sync_all().ctx("fsync", &self.path)?;
         }
@@ -863,9 +949,9 @@ impl Mailbox for MbxMailbox {
     fn poll(&mut self) -> Result<Vec<Change>> {
         let mut changes = std::mem::take(&mut self.pending);
         {
-            let _permission = permission(&self.cfg, &self.file, &self.path)?;
+            let mut permission = permission(&self.cfg, &self.file, &self.path)?;
             changes.extend(self.sync_locked(Expok::Yes)?);
-            changes.extend(self.burp_if_holes()?);
+            changes.extend(self.burp_if_holes(&mut permission)?);
         }
         changes.extend(self.snarf()?);
         Ok(changes)
@@ -878,9 +964,9 @@ impl Mailbox for MbxMailbox {
                     self.expunge(ExpungeScope::AllDeleted)?;
                 }
                 Close::Keep => {
-                    let _permission = permission(&self.cfg, &self.file, &self.path)?;
+                    let mut permission = permission(&self.cfg, &self.file, &self.path)?;
                     self.sync_locked(Expok::Yes)?;
-                    self.burp_if_holes()?;
+                    self.burp_if_holes(&mut permission)?;
                 }
             }
         }

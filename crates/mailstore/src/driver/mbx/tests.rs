@@ -347,3 +347,103 @@ fn inbox_in_home_takes_spool_mail() {
     let mb = e.store.open("INBOX", Access::ReadWrite).unwrap();
     assert_eq!(mb.messages().len(), 1);
 }
+
+/// A file with three messages, the second hidden by a shared expunge, and the offsets of
+/// the three records.
+fn with_hidden_second(e: &crate::driver::unix::tests::Env) -> (Vec<u8>, [usize; 3]) {
+    e.store.create("#driver.mbx/box").unwrap();
+    let msgs: Vec<_> = (1..=3)
+        .map(|i| Ok(msg(&format!("m{i}"), "b\r\n")))
+        .collect();
+    e.store.append("box", &mut msgs.into_iter()).unwrap();
+    let mut a = e.store.open("box", Access::ReadWrite).unwrap();
+    let b = e.store.open("box", Access::ReadOnly).unwrap();
+    a.set_flags(&[seq(2)], FlagOp::Add, Flags::DELETED, &[])
+        .unwrap();
+    a.expunge(ExpungeScope::AllDeleted).unwrap();
+    drop(a);
+    drop(b);
+    let bytes = fs::read(e.path("box")).unwrap();
+    let mut at = [0usize; 3];
+    let mut pos = HEADER_SIZE;
+    for slot in &mut at {
+        *slot = pos;
+        let r = format::parse_record(&bytes[pos..]).unwrap();
+        pos += r.line_len as usize + r.size as usize;
+    }
+    (bytes, at)
+}
+
+#[test]
+fn an_interrupted_reclaim_is_recovered_by_the_next_opener() {
+    use std::os::unix::fs::MetadataExt;
+    let e = env();
+    let (bytes, [_, r2, r3]) = with_hidden_second(&e);
+    // A writer died just after journaling the reclaim, its token in the lock file. (The
+    // replay of moves half done is tested with the journal itself.)
+    let meta = fs::metadata(e.path("box")).unwrap();
+    let cfg = e.store.config();
+    let place = crate::journal::JournalPlace::new(&cfg.journal_dir(), (meta.dev(), meta.ino()));
+    let mut plan = crate::journal::Plan::new(meta.len());
+    plan.move_range(r3 as u64, r2 as u64, (bytes.len() - r3) as u64);
+    plan.final_len = (bytes.len() - (r3 - r2)) as u64;
+    let f = fs::File::options()
+        .read(true)
+        .write(true)
+        .open(e.path("box"))
+        .unwrap();
+    crate::journal::testing::leave_journal(&f, &plan, &place, 0x5eed);
+    let lock =
+        crate::lock::instance::InstanceLock::name(&cfg.locks.tmp_dir, meta.dev(), meta.ino());
+    fs::write(&lock, b"\x005eed").unwrap();
+    let mb = e.store.open("box", Access::ReadOnly).unwrap();
+    assert!(!place.path.exists(), "journal left behind");
+    assert!(
+        e.notes
+            .texts()
+            .iter()
+            .any(|t| t.starts_with("Finished an interrupted rewrite"))
+    );
+    // Nothing had moved yet: the file is as it was, and reads the same.
+    assert!(fs::read(e.path("box")).unwrap() == bytes);
+    assert_eq!(mb.messages().len(), 2);
+    drop(mb);
+    assert!(!lock.exists(), "the token outlived the recovery");
+    // The next session alone reclaims the space, journaled.
+    let mb = e.store.open("box", Access::ReadWrite).unwrap();
+    mb.close(Close::Keep).unwrap();
+    let mut want = bytes[..r2].to_vec();
+    want.extend_from_slice(&bytes[r3..]);
+    assert!(fs::read(e.path("box")).unwrap() == want);
+    assert!(!place.path.exists());
+    let mut mb = e.store.open("box", Access::ReadOnly).unwrap();
+    assert!(
+        mb.fetch(seq(2), Part::Header)
+            .unwrap()
+            .ends_with(b"Subject: m3\r\n\r\n")
+    );
+}
+
+#[test]
+fn a_journal_of_another_holder_is_not_replayed() {
+    use std::os::unix::fs::MetadataExt;
+    let e = env();
+    let (bytes, [_, r2, r3]) = with_hidden_second(&e);
+    let meta = fs::metadata(e.path("box")).unwrap();
+    let cfg = e.store.config();
+    let place = crate::journal::JournalPlace::new(&cfg.journal_dir(), (meta.dev(), meta.ino()));
+    let mut plan = crate::journal::Plan::new(meta.len());
+    plan.move_range(r3 as u64, r2 as u64, (bytes.len() - r3) as u64);
+    plan.final_len = (bytes.len() - (r3 - r2)) as u64;
+    let f = fs::File::options()
+        .read(true)
+        .write(true)
+        .open(e.path("box"))
+        .unwrap();
+    crate::journal::testing::leave_journal(&f, &plan, &place, 0xdead);
+    let mb = e.store.open("box", Access::ReadOnly).unwrap();
+    assert_eq!(mb.messages().len(), 2);
+    drop(mb);
+    assert!(!place.path.exists());
+    assert!(fs::read(e.path("box")).unwrap() == bytes);
+}
