@@ -527,3 +527,10 @@ conformance!(
         single_writer: false,
     }
 );
+conformance!(
+    mbx,
+    Format {
+        prefix: "#driver.mbx/",
+        single_writer: false,
+    }
+);

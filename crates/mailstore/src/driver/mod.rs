@@ -21,6 +21,7 @@ use crate::types::{Access, Status};
 pub mod dummy;
 pub mod maildir;
 pub mod mbox;
+pub mod mbx;
 pub mod mix;
 pub mod phile;
 pub mod snarf;
@@ -143,11 +144,7 @@ pub(crate) enum HomeInbox {
 /// mix mx mbx tenex mtx mh mmdf unix news phile; maildir, which c-client has not, with
 /// the directory formats).
 pub(crate) fn drivers() -> &'static [&'static dyn Driver] {
-    &[
-        &mix::Mix,         // first: c-client asks mix before the others
-        &maildir::Maildir, // after mh, before mmdf
-        &phile::Phile,     // last: takes any other file
-    ]
+    &[&mix::Mix, &mbx::Mbx, &maildir::Maildir, &phile::Phile]
 }
 
 /// The directory format that claims directory `path`, if one does (errors reading it

@@ -227,8 +227,16 @@ fn open_lock_file(path: &Path, notify: &dyn Notify) -> Result<Option<File>> {
     if !existing {
         opts.create_new(true);
     }
+    if !existing && let Some(f) = create_open_to_all(path) {
+        return Ok(f);
+    }
     match opts.open(path) {
-        Ok(f) => Ok(Some(f)),
+        Ok(f) => {
+            if !existing {
+                let _ = f.set_permissions(fs::Permissions::from_mode(0o666));
+            }
+            Ok(Some(f))
+        }
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(None),
         Err(e) if e.kind() == io::ErrorKind::NotFound && existing => Ok(None),
         Err(e) => {
@@ -244,6 +252,50 @@ fn open_lock_file(path: &Path, notify: &dyn Notify) -> Result<Option<File>> {
                 );
             }
             Err(Error::io("open lock file", path, e))
+        }
+    }
+}
+
+/// Creates the lock file already mode 0666 whatever the umask: made under another name,
+/// then renamed into place only if nothing is there. Otherwise another user's process
+/// (UW's, waiting for the mbx parse/append permission) could find it unreadable for a
+/// moment and fail. `None` where the file system cannot do this (the caller creates the
+/// file directly); `Some(None)` when somebody else created it first.
+fn create_open_to_all(path: &Path) -> Option<Option<File>> {
+    static SERIAL: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let serial = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".{}.{serial}", std::process::id()));
+    let temp = PathBuf::from(name);
+    let f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .mode(0o666)
+        .open(&temp)
+        .ok()?;
+    let placed = f
+        .set_permissions(fs::Permissions::from_mode(0o666))
+        .map_err(|_| nix::errno::Errno::EIO)
+        .and_then(|()| {
+            nix::fcntl::renameat2(
+                nix::fcntl::AT_FDCWD,
+                &temp,
+                nix::fcntl::AT_FDCWD,
+                path,
+                nix::fcntl::RenameFlags::RENAME_NOREPLACE,
+            )
+        });
+    match placed {
+        Ok(()) => Some(Some(f)),
+        Err(nix::errno::Errno::EEXIST) => {
+            let _ = fs::remove_file(&temp);
+            Some(None)
+        }
+        Err(_) => {
+            let _ = fs::remove_file(&temp);
+            None
         }
     }
 }
