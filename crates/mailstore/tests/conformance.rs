@@ -21,6 +21,39 @@ struct Format {
     prefix: &'static str,
     /// Only one session at a time may have a mailbox read-write.
     single_writer: bool,
+    /// Whether `\Recent` outlives the session that saw a message arrive.
+    recent: Recent,
+    /// Whether internal dates keep the zone they were given.
+    zones: Zones,
+}
+
+impl Format {
+    /// What a format that keeps everything does (the UNIX format).
+    const KEEPS_ALL: Format = Format {
+        prefix: "",
+        single_writer: true,
+        recent: Recent::Kept,
+        zones: Zones::Kept,
+    };
+}
+
+/// Whether a format keeps `\Recent` from one session to the next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Recent {
+    /// A message is new until a read-write session has seen it.
+    Kept,
+    /// Nothing is kept: a message is `\Recent` only to the sessions that see it arrive
+    /// while they have the mailbox open (c-client mx, mh).
+    SessionOnly,
+}
+
+/// Whether a format keeps the zone of an internal date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Zones {
+    /// The date comes back in the zone it was given.
+    Kept,
+    /// Only the instant is kept (a file's modification time); it comes back in UTC.
+    Utc,
 }
 
 struct Env {
@@ -124,13 +157,18 @@ fn append_and_read_back(fmt: Format) {
     );
     assert_eq!(mb.fetch(seq(1), Part::Text).unwrap(), b"Hello\r\nthere\r\n");
     let m = mb.messages()[1].clone();
-    // \Recent cannot be set by an append; the new messages are new.
-    assert_eq!(
-        m.flags,
-        Flags::SEEN.union(Flags::ANSWERED).union(Flags::RECENT)
-    );
+    // \Recent cannot be set by an append; the new messages are new where that is kept.
+    let new = match fmt.recent {
+        Recent::Kept => Flags::RECENT,
+        Recent::SessionOnly => Flags::EMPTY,
+    };
+    assert_eq!(m.flags, Flags::SEEN.union(Flags::ANSWERED).union(new));
     assert_eq!(m.internal_date.timestamp(), 1_709_629_872);
-    assert_eq!(m.internal_date.offset_seconds(), 3600);
+    let zone = match fmt.zones {
+        Zones::Kept => 3600,
+        Zones::Utc => 0,
+    };
+    assert_eq!(m.internal_date.offset_seconds(), zone);
     let kws: Vec<String> = m
         .keywords
         .iter()
@@ -144,7 +182,11 @@ fn append_and_read_back(fmt: Format) {
         assert_eq!(mb.messages()[i as usize - 1].size as usize, whole.len());
     }
     let st = e.store.status("box").unwrap();
-    assert_eq!((st.messages, st.recent, st.unseen), (3, 3, 2));
+    let recent = match fmt.recent {
+        Recent::Kept => 3,
+        Recent::SessionOnly => 0,
+    };
+    assert_eq!((st.messages, st.recent, st.unseen), (3, recent, 2));
     assert_eq!(st.uid_validity, validity);
     assert!(matches!(
         mb.fetch(seq(4), Part::Whole),
@@ -185,7 +227,10 @@ fn flags_and_keywords_persist(fmt: Format) {
     )
     .unwrap();
     // Replace keeps \Recent.
-    assert!(mb.messages()[1].flags.contains(Flags::RECENT));
+    assert_eq!(
+        mb.messages()[1].flags.contains(Flags::RECENT),
+        fmt.recent == Recent::Kept
+    );
     mb.close(Close::Keep).unwrap();
     let mb = e.store.open("box", Access::ReadOnly).unwrap();
     let names = |i: usize| -> BTreeSet<String> {
@@ -511,5 +556,16 @@ conformance!(
     Format {
         prefix: "#driver.unix/",
         single_writer: true,
+        ..Format::KEEPS_ALL
+    }
+);
+
+conformance!(
+    mx,
+    Format {
+        prefix: "#driver.mx/",
+        single_writer: false,
+        recent: Recent::SessionOnly,
+        zones: Zones::Utc,
     }
 );
