@@ -79,7 +79,10 @@ pub fn resolve(cfg: &StoreConfig, name: &str) -> Result<Location> {
         return Err(Error::invalid_name(name, "restricted name"));
     }
     let path = match name.as_bytes()[0] {
-        b'#' => return Err(Error::invalid_name(name, "unknown namespace")),
+        b'#' => match crate::driver::mh::name_path(cfg, name)? {
+            Some(p) => p,
+            None => return Err(Error::invalid_name(name, "unknown namespace")),
+        },
         b'/' if cfg.restrict.root() => {
             let own = cfg.mail_dir();
             let p = PathBuf::from(name);

@@ -20,6 +20,7 @@ use crate::types::{Access, Status};
 
 pub mod dummy;
 pub mod mbox;
+pub mod mh;
 pub mod mx;
 pub mod snarf;
 pub mod unix;
@@ -141,7 +142,7 @@ pub(crate) enum HomeInbox {
 /// mix mx mbx tenex mtx mh mmdf unix news phile; maildir, which c-client has not, with
 /// the directory formats).
 pub(crate) fn drivers() -> &'static [&'static dyn Driver] {
-    &[&mx::MxDriver]
+    &[&mx::MxDriver, &mh::MhDriver]
 }
 
 /// The directory format that claims directory `path`, if one does (errors reading it

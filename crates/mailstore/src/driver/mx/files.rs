@@ -72,7 +72,6 @@ pub(crate) fn to_crlf(data: &[u8]) -> Vec<u8> {
 }
 
 /// `data` without CRs (c-client's mh append drops every CR).
-#[allow(dead_code)] // for mh, next
 pub(crate) fn without_cr(data: &[u8]) -> Vec<u8> {
     data.iter().copied().filter(|&b| b != b'\r').collect()
 }
