@@ -79,7 +79,9 @@ pub fn resolve(cfg: &StoreConfig, name: &str) -> Result<Location> {
         return Err(Error::invalid_name(name, "restricted name"));
     }
     let path = match name.as_bytes()[0] {
-        b'#' => match crate::driver::mh::name_path(cfg, name)? {
+        b'#' => match crate::driver::mh::name_path(cfg, name)?
+            .or(crate::driver::news::name_path(cfg, name)?)
+        {
             Some(p) => p,
             None => return Err(Error::invalid_name(name, "unknown namespace")),
         },

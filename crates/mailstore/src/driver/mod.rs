@@ -22,6 +22,7 @@ pub mod dummy;
 pub mod mbox;
 pub mod mh;
 pub mod mx;
+pub mod news;
 pub mod snarf;
 pub mod unix;
 
@@ -142,7 +143,7 @@ pub(crate) enum HomeInbox {
 /// mix mx mbx tenex mtx mh mmdf unix news phile; maildir, which c-client has not, with
 /// the directory formats).
 pub(crate) fn drivers() -> &'static [&'static dyn Driver] {
-    &[&mx::MxDriver, &mh::MhDriver]
+    &[&mx::MxDriver, &mh::MhDriver, &news::NewsDriver]
 }
 
 /// The directory format that claims directory `path`, if one does (errors reading it
