@@ -53,6 +53,8 @@ impl MhMailbox {
         };
         mb.scan(Arrival::AtOpen)?;
         mb.snarf()?;
+        // Mail just moved in from the spool is new (the open reports the count).
+        mb.scan(Arrival::Later)?;
         Ok(mb)
     }
 
