@@ -214,7 +214,7 @@ impl MxMailbox {
         for &n in listed.iter().filter(|&&n| n > seen_before) {
             let Some(uid) = Uid::new(n) else { continue };
             let path = self.dir.join(n.to_string());
-            let Ok(meta) = fs::metadata(&path) else {
+            let Some(meta) = fs::metadata(&path).ok().filter(fs::Metadata::is_file) else {
                 continue;
             };
             let (mut flags, keywords) = match by_uid.get(&n) {
