@@ -217,6 +217,10 @@ pub struct StoreConfig {
     pub homes: Arc<dyn Homes>,
     /// Which names are refused.
     pub restrict: Restrict,
+    /// The news spool, where `#news.comp.mail` is `comp/mail` (c-client NEWSSPOOL).
+    pub news_spool: PathBuf,
+    /// The news server's active file, listing the groups (c-client ACTIVEFILE).
+    pub news_active: PathBuf,
 }
 
 impl StoreConfig {
@@ -246,6 +250,8 @@ impl StoreConfig {
             notify: Arc::new(Silent),
             homes: Arc::new(SystemHomes),
             restrict: Restrict::None,
+            news_spool: PathBuf::from("/var/spool/news"),
+            news_active: PathBuf::from("/var/lib/news/active"),
         }
     }
 

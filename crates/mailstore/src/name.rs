@@ -79,7 +79,12 @@ pub fn resolve(cfg: &StoreConfig, name: &str) -> Result<Location> {
         return Err(Error::invalid_name(name, "restricted name"));
     }
     let path = match name.as_bytes()[0] {
-        b'#' => return Err(Error::invalid_name(name, "unknown namespace")),
+        b'#' => match crate::driver::mh::name_path(cfg, name)?
+            .or(crate::driver::news::name_path(cfg, name)?)
+        {
+            Some(p) => p,
+            None => return Err(Error::invalid_name(name, "unknown namespace")),
+        },
         b'/' if cfg.restrict.root() => {
             let own = cfg.mail_dir();
             let p = PathBuf::from(name);
@@ -246,6 +251,28 @@ mod tests {
         c.restrict = Restrict::Root;
         assert!(resolve(&c, "~fred/x").is_ok());
         assert!(resolve(&c, "/var/tmp/x").is_err());
+    }
+
+    #[test]
+    fn mh_and_news_namespaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = StoreConfig::new("me", dir.path());
+        c.news_active = dir.path().join("active");
+        c.news_spool = dir.path().join("spool");
+        // No ~/.mh_profile: MH names are disabled, as in c-client.
+        assert!(resolve(&c, "#mh/x").is_err());
+        std::fs::write(dir.path().join(".mh_profile"), "Path: Mail\n").unwrap();
+        std::fs::write(dir.path().join("active"), "comp.x 2 1 y\n").unwrap();
+        let at = |name: &str| resolve(&c, name).unwrap().target;
+        assert_eq!(at("#mh/a/b"), Target::File(dir.path().join("Mail/a/b")));
+        assert_eq!(at("#MHinbox"), Target::File(dir.path().join("Mail/inbox")));
+        assert_eq!(
+            at("#news.comp.x"),
+            Target::File(dir.path().join("spool/comp/x"))
+        );
+        for bad in ["#mh/1", "#news.comp.y", "#other"] {
+            assert!(resolve(&c, bad).is_err(), "{bad:?} accepted");
+        }
     }
 
     #[test]

@@ -114,6 +114,8 @@ impl Store {
     pub fn create_with_keywords(&self, name: &str, keywords: &[String]) -> Result<()> {
         let (format, rest) = match name::driver_prefix(name)? {
             Some((f, rest)) => (f, rest),
+            // Names in the MH namespace are MH mailboxes (c-client's mh claims them).
+            None if drivers::mh::name_path(&self.cfg, name)?.is_some() => (Format::Mh, name),
             None => (self.cfg.create_format, name),
         };
         let loc = self.resolve(rest)?;

@@ -21,6 +21,95 @@ struct Format {
     prefix: &'static str,
     /// Only one session at a time may have a mailbox read-write.
     single_writer: bool,
+    /// Whether `\Recent` outlives the session that saw a message arrive.
+    recent: Recent,
+    /// Whether internal dates keep the zone they were given.
+    zones: Zones,
+    /// Which flags outlive the session that set them.
+    flags: FlagsKept,
+    /// Whether the format has keywords.
+    keywords: Keywords,
+    /// What UIDs are.
+    uids: Uids,
+    /// Files the format needs in the home directory (name, contents).
+    home_files: &'static [(&'static str, &'static str)],
+}
+
+impl Format {
+    /// What a format that keeps everything does (the UNIX format).
+    const KEEPS_ALL: Format = Format {
+        prefix: "",
+        single_writer: true,
+        recent: Recent::Kept,
+        zones: Zones::Kept,
+        flags: FlagsKept::All,
+        keywords: Keywords::Kept,
+        uids: Uids::Sticky,
+        home_files: &[],
+    };
+
+    /// The keywords to set: none for a format without them.
+    fn kw<'a>(&self, k: &'a [Keyword]) -> &'a [Keyword] {
+        match self.keywords {
+            Keywords::Kept => k,
+            Keywords::None => &[],
+        }
+    }
+
+    /// The flags of `f` that outlive a session.
+    fn kept(&self, f: Flags) -> Flags {
+        match self.flags {
+            FlagsKept::All => f,
+            FlagsKept::SeenOnly => f.intersect(Flags::SEEN),
+        }
+    }
+}
+
+/// Which flags a format keeps from one session to the next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FlagsKept {
+    /// All of them.
+    All,
+    /// Only `\Seen` (MH, in the file's access time); the others live in the session.
+    SeenOnly,
+}
+
+/// Whether a format has keywords.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Keywords {
+    /// Up to 30 per mailbox.
+    Kept,
+    /// None: setting one is an error, and appends drop them (MH).
+    None,
+}
+
+/// What a format's UIDs are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Uids {
+    /// Sticky UIDs under a lasting UIDVALIDITY, reported by appends (UIDPLUS).
+    Sticky,
+    /// File numbers: the next is one past the highest file, UIDVALIDITY is new at each
+    /// open, and appends report none (c-client mh, no UIDPLUS).
+    FileNumbers,
+}
+
+/// Whether a format keeps `\Recent` from one session to the next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Recent {
+    /// A message is new until a read-write session has seen it.
+    Kept,
+    /// Nothing is kept: a message is `\Recent` only to the sessions that see it arrive
+    /// while they have the mailbox open (c-client mx, mh).
+    SessionOnly,
+}
+
+/// Whether a format keeps the zone of an internal date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Zones {
+    /// The date comes back in the zone it was given.
+    Kept,
+    /// Only the instant is kept (a file's modification time); it comes back in UTC.
+    Utc,
 }
 
 struct Env {
@@ -42,6 +131,9 @@ impl Env {
         cfg.locks.kod_attempts = 1;
         cfg.notify = Arc::new(Silent);
         cfg.tz = jiff::tz::TimeZone::UTC;
+        for (name, text) in fmt.home_files {
+            std::fs::write(dir.path().join("home").join(name), text).unwrap();
+        }
         Env {
             _dir: dir,
             store: Store::new(cfg),
@@ -105,15 +197,22 @@ fn append_and_read_back(fmt: Format) {
         "box",
         vec![msg("one", "Hello\r\nthere\r\n"), flagged, msg("big", &big)],
     );
-    let (validity, uids) = out.uids.unwrap();
+    let mut mb = e.store.open("box", Access::ReadOnly).unwrap();
+    let uids: Vec<_> = mb.messages().iter().map(|m| m.uid).collect();
     assert_eq!(uids.len(), 3);
     assert!(uids.windows(2).all(|w| w[0] < w[1]));
-    let mut mb = e.store.open("box", Access::ReadOnly).unwrap();
-    assert_eq!(mb.uid_validity(), validity);
-    assert_eq!(
-        mb.messages().iter().map(|m| m.uid).collect::<Vec<_>>(),
-        uids
-    );
+    let validity = match fmt.uids {
+        Uids::Sticky => {
+            let (validity, appended) = out.uids.unwrap();
+            assert_eq!(appended, uids);
+            assert_eq!(mb.uid_validity(), validity);
+            Some(validity)
+        }
+        Uids::FileNumbers => {
+            assert_eq!(out.uids, None);
+            None
+        }
+    };
     assert_eq!(
         mb.fetch(seq(1), Part::Whole).unwrap(),
         b"From: a@b.example\r\nSubject: one\r\n\r\nHello\r\nthere\r\n"
@@ -124,19 +223,30 @@ fn append_and_read_back(fmt: Format) {
     );
     assert_eq!(mb.fetch(seq(1), Part::Text).unwrap(), b"Hello\r\nthere\r\n");
     let m = mb.messages()[1].clone();
-    // \Recent cannot be set by an append; the new messages are new.
+    // \Recent cannot be set by an append; the new messages are new where that is kept.
+    let new = match fmt.recent {
+        Recent::Kept => Flags::RECENT,
+        Recent::SessionOnly => Flags::EMPTY,
+    };
     assert_eq!(
         m.flags,
-        Flags::SEEN.union(Flags::ANSWERED).union(Flags::RECENT)
+        fmt.kept(Flags::SEEN.union(Flags::ANSWERED)).union(new)
     );
     assert_eq!(m.internal_date.timestamp(), 1_709_629_872);
-    assert_eq!(m.internal_date.offset_seconds(), 3600);
+    let zone = match fmt.zones {
+        Zones::Kept => 3600,
+        Zones::Utc => 0,
+    };
+    assert_eq!(m.internal_date.offset_seconds(), zone);
     let kws: Vec<String> = m
         .keywords
         .iter()
         .map(|k| mb.keywords()[k].to_string())
         .collect();
-    assert_eq!(kws, vec!["$Label1"]);
+    match fmt.keywords {
+        Keywords::Kept => assert_eq!(kws, vec!["$Label1"]),
+        Keywords::None => assert!(kws.is_empty() && mb.keywords().is_empty()),
+    }
     let text = mb.fetch(seq(3), Part::Text).unwrap();
     assert_eq!(text, big.as_bytes());
     for i in 1..=3 {
@@ -144,8 +254,14 @@ fn append_and_read_back(fmt: Format) {
         assert_eq!(mb.messages()[i as usize - 1].size as usize, whole.len());
     }
     let st = e.store.status("box").unwrap();
-    assert_eq!((st.messages, st.recent, st.unseen), (3, 3, 2));
-    assert_eq!(st.uid_validity, validity);
+    let recent = match fmt.recent {
+        Recent::Kept => 3,
+        Recent::SessionOnly => 0,
+    };
+    assert_eq!((st.messages, st.recent, st.unseen), (3, recent, 2));
+    if let Some(validity) = validity {
+        assert_eq!(st.uid_validity, validity);
+    }
     assert!(matches!(
         mb.fetch(seq(4), Part::Whole),
         Err(Error::NoSuchMessage(4))
@@ -166,14 +282,14 @@ fn flags_and_keywords_persist(fmt: Format) {
         &[seq(1), seq(3)],
         FlagOp::Add,
         Flags::SEEN.union(Flags::FLAGGED),
-        std::slice::from_ref(&junk),
+        fmt.kw(std::slice::from_ref(&junk)),
     )
     .unwrap();
     mb.set_flags(
         &[seq(2)],
         FlagOp::Replace,
         Flags::ANSWERED.union(Flags::DRAFT),
-        std::slice::from_ref(&label),
+        fmt.kw(std::slice::from_ref(&label)),
     )
     .unwrap();
     mb.check().unwrap();
@@ -181,11 +297,14 @@ fn flags_and_keywords_persist(fmt: Format) {
         &[seq(3)],
         FlagOp::Remove,
         Flags::FLAGGED,
-        std::slice::from_ref(&junk),
+        fmt.kw(std::slice::from_ref(&junk)),
     )
     .unwrap();
     // Replace keeps \Recent.
-    assert!(mb.messages()[1].flags.contains(Flags::RECENT));
+    assert_eq!(
+        mb.messages()[1].flags.contains(Flags::RECENT),
+        fmt.recent == Recent::Kept
+    );
     mb.close(Close::Keep).unwrap();
     let mb = e.store.open("box", Access::ReadOnly).unwrap();
     let names = |i: usize| -> BTreeSet<String> {
@@ -198,15 +317,19 @@ fn flags_and_keywords_persist(fmt: Format) {
     let m = mb.messages();
     assert_eq!(
         m[0].flags.minus(Flags::RECENT),
-        Flags::SEEN.union(Flags::FLAGGED)
+        fmt.kept(Flags::SEEN.union(Flags::FLAGGED))
     );
     assert_eq!(
         m[1].flags.minus(Flags::RECENT),
-        Flags::ANSWERED.union(Flags::DRAFT)
+        fmt.kept(Flags::ANSWERED.union(Flags::DRAFT))
     );
     assert_eq!(m[2].flags.minus(Flags::RECENT), Flags::SEEN);
-    assert_eq!(names(0), BTreeSet::from(["Junk".to_owned()]));
-    assert_eq!(names(1), BTreeSet::from(["$Label1".to_owned()]));
+    let one = |k: &str| match fmt.keywords {
+        Keywords::Kept => BTreeSet::from([k.to_owned()]),
+        Keywords::None => BTreeSet::new(),
+    };
+    assert_eq!(names(0), one("Junk"));
+    assert_eq!(names(1), one("$Label1"));
     assert!(names(2).is_empty());
     // The read-write session saw them: they are no longer new.
     assert!(m.iter().all(|x| !x.flags.contains(Flags::RECENT)));
@@ -217,6 +340,16 @@ fn keywords_are_limited(fmt: Format) {
     e.create("box");
     e.append("box", vec![msg("a", "1\r\n")]);
     let mut mb = e.store.open("box", Access::ReadWrite).unwrap();
+    if fmt.keywords == Keywords::None {
+        assert!(!mb.can_create_keywords());
+        let k = Keyword::new("k0").unwrap();
+        assert!(matches!(
+            mb.set_flags(&[seq(1)], FlagOp::Add, Flags::EMPTY, &[k]),
+            Err(Error::InvalidKeyword { .. })
+        ));
+        assert!(mb.keywords().is_empty());
+        return;
+    }
     for i in 0..30 {
         let k = Keyword::new(&format!("k{i}")).unwrap();
         mb.set_flags(&[seq(1)], FlagOp::Add, Flags::EMPTY, &[k])
@@ -263,7 +396,10 @@ fn expunge_reports_sequence_numbers(fmt: Format) {
         vec![uids[0], uids[5]]
     );
     assert_eq!(subjects(&mut *mb), vec!["m1", "m6"]);
-    assert!(mb.messages()[0].flags.contains(Flags::DELETED));
+    assert_eq!(
+        mb.messages()[0].flags.contains(Flags::DELETED),
+        fmt.flags == FlagsKept::All
+    );
 }
 
 fn uids_stay_through_emptying(fmt: Format) {
@@ -278,6 +414,15 @@ fn uids_stay_through_emptying(fmt: Format) {
     mb.close(Close::Expunge).unwrap();
     let mb = e.store.open("box", Access::ReadOnly).unwrap();
     assert_eq!(mb.messages().len(), 0);
+    if fmt.uids == Uids::FileNumbers {
+        // Numbering starts again from the highest file there is (none).
+        assert_eq!(mb.uid_next().get(), 1);
+        drop(mb);
+        assert_eq!(e.append("box", vec![msg("c", "3\r\n")]).uids, None);
+        let mb = e.store.open("box", Access::ReadOnly).unwrap();
+        assert_eq!(mb.messages()[0].uid.get(), 1);
+        return;
+    }
     assert_eq!(mb.uid_validity(), validity);
     assert_eq!(mb.uid_next(), next);
     drop(mb);
@@ -292,12 +437,15 @@ fn session_append_and_new_mail(fmt: Format) {
     let out = mb
         .append(&mut vec![Ok(msg("mine", "x\r\n"))].into_iter())
         .unwrap();
-    let uid = out.uids.unwrap().1[0];
     assert_eq!(
         mb.poll().unwrap(),
         vec![Change::Exists(1), Change::Recent(1)]
     );
-    assert_eq!(mb.messages()[0].uid, uid);
+    let uid = mb.messages()[0].uid;
+    match fmt.uids {
+        Uids::Sticky => assert_eq!(out.uids.unwrap().1[0], uid),
+        Uids::FileNumbers => assert_eq!(out.uids, None),
+    }
     // Mail from another process appears at the next poll.
     e.append("box", vec![msg("theirs", "y\r\n")]);
     let changes = mb.poll().unwrap();
@@ -353,6 +501,12 @@ fn another_session_sees_changes(fmt: Format) {
         .unwrap();
     writer.expunge(ExpungeScope::AllDeleted).unwrap();
     let changes = reader.poll().unwrap();
+    if fmt.flags == FlagsKept::SeenOnly {
+        // Flags live in each session: the reader sees the expunge only.
+        assert_eq!(changes, vec![Change::Expunged(seq(2))]);
+        assert_eq!(subjects(&mut *reader), vec!["m1", "m3", "m4"]);
+        return;
+    }
     assert_eq!(
         changes,
         vec![Change::Expunged(seq(2)), Change::Flags(seq(3))]
@@ -393,18 +547,24 @@ fn copy_keeps_flags_keywords_and_dates(fmt: Format) {
         .store
         .copy(&mut *src, &[seq(1), seq(2)], "dst", CopyKeywords::Keep)
         .unwrap();
-    assert_eq!(out.uids.unwrap().1.len(), 2);
+    match fmt.uids {
+        Uids::Sticky => assert_eq!(out.uids.unwrap().1.len(), 2),
+        Uids::FileNumbers => assert_eq!(out.uids, None),
+    }
     let mut dst = e.store.open("dst", Access::ReadOnly).unwrap();
     assert_eq!(subjects(&mut *dst), vec!["a", "b"]);
     let d = &dst.messages()[0];
     assert_eq!(
         d.flags.minus(Flags::RECENT),
-        Flags::FLAGGED.union(Flags::DELETED)
+        fmt.kept(Flags::FLAGGED.union(Flags::DELETED))
     );
-    assert_eq!(
-        dst.keywords()[d.keywords.iter().next().unwrap()].as_str(),
-        "Work"
-    );
+    match fmt.keywords {
+        Keywords::Kept => assert_eq!(
+            dst.keywords()[d.keywords.iter().next().unwrap()].as_str(),
+            "Work"
+        ),
+        Keywords::None => assert!(d.keywords.is_empty()),
+    }
     assert_eq!(d.internal_date, src.messages()[0].internal_date);
     assert_eq!(
         dst.fetch(seq(1), Part::Whole).unwrap(),
@@ -511,6 +671,33 @@ conformance!(
     Format {
         prefix: "#driver.unix/",
         single_writer: true,
+        ..Format::KEEPS_ALL
+    }
+);
+
+conformance!(
+    mx,
+    Format {
+        prefix: "#driver.mx/",
+        single_writer: false,
+        recent: Recent::SessionOnly,
+        zones: Zones::Utc,
+        ..Format::KEEPS_ALL
+    }
+);
+
+conformance!(
+    mh,
+    Format {
+        prefix: "#driver.mh/",
+        single_writer: false,
+        recent: Recent::SessionOnly,
+        zones: Zones::Utc,
+        flags: FlagsKept::SeenOnly,
+        keywords: Keywords::None,
+        uids: Uids::FileNumbers,
+        // The MH root is the home itself, so that the suite's plain names are MH names.
+        home_files: &[(".mh_profile", "Path: .\n")],
     }
 );
 conformance!(
@@ -518,6 +705,7 @@ conformance!(
     Format {
         prefix: "#driver.mix/",
         single_writer: false,
+        ..Format::KEEPS_ALL
     }
 );
 conformance!(
@@ -525,6 +713,7 @@ conformance!(
     Format {
         prefix: "#driver.maildir/",
         single_writer: false,
+        ..Format::KEEPS_ALL
     }
 );
 conformance!(
@@ -532,5 +721,6 @@ conformance!(
     Format {
         prefix: "#driver.mbx/",
         single_writer: false,
+        ..Format::KEEPS_ALL
     }
 );

@@ -22,7 +22,10 @@ pub mod dummy;
 pub mod maildir;
 pub mod mbox;
 pub mod mbx;
+pub mod mh;
 pub mod mix;
+pub mod mx;
+pub mod news;
 pub mod phile;
 pub mod snarf;
 pub mod unix;
@@ -144,7 +147,15 @@ pub(crate) enum HomeInbox {
 /// mix mx mbx tenex mtx mh mmdf unix news phile; maildir, which c-client has not, with
 /// the directory formats).
 pub(crate) fn drivers() -> &'static [&'static dyn Driver] {
-    &[&mix::Mix, &mbx::Mbx, &maildir::Maildir, &phile::Phile]
+    &[
+        &mix::Mix,
+        &mx::MxDriver,
+        &mbx::Mbx,
+        &mh::MhDriver,
+        &maildir::Maildir,
+        &news::NewsDriver,
+        &phile::Phile,
+    ]
 }
 
 /// The directory format that claims directory `path`, if one does (errors reading it
