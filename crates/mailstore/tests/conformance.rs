@@ -21,7 +21,58 @@ struct Format {
     prefix: &'static str,
     /// Only one session at a time may have a mailbox read-write.
     single_writer: bool,
+    /// Whether UIDs last from session to session.
+    uids: Uids,
+    /// Where a mailbox's keywords come from.
+    keywords: Keywords,
+    /// When deleted messages can be expunged.
+    expunge: Expunge,
+    /// What a newly created mailbox is on disk.
+    new_mailbox: NewMailbox,
 }
+
+/// Whether UIDs are sticky.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Uids {
+    /// UIDs and UIDVALIDITY last; appends report UIDs (UIDPLUS).
+    Sticky,
+    /// Each session numbers the messages anew, and appends report no UIDs (c-client's
+    /// DR_NOSTICKY formats: tenex, mtx).
+    PerSession,
+}
+
+/// Where keywords come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Keywords {
+    /// Each mailbox defines keywords as they are first set (up to 30).
+    Created,
+    /// A fixed list for every mailbox, from `set keywords` in `~/.mminit` (tenex, mtx):
+    /// the suite writes that file.
+    Fixed,
+}
+
+/// When an expunge can remove messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expunge {
+    /// Whenever the session has the mailbox read-write; other sessions are told.
+    WhileOpen,
+    /// Only when no other session has the mailbox open (tenex, mtx: the expunging session
+    /// needs an exclusive lock on the file); otherwise nothing is removed.
+    Alone,
+}
+
+/// What `CREATE` leaves on disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NewMailbox {
+    /// A mailbox in the format.
+    Initialized,
+    /// An empty file (the dummy format's), which takes the format when mail first arrives:
+    /// the suite sets the empty-file format (c-client's `empty-folder-format`) to it.
+    EmptyFile(mailstore::Format),
+}
+
+/// The keywords the suite's tests use, for formats whose keywords are a fixed list.
+const SUITE_KEYWORDS: [&str; 4] = ["$Label1", "Junk", "NonJunk", "Work"];
 
 struct Env {
     _dir: tempfile::TempDir,
@@ -42,10 +93,27 @@ impl Env {
         cfg.locks.kod_attempts = 1;
         cfg.notify = Arc::new(Silent);
         cfg.tz = jiff::tz::TimeZone::UTC;
-        Env {
+        if let NewMailbox::EmptyFile(f) = fmt.new_mailbox {
+            cfg.empty_format = f;
+        }
+        let env = Env {
             _dir: dir,
             store: Store::new(cfg),
             fmt,
+        };
+        env.define_keywords(&SUITE_KEYWORDS);
+        env
+    }
+
+    /// For a format with a fixed keyword list: makes it `names`.
+    fn define_keywords(&self, names: &[&str]) {
+        if self.fmt.keywords == Keywords::Fixed {
+            let home = self._dir.path().join("home");
+            std::fs::write(
+                home.join(".mminit"),
+                format!("set keywords {}\n", names.join(", ")),
+            )
+            .unwrap();
         }
     }
 
@@ -105,15 +173,31 @@ fn append_and_read_back(fmt: Format) {
         "box",
         vec![msg("one", "Hello\r\nthere\r\n"), flagged, msg("big", &big)],
     );
-    let (validity, uids) = out.uids.unwrap();
-    assert_eq!(uids.len(), 3);
-    assert!(uids.windows(2).all(|w| w[0] < w[1]));
     let mut mb = e.store.open("box", Access::ReadOnly).unwrap();
-    assert_eq!(mb.uid_validity(), validity);
+    let driver = fmt
+        .prefix
+        .trim_start_matches("#driver.")
+        .trim_end_matches('/');
     assert_eq!(
-        mb.messages().iter().map(|m| m.uid).collect::<Vec<_>>(),
-        uids
+        mb.format().name(),
+        driver,
+        "the mailbox is in the format under test"
     );
+    let seen: Vec<_> = mb.messages().iter().map(|m| m.uid).collect();
+    assert_eq!(seen.len(), 3);
+    assert!(seen.windows(2).all(|w| w[0] < w[1]));
+    let validity = match fmt.uids {
+        Uids::Sticky => {
+            let (validity, uids) = out.uids.unwrap();
+            assert_eq!(mb.uid_validity(), validity);
+            assert_eq!(seen, uids);
+            Some(validity)
+        }
+        Uids::PerSession => {
+            assert!(out.uids.is_none(), "no UIDPLUS without sticky UIDs");
+            None
+        }
+    };
     assert_eq!(
         mb.fetch(seq(1), Part::Whole).unwrap(),
         b"From: a@b.example\r\nSubject: one\r\n\r\nHello\r\nthere\r\n"
@@ -145,7 +229,9 @@ fn append_and_read_back(fmt: Format) {
     }
     let st = e.store.status("box").unwrap();
     assert_eq!((st.messages, st.recent, st.unseen), (3, 3, 2));
-    assert_eq!(st.uid_validity, validity);
+    if let Some(validity) = validity {
+        assert_eq!(st.uid_validity, validity);
+    }
     assert!(matches!(
         mb.fetch(seq(4), Part::Whole),
         Err(Error::NoSuchMessage(4))
@@ -214,6 +300,8 @@ fn flags_and_keywords_persist(fmt: Format) {
 
 fn keywords_are_limited(fmt: Format) {
     let e = Env::new(fmt);
+    let names: Vec<String> = (0..30).map(|i| format!("k{i}")).collect();
+    e.define_keywords(&names.iter().map(String::as_str).collect::<Vec<_>>());
     e.create("box");
     e.append("box", vec![msg("a", "1\r\n")]);
     let mut mb = e.store.open("box", Access::ReadWrite).unwrap();
@@ -255,12 +343,16 @@ fn expunge_reports_sequence_numbers(fmt: Format) {
     assert_eq!(mb.expunge(ExpungeScope::Uids(&[u4])).unwrap(), vec![seq(2)]);
     mb.close(Close::Keep).unwrap();
     let mut mb = e.store.open("box", Access::ReadOnly).unwrap();
+    let expected = match fmt.uids {
+        Uids::Sticky => vec![uids[0], uids[5]],
+        Uids::PerSession => vec![1, 2],
+    };
     assert_eq!(
         mb.messages()
             .iter()
             .map(|m| m.uid.get())
             .collect::<Vec<_>>(),
-        vec![uids[0], uids[5]]
+        expected
     );
     assert_eq!(subjects(&mut *mb), vec!["m1", "m6"]);
     assert!(mb.messages()[0].flags.contains(Flags::DELETED));
@@ -278,6 +370,14 @@ fn uids_stay_through_emptying(fmt: Format) {
     mb.close(Close::Expunge).unwrap();
     let mb = e.store.open("box", Access::ReadOnly).unwrap();
     assert_eq!(mb.messages().len(), 0);
+    if fmt.uids == Uids::PerSession {
+        // Nothing to keep: the next session numbers from 1 again.
+        assert_eq!(mb.uid_next().get(), 1);
+        drop(mb);
+        let out = e.append("box", vec![msg("c", "3\r\n")]);
+        assert!(out.uids.is_none());
+        return;
+    }
     assert_eq!(mb.uid_validity(), validity);
     assert_eq!(mb.uid_next(), next);
     drop(mb);
@@ -292,7 +392,13 @@ fn session_append_and_new_mail(fmt: Format) {
     let out = mb
         .append(&mut vec![Ok(msg("mine", "x\r\n"))].into_iter())
         .unwrap();
-    let uid = out.uids.unwrap().1[0];
+    let uid = match fmt.uids {
+        Uids::Sticky => out.uids.unwrap().1[0],
+        Uids::PerSession => {
+            assert!(out.uids.is_none());
+            mailstore::Uid::new(1).unwrap()
+        }
+    };
     assert_eq!(
         mb.poll().unwrap(),
         vec![Change::Exists(1), Change::Recent(1)]
@@ -351,8 +457,24 @@ fn another_session_sees_changes(fmt: Format) {
     writer
         .set_flags(&[seq(4)], FlagOp::Add, Flags::SEEN, &[])
         .unwrap();
-    writer.expunge(ExpungeScope::AllDeleted).unwrap();
+    let gone = writer.expunge(ExpungeScope::AllDeleted).unwrap();
     let changes = reader.poll().unwrap();
+    if fmt.expunge == Expunge::Alone {
+        // The reader has the mailbox open: nothing can be expunged.
+        assert!(gone.is_empty());
+        assert_eq!(changes, vec![Change::Flags(seq(2)), Change::Flags(seq(4))]);
+        assert_eq!(subjects(&mut *reader), vec!["m1", "m2", "m3", "m4"]);
+        assert!(reader.messages()[1].flags.contains(Flags::DELETED));
+        assert!(reader.messages()[3].flags.contains(Flags::SEEN));
+        drop(reader);
+        assert_eq!(
+            writer.expunge(ExpungeScope::AllDeleted).unwrap(),
+            vec![seq(2)]
+        );
+        assert_eq!(subjects(&mut *writer), vec!["m1", "m3", "m4"]);
+        return;
+    }
+    assert_eq!(gone, vec![seq(2)]);
     assert_eq!(
         changes,
         vec![Change::Expunged(seq(2)), Change::Flags(seq(3))]
@@ -393,7 +515,10 @@ fn copy_keeps_flags_keywords_and_dates(fmt: Format) {
         .store
         .copy(&mut *src, &[seq(1), seq(2)], "dst", CopyKeywords::Keep)
         .unwrap();
-    assert_eq!(out.uids.unwrap().1.len(), 2);
+    match fmt.uids {
+        Uids::Sticky => assert_eq!(out.uids.unwrap().1.len(), 2),
+        Uids::PerSession => assert!(out.uids.is_none()),
+    }
     let mut dst = e.store.open("dst", Access::ReadOnly).unwrap();
     assert_eq!(subjects(&mut *dst), vec!["a", "b"]);
     let d = &dst.messages()[0];
@@ -511,5 +636,33 @@ conformance!(
     Format {
         prefix: "#driver.unix/",
         single_writer: true,
+        uids: Uids::Sticky,
+        keywords: Keywords::Created,
+        expunge: Expunge::WhileOpen,
+        new_mailbox: NewMailbox::Initialized,
+    }
+);
+
+conformance!(
+    tenex,
+    Format {
+        prefix: "#driver.tenex/",
+        single_writer: false,
+        uids: Uids::PerSession,
+        keywords: Keywords::Fixed,
+        expunge: Expunge::Alone,
+        new_mailbox: NewMailbox::EmptyFile(mailstore::Format::Tenex),
+    }
+);
+
+conformance!(
+    mtx,
+    Format {
+        prefix: "#driver.mtx/",
+        single_writer: false,
+        uids: Uids::PerSession,
+        keywords: Keywords::Fixed,
+        expunge: Expunge::Alone,
+        new_mailbox: NewMailbox::EmptyFile(mailstore::Format::Mtx),
     }
 );

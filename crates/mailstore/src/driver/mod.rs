@@ -20,7 +20,10 @@ use crate::types::{Access, Status};
 
 pub mod dummy;
 pub mod mbox;
+pub mod mmdf;
+pub mod mtx;
 pub mod snarf;
+pub mod tenex;
 pub mod unix;
 
 use unix::open::{Sniff, sniff};
@@ -140,7 +143,7 @@ pub(crate) enum HomeInbox {
 /// mix mx mbx tenex mtx mh mmdf unix news phile; maildir, which c-client has not, with
 /// the directory formats).
 pub(crate) fn drivers() -> &'static [&'static dyn Driver] {
-    &[]
+    &[&tenex::TENEX, &mtx::MTX]
 }
 
 /// The directory format that claims directory `path`, if one does (errors reading it

@@ -26,12 +26,10 @@ pub(crate) type AppendTo<'a> =
 
 /// When a session last looked at the spool, so it looks once per snarf interval.
 #[derive(Debug, Default)]
-#[allow(dead_code)] // for the home-directory INBOX formats (mix, mbx, tenex, mtx)
 pub(crate) struct Snarfer {
     last: Option<Instant>,
 }
 
-#[allow(dead_code)] // for the home-directory INBOX formats (mix, mbx, tenex, mtx)
 impl Snarfer {
     /// Whether it is time to look at the spool again (always, the first time).
     pub(crate) fn due(&mut self, cfg: &StoreConfig) -> bool {
@@ -46,7 +44,6 @@ impl Snarfer {
 /// Moves the messages of spool file `spool` through `append` (which adds them to INBOX);
 /// returns how many moved. An empty, missing or busy spool moves nothing; a spool that
 /// is not a UNIX mailbox is left alone with a notice.
-#[allow(dead_code)] // for the home-directory INBOX formats (mix, mbx, tenex, mtx)
 pub(crate) fn from_spool(
     cfg: &Arc<StoreConfig>,
     spool: &Path,
@@ -117,7 +114,6 @@ pub(crate) fn from_spool(
     Ok(n)
 }
 
-#[allow(dead_code)] // for the home-directory INBOX formats (mix, mbx, tenex, mtx)
 fn mb_close(mb: UnixMailbox) -> Result<()> {
     Box::new(mb).close(Close::Keep)
 }

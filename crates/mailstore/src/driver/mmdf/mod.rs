@@ -1,0 +1,1 @@
+//! mmdf (placeholder)
