@@ -666,3 +666,15 @@ conformance!(
         new_mailbox: NewMailbox::EmptyFile(mailstore::Format::Mtx),
     }
 );
+
+conformance!(
+    mmdf,
+    Format {
+        prefix: "#driver.mmdf/",
+        single_writer: true,
+        uids: Uids::Sticky,
+        keywords: Keywords::Created,
+        expunge: Expunge::WhileOpen,
+        new_mailbox: NewMailbox::Initialized,
+    }
+);

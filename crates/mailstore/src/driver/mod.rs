@@ -143,7 +143,11 @@ pub(crate) enum HomeInbox {
 /// mix mx mbx tenex mtx mh mmdf unix news phile; maildir, which c-client has not, with
 /// the directory formats).
 pub(crate) fn drivers() -> &'static [&'static dyn Driver] {
-    &[&tenex::TENEX, &mtx::MTX]
+    &[
+        &tenex::TENEX, // LF line ends
+        &mtx::MTX,     // CRLF line ends
+        &mmdf::MMDF,   // unix between ^A^A^A^A lines
+    ]
 }
 
 /// The directory format that claims directory `path`, if one does (errors reading it
