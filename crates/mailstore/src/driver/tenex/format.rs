@@ -165,7 +165,7 @@ pub fn write_header_line(
     let a = off.unsigned_abs() / 60;
     out.extend_from_slice(
         format!(
-            "{:2}-{}-{} {:02}:{:02}:{:02} {}{:02}{:02},{};",
+            "{:2}-{}-{:04} {:02}:{:02}:{:02} {}{:02}{:02},{};",
             c.day,
             c.month.abbrev(),
             c.year,
@@ -381,6 +381,17 @@ mod tests {
         let d = DateTime::from_civil(2000, 1, 1, (0, 0, 1), 3600).unwrap();
         write_header_line(&mut out, &d, 35, 0, 0o42, Variant::Mtx);
         assert_eq!(out, UW_MTX);
+    }
+
+    /// Found by the `tenex_header` fuzz target: year 979 was written with three digits,
+    /// which does not read back.
+    #[test]
+    fn early_year_is_written_with_four_digits() {
+        let line = b" 2-Dec-0979 05:53:22 -0700,4240;000000000015\n";
+        let h = parse_header_line(line, Variant::Tenex, &TimeZone::UTC).unwrap();
+        let mut out = Vec::new();
+        write_header_line(&mut out, &h.date, h.size, h.user, h.system, Variant::Tenex);
+        assert_eq!(out, line);
     }
 
     #[test]
