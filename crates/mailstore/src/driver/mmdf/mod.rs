@@ -41,7 +41,7 @@ use crate::driver::{Driver, Layout};
 use crate::error::{Error, IoContext, Result};
 use crate::lock::instance::{Attempt, InstanceLock, Share, Wait};
 use crate::mailbox::{AppendMessage, AppendOutcome, Mailbox};
-use crate::types::Access;
+use crate::types::{Access, Status};
 
 /// The mmdf driver.
 pub(crate) const MMDF: MmdfDriver = MmdfDriver;
@@ -97,6 +97,19 @@ impl Driver for MmdfDriver {
         msgs: &mut dyn Iterator<Item = Result<AppendMessage>>,
     ) -> Result<AppendOutcome> {
         unix::append::append_in(cfg, name, path, Format::Mmdf, msgs)
+    }
+
+    fn status(&self, cfg: &Arc<StoreConfig>, name: &str, path: &Path) -> Result<Status> {
+        // Quietly, as for unix: no notices, no kiss of death.
+        let mb = UnixMailbox::open(
+            Arc::clone(cfg),
+            name,
+            path,
+            Format::Mmdf,
+            Access::ReadOnly,
+            Quiet::Yes,
+        )?;
+        Ok(mb.status())
     }
 
     fn delete(&self, cfg: &StoreConfig, name: &str, path: &Path) -> Result<()> {
