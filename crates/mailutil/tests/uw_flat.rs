@@ -289,3 +289,50 @@ fn check_uw_reads_as_we_do(rel: &str, name: &str, fmt: &str, what: &str) {
         &format!("{fmt}: UW's reading, {what}"),
     );
 }
+
+#[test]
+fn uw_and_ours_share_a_tenex_mailbox() {
+    if !oracle_available("uw_and_ours_share_a_tenex_mailbox") {
+        return;
+    }
+    for fmt in ["tenex", "mtx"] {
+        let (dir, rel) = workdir(&format!("share-{fmt}"));
+        write_fixture(&dir, 10);
+        let name = format!("{rel}/box");
+        uw(&[
+            "copy",
+            &format!("{rel}/fixture"),
+            &format!("#driver.{fmt}/{name}"),
+        ]);
+        let store = store();
+        let mut mb = store.open(&name, Access::ReadWrite).unwrap();
+        assert_eq!(mb.messages().len(), 10);
+        // UW appends while our session has the mailbox: we see the new mail.
+        let more = format!("{rel}/more");
+        uw(&["copy", &format!("{rel}/fixture"), &more]);
+        uw(&["appenddelete", &more, &name]);
+        let changes = mb.poll().unwrap();
+        assert_eq!(changes[0], mailstore::Change::Exists(20), "{fmt}");
+        // UW cannot expunge while we have it open (c-client needs the file to itself).
+        let (_, out) = uw_status(&["prune", &name, "SUBJECT prune-me"]);
+        assert!(out.contains("in use by another process"), "{fmt}: {out}");
+        mb.poll().unwrap();
+        assert_eq!(mb.messages().len(), 20);
+        // With the mailbox to ourselves, we can.
+        mb.set_flags(&[seq(1)], FlagOp::Add, Flags::DELETED, &[])
+            .unwrap();
+        assert_eq!(mb.expunge(ExpungeScope::AllDeleted).unwrap()[0], seq(1));
+        mb.close(Close::Keep).unwrap();
+        let unseen = read_ours(&name)
+            .1
+            .iter()
+            .filter(|s| !s.flags.contains(Flags::SEEN))
+            .count();
+        let total = read_ours(&name).1.len();
+        assert_eq!(
+            uw(&["check", &name]).trim(),
+            format!("0 new message(s) ({unseen} unseen), {total} total in {name}"),
+            "{fmt}"
+        );
+    }
+}
