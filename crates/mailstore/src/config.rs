@@ -185,6 +185,9 @@ pub struct StoreConfig {
     pub hostname: String,
     /// The format of mailboxes created without `#driver.`.
     pub create_format: Format,
+    /// The format an empty file takes when mail is appended to it without `#driver.`
+    /// (c-client's `empty-folder-format`, EMPTYPROTO; unix by default).
+    pub empty_format: Format,
     /// How `From ` lines in appended messages are escaped.
     pub from_escape: FromEscape,
     /// Whether UIDs and keywords are kept in UNIX mailboxes.
@@ -237,6 +240,7 @@ impl StoreConfig {
             spool: Path::new("/var/mail").join(user),
             hostname: locks.hostname.clone(),
             create_format: Format::Unix,
+            empty_format: Format::Unix,
             from_escape: FromEscape::Every,
             uids: UidMode::Sticky,
             mbox_inbox: MboxInbox::Enabled,

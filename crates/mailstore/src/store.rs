@@ -252,6 +252,7 @@ impl Store {
             Some((f, rest)) => (Some(f), rest),
             None => (None, name),
         };
+        let format = format.or(Some(self.cfg.empty_format));
         let loc = self.resolve(rest)?;
         match find(&self.cfg, &loc)? {
             Found::Driver { format, path, .. } => {

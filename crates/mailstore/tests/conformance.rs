@@ -33,6 +33,10 @@ struct Format {
     uids: Uids,
     /// Files the format needs in the home directory (name, contents).
     home_files: &'static [(&'static str, &'static str)],
+    /// When deleted messages can be expunged.
+    expunge: Expunge,
+    /// What a newly created mailbox is on disk.
+    new_mailbox: NewMailbox,
 }
 
 impl Format {
@@ -46,12 +50,14 @@ impl Format {
         keywords: Keywords::Kept,
         uids: Uids::Sticky,
         home_files: &[],
+        expunge: Expunge::WhileOpen,
+        new_mailbox: NewMailbox::Initialized,
     };
 
     /// The keywords to set: none for a format without them.
     fn kw<'a>(&self, k: &'a [Keyword]) -> &'a [Keyword] {
         match self.keywords {
-            Keywords::Kept => k,
+            Keywords::Kept | Keywords::Fixed => k,
             Keywords::None => &[],
         }
     }
@@ -81,7 +87,33 @@ enum Keywords {
     Kept,
     /// None: setting one is an error, and appends drop them (MH).
     None,
+    /// A fixed list for every mailbox, from `set keywords` in `~/.mminit` (tenex, mtx):
+    /// the suite writes that file.
+    Fixed,
 }
+
+/// When an expunge can remove messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expunge {
+    /// Whenever the session has the mailbox read-write; other sessions are told.
+    WhileOpen,
+    /// Only when no other session has the mailbox open (tenex, mtx: the expunging session
+    /// needs an exclusive lock on the file); otherwise nothing is removed.
+    Alone,
+}
+
+/// What `CREATE` leaves on disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NewMailbox {
+    /// A mailbox in the format.
+    Initialized,
+    /// An empty file (the dummy format's), which takes the format when mail first arrives:
+    /// the suite sets the empty-file format (c-client's `empty-folder-format`) to it.
+    EmptyFile(mailstore::Format),
+}
+
+/// The keywords the suite's tests use, for formats whose keywords are a fixed list.
+const SUITE_KEYWORDS: [&str; 4] = ["$Label1", "Junk", "NonJunk", "Work"];
 
 /// What a format's UIDs are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,6 +123,9 @@ enum Uids {
     /// File numbers: the next is one past the highest file, UIDVALIDITY is new at each
     /// open, and appends report none (c-client mh, no UIDPLUS).
     FileNumbers,
+    /// Each session numbers the messages anew, and appends report no UIDs (c-client's
+    /// DR_NOSTICKY formats: tenex, mtx).
+    PerSession,
 }
 
 /// Whether a format keeps `\Recent` from one session to the next.
@@ -134,10 +169,27 @@ impl Env {
         for (name, text) in fmt.home_files {
             std::fs::write(dir.path().join("home").join(name), text).unwrap();
         }
-        Env {
+        if let NewMailbox::EmptyFile(f) = fmt.new_mailbox {
+            cfg.empty_format = f;
+        }
+        let env = Env {
             _dir: dir,
             store: Store::new(cfg),
             fmt,
+        };
+        env.define_keywords(&SUITE_KEYWORDS);
+        env
+    }
+
+    /// For a format with a fixed keyword list: makes it `names`.
+    fn define_keywords(&self, names: &[&str]) {
+        if self.fmt.keywords == Keywords::Fixed {
+            let home = self._dir.path().join("home");
+            std::fs::write(
+                home.join(".mminit"),
+                format!("set keywords {}\n", names.join(", ")),
+            )
+            .unwrap();
         }
     }
 
@@ -198,6 +250,15 @@ fn append_and_read_back(fmt: Format) {
         vec![msg("one", "Hello\r\nthere\r\n"), flagged, msg("big", &big)],
     );
     let mut mb = e.store.open("box", Access::ReadOnly).unwrap();
+    let driver = fmt
+        .prefix
+        .trim_start_matches("#driver.")
+        .trim_end_matches('/');
+    assert_eq!(
+        mb.format().name(),
+        driver,
+        "the mailbox is in the format under test"
+    );
     let uids: Vec<_> = mb.messages().iter().map(|m| m.uid).collect();
     assert_eq!(uids.len(), 3);
     assert!(uids.windows(2).all(|w| w[0] < w[1]));
@@ -208,8 +269,8 @@ fn append_and_read_back(fmt: Format) {
             assert_eq!(mb.uid_validity(), validity);
             Some(validity)
         }
-        Uids::FileNumbers => {
-            assert_eq!(out.uids, None);
+        Uids::FileNumbers | Uids::PerSession => {
+            assert_eq!(out.uids, None, "no UIDPLUS without sticky UIDs");
             None
         }
     };
@@ -244,7 +305,7 @@ fn append_and_read_back(fmt: Format) {
         .map(|k| mb.keywords()[k].to_string())
         .collect();
     match fmt.keywords {
-        Keywords::Kept => assert_eq!(kws, vec!["$Label1"]),
+        Keywords::Kept | Keywords::Fixed => assert_eq!(kws, vec!["$Label1"]),
         Keywords::None => assert!(kws.is_empty() && mb.keywords().is_empty()),
     }
     let text = mb.fetch(seq(3), Part::Text).unwrap();
@@ -325,7 +386,7 @@ fn flags_and_keywords_persist(fmt: Format) {
     );
     assert_eq!(m[2].flags.minus(Flags::RECENT), Flags::SEEN);
     let one = |k: &str| match fmt.keywords {
-        Keywords::Kept => BTreeSet::from([k.to_owned()]),
+        Keywords::Kept | Keywords::Fixed => BTreeSet::from([k.to_owned()]),
         Keywords::None => BTreeSet::new(),
     };
     assert_eq!(names(0), one("Junk"));
@@ -337,6 +398,8 @@ fn flags_and_keywords_persist(fmt: Format) {
 
 fn keywords_are_limited(fmt: Format) {
     let e = Env::new(fmt);
+    let names: Vec<String> = (0..30).map(|i| format!("k{i}")).collect();
+    e.define_keywords(&names.iter().map(String::as_str).collect::<Vec<_>>());
     e.create("box");
     e.append("box", vec![msg("a", "1\r\n")]);
     let mut mb = e.store.open("box", Access::ReadWrite).unwrap();
@@ -388,12 +451,16 @@ fn expunge_reports_sequence_numbers(fmt: Format) {
     assert_eq!(mb.expunge(ExpungeScope::Uids(&[u4])).unwrap(), vec![seq(2)]);
     mb.close(Close::Keep).unwrap();
     let mut mb = e.store.open("box", Access::ReadOnly).unwrap();
+    let expected = match fmt.uids {
+        Uids::PerSession => vec![1, 2],
+        Uids::Sticky | Uids::FileNumbers => vec![uids[0], uids[5]],
+    };
     assert_eq!(
         mb.messages()
             .iter()
             .map(|m| m.uid.get())
             .collect::<Vec<_>>(),
-        vec![uids[0], uids[5]]
+        expected
     );
     assert_eq!(subjects(&mut *mb), vec!["m1", "m6"]);
     assert_eq!(
@@ -423,6 +490,14 @@ fn uids_stay_through_emptying(fmt: Format) {
         assert_eq!(mb.messages()[0].uid.get(), 1);
         return;
     }
+    if fmt.uids == Uids::PerSession {
+        // Nothing to keep: the next session numbers from 1 again.
+        assert_eq!(mb.uid_next().get(), 1);
+        drop(mb);
+        let out = e.append("box", vec![msg("c", "3\r\n")]);
+        assert!(out.uids.is_none());
+        return;
+    }
     assert_eq!(mb.uid_validity(), validity);
     assert_eq!(mb.uid_next(), next);
     drop(mb);
@@ -444,7 +519,7 @@ fn session_append_and_new_mail(fmt: Format) {
     let uid = mb.messages()[0].uid;
     match fmt.uids {
         Uids::Sticky => assert_eq!(out.uids.unwrap().1[0], uid),
-        Uids::FileNumbers => assert_eq!(out.uids, None),
+        Uids::FileNumbers | Uids::PerSession => assert_eq!(out.uids, None),
     }
     // Mail from another process appears at the next poll.
     e.append("box", vec![msg("theirs", "y\r\n")]);
@@ -499,8 +574,24 @@ fn another_session_sees_changes(fmt: Format) {
     writer
         .set_flags(&[seq(4)], FlagOp::Add, Flags::SEEN, &[])
         .unwrap();
-    writer.expunge(ExpungeScope::AllDeleted).unwrap();
+    let gone = writer.expunge(ExpungeScope::AllDeleted).unwrap();
     let changes = reader.poll().unwrap();
+    if fmt.expunge == Expunge::Alone {
+        // The reader has the mailbox open: nothing can be expunged.
+        assert!(gone.is_empty());
+        assert_eq!(changes, vec![Change::Flags(seq(2)), Change::Flags(seq(4))]);
+        assert_eq!(subjects(&mut *reader), vec!["m1", "m2", "m3", "m4"]);
+        assert!(reader.messages()[1].flags.contains(Flags::DELETED));
+        assert!(reader.messages()[3].flags.contains(Flags::SEEN));
+        drop(reader);
+        assert_eq!(
+            writer.expunge(ExpungeScope::AllDeleted).unwrap(),
+            vec![seq(2)]
+        );
+        assert_eq!(subjects(&mut *writer), vec!["m1", "m3", "m4"]);
+        return;
+    }
+    assert_eq!(gone, vec![seq(2)]);
     if fmt.flags == FlagsKept::SeenOnly {
         // Flags live in each session: the reader sees the expunge only.
         assert_eq!(changes, vec![Change::Expunged(seq(2))]);
@@ -549,7 +640,7 @@ fn copy_keeps_flags_keywords_and_dates(fmt: Format) {
         .unwrap();
     match fmt.uids {
         Uids::Sticky => assert_eq!(out.uids.unwrap().1.len(), 2),
-        Uids::FileNumbers => assert_eq!(out.uids, None),
+        Uids::FileNumbers | Uids::PerSession => assert_eq!(out.uids, None),
     }
     let mut dst = e.store.open("dst", Access::ReadOnly).unwrap();
     assert_eq!(subjects(&mut *dst), vec!["a", "b"]);
@@ -559,7 +650,7 @@ fn copy_keeps_flags_keywords_and_dates(fmt: Format) {
         fmt.kept(Flags::FLAGGED.union(Flags::DELETED))
     );
     match fmt.keywords {
-        Keywords::Kept => assert_eq!(
+        Keywords::Kept | Keywords::Fixed => assert_eq!(
             dst.keywords()[d.keywords.iter().next().unwrap()].as_str(),
             "Work"
         ),
@@ -698,6 +789,7 @@ conformance!(
         uids: Uids::FileNumbers,
         // The MH root is the home itself, so that the suite's plain names are MH names.
         home_files: &[(".mh_profile", "Path: .\n")],
+        ..Format::KEEPS_ALL
     }
 );
 conformance!(
@@ -721,6 +813,39 @@ conformance!(
     Format {
         prefix: "#driver.mbx/",
         single_writer: false,
+        ..Format::KEEPS_ALL
+    }
+);
+
+conformance!(
+    tenex,
+    Format {
+        prefix: "#driver.tenex/",
+        single_writer: false,
+        uids: Uids::PerSession,
+        keywords: Keywords::Fixed,
+        expunge: Expunge::Alone,
+        new_mailbox: NewMailbox::EmptyFile(mailstore::Format::Tenex),
+        ..Format::KEEPS_ALL
+    }
+);
+conformance!(
+    mtx,
+    Format {
+        prefix: "#driver.mtx/",
+        single_writer: false,
+        uids: Uids::PerSession,
+        keywords: Keywords::Fixed,
+        expunge: Expunge::Alone,
+        new_mailbox: NewMailbox::EmptyFile(mailstore::Format::Mtx),
+        ..Format::KEEPS_ALL
+    }
+);
+conformance!(
+    mmdf,
+    Format {
+        prefix: "#driver.mmdf/",
+        single_writer: true,
         ..Format::KEEPS_ALL
     }
 );

@@ -24,10 +24,13 @@ pub mod mbox;
 pub mod mbx;
 pub mod mh;
 pub mod mix;
+pub mod mmdf;
+pub mod mtx;
 pub mod mx;
 pub mod news;
 pub mod phile;
 pub mod snarf;
+pub mod tenex;
 pub mod unix;
 
 use unix::open::{Sniff, sniff};
@@ -151,8 +154,11 @@ pub(crate) fn drivers() -> &'static [&'static dyn Driver] {
         &mix::Mix,
         &mx::MxDriver,
         &mbx::Mbx,
+        &tenex::TENEX,
+        &mtx::MTX,
         &mh::MhDriver,
         &maildir::Maildir,
+        &mmdf::MMDF,
         &news::NewsDriver,
         &phile::Phile,
     ]

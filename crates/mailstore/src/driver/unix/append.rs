@@ -17,10 +17,10 @@ use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::Path;
 use std::sync::Arc;
 
-use super::format::{self, OldMark, UidLines};
+use super::format::{self, FromEscape, OldMark, UidLines};
 use super::open::{self, Sniff};
 use super::sync::{TrustUids, mark_new_mail};
-use super::{Quiet, UnixMailbox};
+use super::{Framing, MMDF_DELIMITER, Quiet, UnixMailbox};
 use crate::clock;
 use crate::config::{Format, StoreConfig, UidMode};
 use crate::error::{Error, IoContext, Result};
@@ -40,13 +40,25 @@ pub(crate) fn append(
     path: &Path,
     msgs: &mut dyn Iterator<Item = Result<AppendMessage>>,
 ) -> Result<AppendOutcome> {
+    append_in(cfg, name, path, Format::Unix, msgs)
+}
+
+/// Appends `msgs` to the mailbox at `path` (which exists, in `format` — unix or mmdf —
+/// or empty).
+pub(crate) fn append_in(
+    cfg: &Arc<StoreConfig>,
+    name: &str,
+    path: &Path,
+    format: Format,
+    msgs: &mut dyn Iterator<Item = Result<AppendMessage>>,
+) -> Result<AppendOutcome> {
     let empty = std::fs::metadata(path).ctx("stat", path)?.len() == 0;
     if !empty {
         match UnixMailbox::open(
             Arc::clone(cfg),
             name,
             path,
-            Format::Unix,
+            format,
             Access::ReadWrite,
             Quiet::Yes,
         ) {
@@ -63,7 +75,7 @@ pub(crate) fn append(
             Err(e) => return Err(e),
         }
     }
-    append_without_session(cfg, path, msgs, empty)
+    append_without_session(cfg, path, Framing::of(format), msgs, empty)
 }
 
 impl UnixMailbox {
@@ -75,7 +87,8 @@ impl UnixMailbox {
     ) -> Result<AppendOutcome> {
         if self.access != Access::ReadWrite {
             let cfg = Arc::clone(&self.cfg);
-            return append_without_session(&cfg, &self.path.clone(), msgs, false);
+            let framing = Framing::of(self.format);
+            return append_without_session(&cfg, &self.path.clone(), framing, msgs, false);
         }
         let place = JournalPlace::new(&self.cfg.journal_dir(), self.id);
         let guard = self.lock_and_refresh(Share::Exclusive)?;
@@ -114,7 +127,8 @@ impl UnixMailbox {
             };
             buf.clear();
             let names = kws.iter().map(|&i| self.model.keywords[i].as_str());
-            stored_message(&mut buf, &msg, &self.cfg, names, uid_lines)?;
+            let framing = Framing::of(self.format);
+            stored_message(&mut buf, &msg, &self.cfg, framing, names, uid_lines)?;
             writer.push(&buf)?;
         }
         let end = writer.finish()?;
@@ -142,6 +156,7 @@ impl UnixMailbox {
 fn append_without_session(
     cfg: &Arc<StoreConfig>,
     path: &Path,
+    framing: Framing,
     msgs: &mut dyn Iterator<Item = Result<AppendMessage>>,
     empty: bool,
 ) -> Result<AppendOutcome> {
@@ -170,7 +185,13 @@ fn append_without_session(
             )?;
         }
         let at = file.metadata().ctx("stat", path)?.len();
-        match open::sniff(path).ctx("read", path)? {
+        let sniffed = match framing {
+            Framing::FromLine => open::sniff(path).ctx("read", path)?,
+            Framing::Mmdf if at == 0 => Sniff::Empty,
+            Framing::Mmdf if open::starts_with_mmdf_delimiter(&file)? => Sniff::Unix,
+            Framing::Mmdf => Sniff::Other,
+        };
+        match sniffed {
             Sniff::Unix | Sniff::Empty => {}
             Sniff::Other => {
                 return Err(Error::UnknownFormat {
@@ -182,7 +203,7 @@ fn append_without_session(
         let table = if empty || at == 0 {
             Vec::new()
         } else {
-            keyword_table(&file)
+            keyword_table(&file, framing)
         };
         let mut writer = Appender::new(&file, path, at, place);
         if at > 0 && !ends_with_lf(&file, at)? {
@@ -203,7 +224,7 @@ fn append_without_session(
             } else {
                 UidLines::None
             };
-            stored_message(&mut buf, &msg, cfg, names.into_iter(), lines)?;
+            stored_message(&mut buf, &msg, cfg, framing, names.into_iter(), lines)?;
             writer.push(&buf)?;
         }
         writer.finish()?;
@@ -215,7 +236,7 @@ fn append_without_session(
 }
 
 /// The keyword table in the first message's `X-IMAP:` / `X-IMAPbase:` line.
-fn keyword_table(file: &File) -> Vec<String> {
+fn keyword_table(file: &File, framing: Framing) -> Vec<String> {
     let mut buf = vec![0u8; SIGNATURE];
     let mut f = file;
     let n = (&mut f).take(SIGNATURE as u64).read(&mut buf).unwrap_or(0);
@@ -227,6 +248,9 @@ fn keyword_table(file: &File) -> Vec<String> {
         .take_while(|b| matches!(b, b'\r' | b'\n' | b' ' | b'\t'))
         .count();
     head = &head[ws..];
+    if framing == Framing::Mmdf {
+        head = head.strip_prefix(MMDF_DELIMITER).unwrap_or(head);
+    }
     if let Some(i) = memchr::memchr(b'\n', head) {
         head = &head[i + 1..];
     }
@@ -260,6 +284,7 @@ fn stored_message<'k>(
     out: &mut Vec<u8>,
     msg: &AppendMessage,
     cfg: &StoreConfig,
+    framing: Framing,
     keywords: impl Iterator<Item = &'k str>,
     uid: UidLines<'_>,
 ) -> Result<()> {
@@ -273,8 +298,16 @@ fn stored_message<'k>(
         None => clock::now(&cfg.tz),
     };
     let sender = format!("{}@{}", cfg.user, cfg.hostname);
+    if framing == Framing::Mmdf {
+        out.extend_from_slice(MMDF_DELIMITER);
+    }
     format::write_from_line(out, &sender, &date);
-    let (header, body) = format::prepare_append(&msg.data, cfg.from_escape);
+    let (header, body) = match framing {
+        Framing::FromLine => format::prepare_append(&msg.data, cfg.from_escape),
+        Framing::Mmdf => {
+            format::prepare_append(&format::strip_mmdf_marks(&msg.data), FromEscape::Never)
+        }
+    };
     out.extend_from_slice(&header);
     format::write_status_block(
         out,
@@ -284,7 +317,12 @@ fn stored_message<'k>(
         OldMark::Omit,
     );
     out.extend_from_slice(&body);
-    out.push(b'\n');
+    match framing {
+        Framing::FromLine => out.push(b'\n'),
+        // The text runs to the delimiter: no separating empty line (UW's mmdf_append
+        // writes one, which its parser then counts as text).
+        Framing::Mmdf => out.extend_from_slice(MMDF_DELIMITER),
+    }
     Ok(())
 }
 

@@ -584,6 +584,18 @@ pub fn write_pseudo_message(
     out.push(b'\n');
 }
 
+/// Frames a pseudo-message written by [`write_pseudo_message`] as `framing` says: in mmdf,
+/// between delimiter lines instead of before a separating empty line.
+pub fn frame_pseudo(pseudo: &mut Vec<u8>, framing: super::Framing) {
+    if framing == super::Framing::Mmdf {
+        if pseudo.ends_with(b"\n\n") {
+            pseudo.pop();
+        }
+        pseudo.splice(0..0, super::MMDF_DELIMITER.iter().copied());
+        pseudo.extend_from_slice(super::MMDF_DELIMITER);
+    }
+}
+
 /// How `From ` lines inside an appended message are protected (c-client `from-widget`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum FromEscape {
@@ -593,6 +605,19 @@ pub enum FromEscape {
     /// Only lines that would parse as a valid `From ` line get a `>`
     /// (`set from-widget header-only`).
     ValidOnly,
+    /// No line is escaped: the mmdf format, whose messages end at a delimiter line (its
+    /// `^A` bytes are removed instead, see [`strip_mmdf_marks`]).
+    Never,
+}
+
+/// A message to append to an mmdf file without its `^A` bytes, which could otherwise
+/// make a delimiter (c-client's `mmdf_append_msg` drops them).
+pub fn strip_mmdf_marks(msg: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if msg.contains(&0x01) {
+        std::borrow::Cow::Owned(msg.iter().copied().filter(|&b| b != 0x01).collect())
+    } else {
+        std::borrow::Cow::Borrowed(msg)
+    }
 }
 
 /// Turns a message as a client gives it (CRLF or LF) into the bytes stored after its
@@ -631,6 +656,7 @@ pub fn prepare_append(msg: &[u8], escape: FromEscape) -> (Vec<u8>, Vec<u8>) {
             let escape_it = match escape {
                 FromEscape::Every => true,
                 FromEscape::ValidOnly => from_line(&line).is_some(),
+                FromEscape::Never => false,
             };
             if escape_it {
                 out.push(b'>');

@@ -75,12 +75,37 @@ pub mod sync;
 #[cfg(test)]
 pub(crate) mod tests;
 
+/// How messages are framed in the file: the one thing in which the mmdf format differs
+/// from unix (panda-inventory.md §3.3).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Framing {
+    /// A `From ` line starts each message; one empty line separates it from the next.
+    #[default]
+    FromLine,
+    /// A line of four `^A` before and after each message ([`MMDF_DELIMITER`]); a `From `
+    /// line may follow the first (c-client always writes one). There is no separator.
+    Mmdf,
+}
+
+impl Framing {
+    /// The framing of a format's files.
+    pub fn of(format: Format) -> Framing {
+        match format {
+            Format::Mmdf => Framing::Mmdf,
+            _ => Framing::FromLine,
+        }
+    }
+}
+
+/// The line that opens and closes each message of an mmdf file.
+pub const MMDF_DELIMITER: &[u8] = b"\x01\x01\x01\x01\n";
+
 /// Where one message lies in the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Msg {
-    /// Offset of the `From ` line.
+    /// Offset of the `From ` line (in mmdf, of the delimiter before it).
     start: u64,
-    /// Length of the `From ` line.
+    /// Length of the `From ` line (in mmdf, with the delimiter before it).
     from_len: u32,
     /// Fingerprint of the `From ` line.
     from_hash: u32,
@@ -90,7 +115,7 @@ pub(crate) struct Msg {
     kept_len: u32,
     /// Length of the body, separator excluded.
     body_len: u64,
-    /// Length of the separator after the body.
+    /// Length of the separator after the body (in mmdf, the closing delimiter).
     sep_len: u8,
     /// Its `Status:` says `O` on disk (the message is no longer new to the next reader).
     old_on_disk: bool,

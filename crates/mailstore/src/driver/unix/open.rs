@@ -70,10 +70,36 @@ pub fn sniff(path: &Path) -> io::Result<Sniff> {
     })
 }
 
+/// Whether an open file starts with the mmdf delimiter line (c-client `mmdf_isvalid`).
+pub fn starts_with_mmdf_delimiter(file: &File) -> Result<bool> {
+    use std::os::unix::fs::FileExt;
+    let mut head = [0u8; 5];
+    let mut n = 0;
+    while n < head.len() {
+        match file.read_at(&mut head[n..], n as u64) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io("read", "mailbox", e)),
+        }
+    }
+    Ok(head[..n] == *super::MMDF_DELIMITER)
+}
+
 /// Creates an empty UNIX mailbox at `path` (which must not exist): a file with the
 /// pseudo-message holding a new UIDVALIDITY and `keywords`, or an empty file when UIDs are
 /// disabled. Parent directories are made by the caller.
 pub fn create(cfg: &StoreConfig, path: &Path, keywords: &[String]) -> Result<()> {
+    create_framed(cfg, path, keywords, super::Framing::FromLine)
+}
+
+/// Creates an empty mailbox of `framing` (unix or mmdf) at `path`, as [`create`] does.
+pub fn create_framed(
+    cfg: &StoreConfig,
+    path: &Path,
+    keywords: &[String],
+    framing: super::Framing,
+) -> Result<()> {
     let file = OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -95,6 +121,7 @@ pub fn create(cfg: &StoreConfig, path: &Path, keywords: &[String]) -> Result<()>
         keywords,
         PseudoKind::Create,
     );
+    format::frame_pseudo(&mut out, framing);
     let written = {
         use std::os::unix::fs::FileExt;
         file.write_all_at(&out, 0).and_then(|()| file.sync_all())

@@ -23,13 +23,15 @@ use memchr::memmem;
 use rfc822::DateTime;
 
 use super::format::{self, HeaderLine, StatusLetters};
+use super::{Framing, MMDF_DELIMITER};
 
 /// One message found by the scanner.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Scanned {
-    /// File offset of its `From ` line.
+    /// File offset of its `From ` line (in mmdf, of the delimiter line before it).
     pub start: u64,
-    /// Length of the `From ` line with its line end.
+    /// Length of the `From ` line with its line end (in mmdf, with the delimiter before it;
+    /// just the delimiter when no `From ` line follows it).
     pub from_len: u32,
     /// Fingerprint of the `From ` line ([`format::line_hash`]).
     pub from_hash: u32,
@@ -41,7 +43,8 @@ pub struct Scanned {
     pub kept_len: u32,
     /// Bytes of the body as stored, without the separating empty line.
     pub body_len: u64,
-    /// Length of the separator after the body (0, 1 for LF, 2 for CRLF).
+    /// Length of the separator after the body (0, 1 for LF, 2 for CRLF; in mmdf, 5 for the
+    /// closing delimiter).
     pub sep_len: u8,
     /// Size of the header a client sees (CRLF, empty line included).
     pub header_size: u32,
@@ -96,6 +99,14 @@ pub enum ScanError {
         /// The first bytes of the offending line (at most 20).
         excerpt: String,
     },
+    /// An mmdf message does not start with the `^A^A^A^A` delimiter line.
+    #[error("not an MMDF delimiter at byte {offset}: {excerpt:?}")]
+    NoDelimiter {
+        /// Where.
+        offset: u64,
+        /// The first bytes of the offending line (at most 20).
+        excerpt: String,
+    },
 }
 
 #[derive(Debug)]
@@ -113,6 +124,7 @@ enum State {
 /// An incremental mailbox scanner (see the module documentation).
 #[derive(Debug)]
 pub struct Scanner {
+    framing: Framing,
     state: State,
     offset: u64,
     tz: TimeZone,
@@ -130,7 +142,14 @@ impl Scanner {
     /// A scanner for data starting at file offset `offset`, reading dates without a zone in
     /// local time zone `tz`. The data must start (after white space) with a `From ` line.
     pub fn new(offset: u64, tz: TimeZone) -> Self {
+        Self::with_framing(offset, tz, Framing::FromLine)
+    }
+
+    /// A scanner for a file framed as `framing` says (an mmdf file's data starts with a
+    /// delimiter line instead).
+    pub fn with_framing(offset: u64, tz: TimeZone, framing: Framing) -> Self {
         Scanner {
+            framing,
             state: State::Lead,
             offset,
             tz,
@@ -174,13 +193,32 @@ impl Scanner {
                     match line_at(buf, i, eof) {
                         Line::Incomplete => return Ok(self.consumed(i)),
                         Line::Last(0) => self.state = State::Done,
+                        Line::Last(len) if self.framing == Framing::Mmdf => {
+                            return Err(self.no_delimiter(&buf[i..i + len], i));
+                        }
                         Line::Last(len) => return Err(self.no_from_line(&buf[i..i + len], i)),
+                        Line::Complete(len) if self.framing == Framing::Mmdf => {
+                            if &buf[i..i + len] != MMDF_DELIMITER {
+                                return Err(self.no_delimiter(&buf[i..i + len], i));
+                            }
+                            let from = match line_at(buf, i + len, eof) {
+                                Line::Incomplete => return Ok(self.consumed(i)),
+                                Line::Complete(n)
+                                    if format::from_line(&buf[i + len..i + len + n]).is_some() =>
+                                {
+                                    n
+                                }
+                                _ => 0,
+                            };
+                            self.begin(&buf[i..i + len + from], len, i);
+                            i += len + from;
+                        }
                         Line::Complete(len) => {
                             let line = &buf[i..i + len];
                             if format::from_line(line).is_none() {
                                 return Err(self.no_from_line(line, i));
                             }
-                            self.begin(line, i);
+                            self.begin(line, 0, i);
                             i += len;
                         }
                     }
@@ -191,11 +229,44 @@ impl Scanner {
                         self.finish(out);
                         self.state = State::Done;
                     }
+                    Line::Complete(len)
+                        if self.framing == Framing::Mmdf && &buf[i..i + len] == MMDF_DELIMITER =>
+                    {
+                        // A message with no body (c-client stops the header at a delimiter).
+                        self.finish_mmdf(out, len);
+                        i += len;
+                    }
                     Line::Complete(len) | Line::Last(len) => {
                         self.header_line(&buf[i..i + len]);
                         i += len;
                     }
                 },
+                State::Body { .. } if self.framing == Framing::Mmdf => {
+                    let hay = &buf[i..];
+                    match memmem::find(hay, MMDF_DELIMITER) {
+                        Some(j) => {
+                            self.body_bytes(&hay[..j]);
+                            self.finish_mmdf(out, MMDF_DELIMITER.len());
+                            i += j + MMDF_DELIMITER.len();
+                        }
+                        None if eof => {
+                            self.body_bytes(hay);
+                            i = buf.len();
+                            self.finish(out);
+                            self.state = State::Done;
+                        }
+                        None => {
+                            // Keep a possible partial delimiter for the next window.
+                            let take = hay.len().saturating_sub(MMDF_DELIMITER.len() - 1);
+                            if take == 0 {
+                                return Ok(self.consumed(i));
+                            }
+                            self.body_bytes(&hay[..take]);
+                            i += take;
+                            return Ok(self.consumed(i));
+                        }
+                    }
+                }
                 State::Body { line_start } => {
                     if line_start && buf[i..].starts_with(b"From ") {
                         match line_at(buf, i, eof) {
@@ -204,7 +275,7 @@ impl Scanner {
                                 if format::from_line(&buf[i..i + len]).is_some() =>
                             {
                                 self.finish(out);
-                                self.begin(&buf[i..i + len], i);
+                                self.begin(&buf[i..i + len], 0, i);
                                 i += len;
                                 continue;
                             }
@@ -263,8 +334,19 @@ impl Scanner {
         }
     }
 
-    /// Starts a message at the `From ` line `line` found at window position `i`.
-    fn begin(&mut self, line: &[u8], i: usize) {
+    fn no_delimiter(&self, line: &[u8], i: usize) -> ScanError {
+        let n = line.len().min(20);
+        ScanError::NoDelimiter {
+            offset: self.offset + i as u64,
+            excerpt: String::from_utf8_lossy(&line[..n]).into_owned(),
+        }
+    }
+
+    /// Starts a message at window position `i`, whose first `marker` bytes are an mmdf
+    /// delimiter (0 in unix) and the rest of `line` its `From ` line (possibly none).
+    fn begin(&mut self, line: &[u8], marker: usize, i: usize) {
+        let full = line;
+        let line = &line[marker..];
         let date = format::from_line(line)
             .and_then(|d| {
                 let parsed = format::internal_date(&d, &self.tz);
@@ -279,8 +361,8 @@ impl Scanner {
             .unwrap_or(EPOCH);
         self.cur = Some(Scanned {
             start: self.offset + i as u64,
-            from_len: line.len() as u32,
-            from_hash: format::line_hash(line),
+            from_len: full.len() as u32,
+            from_hash: format::line_hash(full),
             header_len: 0,
             kept_len: 0,
             body_len: 0,
@@ -393,9 +475,18 @@ impl Scanner {
         }
     }
 
+    /// Ends an mmdf message at its closing delimiter (`sep` bytes); the next one may follow.
+    fn finish_mmdf(&mut self, out: &mut Vec<Scanned>, sep: usize) {
+        if let Some(m) = self.cur.as_mut() {
+            m.sep_len = sep as u8;
+        }
+        self.state = State::Lead;
+        self.finish(out);
+    }
+
     fn finish(&mut self, out: &mut Vec<Scanned>) {
         let Some(mut m) = self.cur.take() else { return };
-        if matches!(self.state, State::Body { .. }) {
+        if self.framing == Framing::FromLine && matches!(self.state, State::Body { .. }) {
             let t = self.tail;
             let n = m.body_len;
             if n >= 1 && t[2] == b'\n' && (n == 1 || t[1] == b'\n') {

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 use super::format::{self, OldMark, PseudoKind, UidLines};
 use super::open::Locked;
 use super::scan::{ScanError, Scanned, Scanner};
-use super::{Model, Msg, Quiet, Stamp, UnixMailbox};
+use super::{Framing, MMDF_DELIMITER, Model, Msg, Quiet, Stamp, UnixMailbox};
 use crate::clock;
 use crate::config::{StoreConfig, UidMode};
 use crate::error::{Error, IoContext, Result};
@@ -311,21 +311,33 @@ impl UnixMailbox {
         let mut warnings: Vec<(Level, String)> = Vec::new();
         let cfg = Arc::clone(&self.cfg);
         let model = &mut self.model;
-        let scanned = scan_file(&self.file, from, to, &cfg, &mut |batch, found| {
-            warnings.extend(found.into_iter().map(|w| (Level::Warn, w)));
-            model.ingest(batch, trust, &cfg, &mut warnings);
-        });
+        let scanned = scan_file(
+            &self.file,
+            from,
+            to,
+            &cfg,
+            Framing::of(self.format),
+            &mut |batch, found| {
+                warnings.extend(found.into_iter().map(|w| (Level::Warn, w)));
+                model.ingest(batch, trust, &cfg, &mut warnings);
+            },
+        );
         scanned.map_err(|e| match e {
             ScanFailure::Io(e) => Error::io("read", &self.path, e),
-            ScanFailure::Format(ScanError::NoFromLine { excerpt, .. }) if from > 0 => {
-                Error::ChangedUnderneath {
-                    what: format!("new data starts {excerpt:?}"),
-                }
-            }
+            ScanFailure::Format(
+                ScanError::NoFromLine { excerpt, .. } | ScanError::NoDelimiter { excerpt, .. },
+            ) if from > 0 => Error::ChangedUnderneath {
+                what: format!("new data starts {excerpt:?}"),
+            },
             ScanFailure::Format(ScanError::NoFromLine { offset, excerpt }) => Error::Corrupt {
                 path: self.path.clone(),
                 offset,
                 what: format!("not a From line: {excerpt:?}"),
+            },
+            ScanFailure::Format(ScanError::NoDelimiter { offset, excerpt }) => Error::Corrupt {
+                path: self.path.clone(),
+                offset,
+                what: format!("not an MMDF delimiter: {excerpt:?}"),
             },
         })?;
         let new = self.model.msgs.len() - before;
@@ -439,9 +451,17 @@ impl UnixMailbox {
 
     fn message_in_place(&self, m: &Msg) -> bool {
         let mut buf = vec![0u8; m.from_len as usize];
-        self.file.read_exact_at(&mut buf, m.start).is_ok()
-            && format::line_hash(&buf) == m.from_hash
-            && format::from_line(&buf).is_some()
+        if self.file.read_exact_at(&mut buf, m.start).is_err()
+            || format::line_hash(&buf) != m.from_hash
+        {
+            return false;
+        }
+        match Framing::of(self.format) {
+            Framing::FromLine => format::from_line(&buf).is_some(),
+            Framing::Mmdf => buf
+                .strip_prefix(MMDF_DELIMITER)
+                .is_some_and(|l| l.is_empty() || format::from_line(l).is_some()),
+        }
     }
 
     pub(crate) fn recent_count(&self) -> u32 {
@@ -548,11 +568,18 @@ impl UnixMailbox {
             return Err(moved());
         }
         let mut found = None;
-        let scanned = scan_file(&self.file, m.start, len, &self.cfg, &mut |batch, _| {
-            if found.is_none() {
-                found = batch.into_iter().next();
-            }
-        });
+        let scanned = scan_file(
+            &self.file,
+            m.start,
+            len,
+            &self.cfg,
+            Framing::of(self.format),
+            &mut |batch, _| {
+                if found.is_none() {
+                    found = batch.into_iter().next();
+                }
+            },
+        );
         scanned.map_err(|_| moved())?;
         let s = found.ok_or_else(moved)?;
         if s.uids
@@ -616,6 +643,7 @@ impl UnixMailbox {
         expunge: Option<&dyn Fn(&MessageInfo) -> bool>,
     ) -> Result<Vec<SeqNo>> {
         let sticky = self.cfg.uids == UidMode::Sticky;
+        let framing = Framing::of(self.format);
         let file_len = self.stamp.map_or(self.model.parsed_len, |s| s.len);
         let mut plan = Plan::new(file_len);
         let mut gone = Vec::new();
@@ -644,6 +672,7 @@ impl UnixMailbox {
                         &table,
                         PseudoKind::Rewrite,
                     );
+                    format::frame_pseudo(&mut p, framing);
                     plan.write(0, &p);
                     at = p.len() as u64;
                 }
@@ -745,7 +774,20 @@ impl UnixMailbox {
                 plan.move_range(m.start, at, m.end() - m.start);
                 at += m.end() - m.start;
             }
-            if m.sep_len == 0 && ends_lf && i < last {
+            if framing == Framing::Mmdf {
+                // A message cut short at the end of the file gets its closing delimiter.
+                if m.sep_len == 0 {
+                    if !self.body_ends_lf(m)? {
+                        plan.write(at, b"\n");
+                        at += 1;
+                        n.body_len += 1;
+                        size_grew.push(i);
+                    }
+                    plan.write(at, MMDF_DELIMITER);
+                    at += MMDF_DELIMITER.len() as u64;
+                    n.sep_len = MMDF_DELIMITER.len() as u8;
+                }
+            } else if m.sep_len == 0 && ends_lf && i < last {
                 plan.write(at, b"\n");
                 at += 1;
                 n.sep_len = 1;
@@ -925,9 +967,10 @@ pub(crate) fn scan_file(
     from: u64,
     to: u64,
     cfg: &StoreConfig,
+    framing: Framing,
     each: &mut dyn FnMut(Vec<Scanned>, Vec<String>),
 ) -> std::result::Result<(), ScanFailure> {
-    let mut scanner = Scanner::new(from, cfg.tz.clone());
+    let mut scanner = Scanner::with_framing(from, cfg.tz.clone(), framing);
     if to <= from {
         return Ok(());
     }
