@@ -90,12 +90,15 @@ impl Service {
             Some(t) => Some(server::tls::server_config(&t.cert, &t.key, t.max_fragment)?),
             None => None,
         };
-        let auth = Arc::new(VirtualUsers::new(
-            &config.users,
-            &config.data_dir,
-            &config.hostname,
-            Arc::new(mailstore::notify::Silent),
-        ));
+        let auth = Arc::new(
+            VirtualUsers::new(
+                &config.users,
+                &config.data_dir,
+                &config.hostname,
+                Arc::new(mailstore::notify::Silent),
+            )
+            .with_mailbox_format(config.mailbox_format.format()),
+        );
         let mut s = SessionConfig::new(&config.hostname, auth, Arc::clone(&log));
         s.plaintext = config.plaintext;
         s.starttls = if tls.is_some() {

@@ -110,6 +110,7 @@ pub struct VirtualUsers {
     hostname: String,
     notify: Arc<dyn Notify>,
     cache: Mutex<Option<(SystemTime, HashMap<String, String>)>>,
+    mailbox_format: mailstore::Format,
 }
 
 impl VirtualUsers {
@@ -126,7 +127,14 @@ impl VirtualUsers {
             hostname: hostname.to_owned(),
             notify,
             cache: Mutex::new(None),
+            mailbox_format: mailstore::Format::Unix,
         }
+    }
+
+    /// New mailboxes are created in `format` (c-client's `new-folder-format`).
+    pub fn with_mailbox_format(mut self, format: mailstore::Format) -> Self {
+        self.mailbox_format = format;
+        self
     }
 
     /// The hash on file for `user` (the file is read again when it changes).
@@ -166,6 +174,15 @@ impl VirtualUsers {
         store.state_dir = Some(self.data_dir.join("state").join(user));
         store.notify = Arc::clone(&self.notify);
         store.restrict = mailstore::config::Restrict::All;
+        store.create_format = self.mailbox_format;
+        // tenex and mtx mailboxes start as empty files, which take the format at the
+        // first append (c-client's empty-folder-format).
+        if matches!(
+            self.mailbox_format,
+            mailstore::Format::Tenex | mailstore::Format::Mtx
+        ) {
+            store.empty_format = self.mailbox_format;
+        }
         Some(Account {
             user: user.to_owned(),
             store,
@@ -221,6 +238,35 @@ mod tests {
         assert!(v.account("../etc").is_none());
         assert!(v.account_of("demo").is_some());
         assert!(v.account_of("nobody").is_none());
+    }
+
+    #[test]
+    fn new_mailboxes_take_the_configured_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let users = dir.path().join("users");
+        let hash = sysuser::crypt::hash(b"pw", "$y$").unwrap();
+        std::fs::write(&users, format!("demo:{hash}\n")).unwrap();
+        for format in [
+            mailstore::Format::Mix,
+            mailstore::Format::Mbx,
+            mailstore::Format::Tenex,
+            mailstore::Format::Maildir,
+        ] {
+            let v = VirtualUsers::new(&users, dir.path(), "h", Arc::new(mailstore::notify::Silent))
+                .with_mailbox_format(format);
+            let store = mailstore::Store::new(v.login("demo", b"pw").unwrap().store);
+            let name = format!("box-{}", format.name());
+            store.create(&name).unwrap();
+            let msg = mailstore::AppendMessage {
+                data: b"Subject: x\r\n\r\ny\r\n".to_vec(),
+                flags: mailstore::Flags::EMPTY,
+                keywords: Vec::new(),
+                date: None,
+            };
+            store.append(&name, &mut std::iter::once(Ok(msg))).unwrap();
+            assert_eq!(store.format_of(&name).unwrap(), Some(format));
+            assert_eq!(store.status(&name).unwrap().messages, 1);
+        }
     }
 
     #[test]

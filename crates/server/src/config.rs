@@ -79,6 +79,47 @@ pub struct Tls {
     pub max_fragment: Option<usize>,
 }
 
+/// The format new mailboxes are created in (c-client's `new-folder-format`), when the
+/// name does not say (`#driver.mix/…`). INBOX stays where it is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailboxFormat {
+    /// The traditional UNIX mailbox (the default, as UW's and FAQ 6.13).
+    #[default]
+    Unix,
+    /// MMDF.
+    Mmdf,
+    /// mbx: one file, several sessions at once.
+    Mbx,
+    /// mix: a directory, several sessions at once (FAQ 4.5 recommends it).
+    Mix,
+    /// mx.
+    Mx,
+    /// tenex.
+    Tenex,
+    /// mtx.
+    Mtx,
+    /// Maildir.
+    Maildir,
+}
+
+impl MailboxFormat {
+    /// The store's format.
+    pub fn format(self) -> mailstore::Format {
+        use mailstore::Format as F;
+        match self {
+            MailboxFormat::Unix => F::Unix,
+            MailboxFormat::Mmdf => F::Mmdf,
+            MailboxFormat::Mbx => F::Mbx,
+            MailboxFormat::Mix => F::Mix,
+            MailboxFormat::Mx => F::Mx,
+            MailboxFormat::Tenex => F::Tenex,
+            MailboxFormat::Mtx => F::Mtx,
+            MailboxFormat::Maildir => F::Maildir,
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -106,6 +147,9 @@ pub struct Config {
     /// Whether NUL bytes in messages are sent as 0x80 (FAQ 7.34).
     #[serde(default = "default_true")]
     pub nul_as_0x80: bool,
+    /// The format of new mailboxes.
+    #[serde(default)]
+    pub mailbox_format: MailboxFormat,
     /// Listeners.
     #[serde(default)]
     pub listen: Vec<Listen>,
@@ -223,5 +267,27 @@ mod tests {
         let e = Config::load(&p).unwrap_err().to_string();
         assert!(e.contains("panda.toml:4"), "{e}");
         assert!(e.contains("bogus"), "{e}");
+    }
+
+    #[test]
+    fn mailbox_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("panda.toml");
+        let base = "hostname = \"h\"\ndata_dir = \"d\"\nusers = \"u\"\n";
+        std::fs::write(&p, base).unwrap();
+        assert_eq!(
+            Config::load(&p).unwrap().mailbox_format,
+            MailboxFormat::Unix
+        );
+        std::fs::write(&p, format!("{base}mailbox_format = \"mix\"\n")).unwrap();
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.mailbox_format.format(), mailstore::Format::Mix);
+        // Formats that cannot be made this way (INBOX-only, read-only, MH's own root).
+        for bad in ["mbox", "news", "phile", "dummy", "mh", "MIX"] {
+            std::fs::write(&p, format!("{base}mailbox_format = \"{bad}\"\n")).unwrap();
+            let e = Config::load(&p).unwrap_err().to_string();
+            assert!(e.contains("panda.toml:4"), "{bad}: {e}");
+            assert!(e.contains("maildir"), "the choices are listed: {e}");
+        }
     }
 }
