@@ -166,6 +166,20 @@ impl Store {
                 attributes: Attributes::NO_SELECT,
             }]);
         }
+        if let Some(groups) = news_list(cfg, &pat) {
+            return Ok(groups);
+        }
+        if pat.len() >= 8 && pat[..8].eq_ignore_ascii_case("#mhinbox") {
+            let mut out = Vec::new();
+            if crate::driver::mh::root(&cfg.home).is_some() && matches("#mhinbox", &pat) {
+                out.push(ListEntry {
+                    name: "#mhinbox".into(),
+                    delimiter: Some(DELIMITER),
+                    attributes: Attributes::NO_INFERIORS,
+                });
+            }
+            return Ok(out);
+        }
         let first_wild = pat.find(['*', '%']).unwrap_or(pat.len());
         let dir = pat[..first_wild]
             .rfind(DELIMITER)
@@ -203,6 +217,11 @@ impl Store {
     ) -> Result<()> {
         let path = match dir {
             None => cfg.mail_dir(),
+            // The MH namespace: its root is the Path: of ~/.mh_profile.
+            Some(d) if d.eq_ignore_ascii_case("#mh/") => match crate::driver::mh::root(&cfg.home) {
+                Some(p) => p,
+                None => return Ok(()),
+            },
             Some(d) => match self.dir_path(d) {
                 Some(p) => p,
                 None => return Ok(()),
@@ -210,6 +229,7 @@ impl Store {
         };
         if let (0, Some(d)) = (level, dir)
             && d != "INBOX"
+            && !d.eq_ignore_ascii_case("#mh/")
             && matches(d, pat)
         {
             out.push(ListEntry {
@@ -404,6 +424,28 @@ impl Store {
     }
 }
 
+/// LIST in the news namespace (`#news.…`): the groups of the active file that match,
+/// `.` being the hierarchy delimiter there; `None` for other patterns.
+fn news_list(cfg: &StoreConfig, pat: &str) -> Option<Vec<ListEntry>> {
+    let rest = pat
+        .get(..6)
+        .filter(|p| p.eq_ignore_ascii_case("#news."))
+        .map(|_| &pat[6..])?;
+    // `%` stops at the delimiter, which `matches` takes to be `/`.
+    let pat = rest.replace('.', "/");
+    Some(
+        crate::driver::news::groups(cfg)
+            .into_iter()
+            .filter(|g| matches(&g.replace('.', "/"), &pat))
+            .map(|g| ListEntry {
+                name: format!("#news.{g}"),
+                delimiter: Some('.'),
+                attributes: Attributes::NO_INFERIORS,
+            })
+            .collect(),
+    )
+}
+
 fn write_replace(tmp: &Path, dst: &Path, data: &[u8]) -> Result<()> {
     let mut f = fs::File::create(tmp).ctx("create", tmp)?;
     f.write_all(data)
@@ -436,15 +478,20 @@ fn canonical(reference: &str, pattern: &str) -> Result<Option<String>> {
     if pattern.len() > name::MAX_NAME_LEN || reference.len() > name::MAX_NAME_LEN {
         return Err(Error::invalid_name(pattern, "LIST pattern too long"));
     }
-    if pattern.starts_with('#') || reference.starts_with('#') {
-        // No shared namespaces are configured.
-        return Ok(None);
-    }
-    let pat = if reference.is_empty() || pattern.starts_with(['/', '~']) {
+    let pat = if reference.is_empty() || pattern.starts_with(['/', '~', '#']) {
         pattern.to_owned()
     } else {
         format!("{reference}{pattern}")
     };
+    // Of the `#` namespaces, the store has news (`#news.`) and MH (`#mh/`, `#mhinbox`);
+    // no shared ones are configured.
+    let known = ["#news.", "#mh/", "#mhinbox"].iter().any(|ns| {
+        pat.get(..ns.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(ns))
+    });
+    if pat.starts_with('#') && !known {
+        return Ok(None);
+    }
     if pat.matches(['*', '%']).count() > MAX_WILDCARDS {
         return Err(Error::invalid_name(
             pattern,

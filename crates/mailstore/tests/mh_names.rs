@@ -90,3 +90,32 @@ fn mh_names_list_and_create() {
     s.delete("#mh/work/project").unwrap();
     assert!(!dir.path().join("home/Mail/work/project").exists());
 }
+
+#[test]
+fn list_in_the_mh_namespace() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(dir.path());
+    s.create("#mh/work").unwrap();
+    s.create("#mh/work/old").unwrap();
+    fs::create_dir(dir.path().join("home/Mail/inbox")).unwrap();
+    s.append("#mh/work", &mut vec![Ok(msg("one"))].into_iter())
+        .unwrap();
+    let names = |pat: &str| -> Vec<String> {
+        s.list("", pat)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect()
+    };
+    assert_eq!(names("#mh/%"), vec!["#mh/inbox", "#mh/work"]);
+    // The message files are not mailboxes.
+    assert_eq!(
+        names("#mh/*"),
+        vec!["#mh/inbox", "#mh/work", "#mh/work/old"]
+    );
+    assert_eq!(names("#mhinbox"), vec!["#mhinbox"]);
+    // Without a profile there is no MH namespace.
+    fs::remove_file(dir.path().join("home/.mh_profile")).unwrap();
+    assert!(names("#mh/*").is_empty());
+    assert!(names("#mhinbox").is_empty());
+}

@@ -157,3 +157,27 @@ fn bad_newsrc_lines_do_not_panic() {
         .unwrap();
     assert!(mb.messages().iter().all(|m| m.flags == Flags::RECENT));
 }
+
+#[test]
+fn list_walks_the_active_file() {
+    let s = spool();
+    let names = |pat: &str| -> Vec<String> {
+        s.store
+            .list("", pat)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect()
+    };
+    assert_eq!(
+        names("#news.*"),
+        vec!["#news.comp.mail.imap", "#news.alt.empty"]
+    );
+    assert_eq!(names("#news.comp.*"), vec!["#news.comp.mail.imap"]);
+    // `%` stops at the dot, the hierarchy delimiter of news names.
+    assert!(names("#news.comp.%").is_empty());
+    assert_eq!(names("#news.comp.mail.%"), vec!["#news.comp.mail.imap"]);
+    assert_eq!(names("#news.alt.%"), vec!["#news.alt.empty"]);
+    let e = &s.store.list("", "#news.alt.empty").unwrap()[0];
+    assert_eq!(e.delimiter, Some('.'));
+}

@@ -30,6 +30,10 @@ fn main() {
         open_rw(&args[i + 1]);
         return;
     }
+    if let Some(i) = args.iter().position(|a| a == "--role-read-all") {
+        read_all(&args[i + 1]);
+        return;
+    }
     let messages: usize = args
         .iter()
         .skip(1)
@@ -114,6 +118,57 @@ fn main() {
         }
     }
 
+    // The same mail in mix and mbx, made by our mailutil's copy: opened (check) and
+    // fully read, ours and UW's. UW has no command that only reads every message; its
+    // cheapest is a prune whose TEXT criterion matches nothing (a search of every
+    // message's text, read-write).
+    for format in ["mix", "mbx"] {
+        let target = format!("{rel}/bench-{format}");
+        let _ = fs::remove_dir_all(dir.join(format!("bench-{format}")));
+        let _ = fs::remove_file(dir.join(format!("bench-{format}")));
+        let made = measure(
+            &ours_bin,
+            &["copy", &name, &format!("#driver.{format}/{target}")],
+            false,
+        );
+        table.push((
+            leak(format!("{format}: copy of the mailbox into it")),
+            "ours",
+            made,
+        ));
+        let check = |who: &str| -> Run {
+            let program = if who == "UW" {
+                common::UW_MAILUTIL
+            } else {
+                ours_bin.as_str()
+            };
+            measure(program, &["check", &target], false);
+            best_of(3, || measure(program, &["check", &target], false))
+        };
+        table.push((
+            leak(format!("{format}: check, warm")),
+            "ours",
+            check("ours"),
+        ));
+        table.push((
+            leak(format!("{format}: read every message, warm")),
+            "ours",
+            best_of(3, || measure(&exe, &["--role-read-all", &target], false)),
+        ));
+        if uw_here {
+            table.push((leak(format!("{format}: check, warm")), "UW", check("UW")));
+            table.push((
+                leak(format!("{format}: read every message, warm")),
+                "UW",
+                measure(
+                    common::UW_MAILUTIL,
+                    &["prune", &target, "TEXT no-such-text-zzz"],
+                    false,
+                ),
+            ));
+        }
+    }
+
     println!();
     println!(
         "{:<42} {:>5} {:>10} {:>10}",
@@ -144,10 +199,22 @@ fn main() {
         ("check, cold", "check, cold"),
         ("check, warm, no cache", "check, warm"),
         ("check, cold, no cache", "check, cold"),
+        ("mix: check, warm", "mix: check, warm"),
+        (
+            "mix: read every message, warm",
+            "mix: read every message, warm",
+        ),
+        ("mix: read every message, warm", "mix: check, warm"),
+        ("mbx: check, warm", "mbx: check, warm"),
+        (
+            "mbx: read every message, warm",
+            "mbx: read every message, warm",
+        ),
+        ("mbx: read every message, warm", "mbx: check, warm"),
     ] {
         if let (Some(o), Some(u)) = (get(op, "ours"), get(uw_op, "UW")) {
             println!(
-                "{op}: ours is {:.1}x faster, with {:.2}x UW's peak memory",
+                "{op} (UW: {uw_op}): ours is {:.1}x faster, with {:.2}x UW's peak memory",
                 u.wall.as_secs_f64() / o.wall.as_secs_f64(),
                 o.rss_kib as f64 / u.rss_kib as f64
             );
@@ -238,6 +305,28 @@ fn generate(path: &Path, n: usize) {
     if benchdata::write_mbox(path, n).unwrap() {
         common::give(path);
     }
+}
+
+/// A label made at run time, for the table of static labels.
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+/// The bench's own process for reading a whole mailbox: open read-only, fetch every
+/// message whole.
+fn read_all(name: &str) {
+    let home = std::env::var("HOME").unwrap();
+    let mut cfg = mailstore::config::StoreConfig::new(common::USER, &home);
+    cfg.spool = std::path::PathBuf::from(&home).join("INBOX-spool");
+    let store = mailstore::Store::new(cfg);
+    let mut mb = store.open(name, mailstore::Access::ReadOnly).unwrap();
+    let mut bytes = 0usize;
+    for i in 1..=mb.messages().len() as u32 {
+        let seq = mailstore::SeqNo::new(i).unwrap();
+        bytes += mb.fetch(seq, mailstore::Part::Whole).unwrap().len();
+    }
+    assert!(bytes > 0 || mb.messages().is_empty());
+    mb.close(mailstore::Close::Keep).unwrap();
 }
 
 /// The bench's own process for our read-write open: open, close (which writes the UW
