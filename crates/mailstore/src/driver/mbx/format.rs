@@ -196,28 +196,17 @@ impl RecordError {
 /// ```
 pub fn parse_record(buf: &[u8]) -> Result<Record, RecordError> {
     // c-client works on a NUL-terminated copy: a NUL ends the data.
-    let buf = match buf.iter().position(|&b| b == 0) {
+    let buf = match memchr::memchr(0, buf) {
         Some(n) => &buf[..n],
         None => buf,
     };
-    let cr = buf
-        .iter()
-        .position(|&b| b == b'\r')
-        .ok_or(RecordError::NoCrlf)?;
+    let cr = memchr::memchr(b'\r', buf).ok_or(RecordError::NoCrlf)?;
     if buf.get(cr + 1) != Some(&b'\n') {
         return Err(RecordError::NoCrlf);
     }
     let line = &buf[..cr];
-    let comma = line
-        .iter()
-        .position(|&b| b == b',')
-        .ok_or(RecordError::Header)?;
-    let semi = comma
-        + 1
-        + line[comma + 1..]
-            .iter()
-            .position(|&b| b == b';')
-            .ok_or(RecordError::Header)?;
+    let comma = memchr::memchr(b',', line).ok_or(RecordError::Header)?;
+    let semi = comma + 1 + memchr::memchr(b';', &line[comma + 1..]).ok_or(RecordError::Header)?;
     let t = &line[semi + 1..];
     if t.len() < 12 || !t[..12].iter().all(u8::is_ascii_hexdigit) {
         return Err(RecordError::Flags);
@@ -226,17 +215,26 @@ pub fn parse_record(buf: &[u8]) -> Result<Record, RecordError> {
         return Err(RecordError::Uid);
     }
     let size_text = &line[comma + 1..semi];
-    let size = std::str::from_utf8(size_text)
-        .ok()
-        .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
-        .and_then(|s| s.parse::<u64>().ok())
+    let size = (!size_text.is_empty() && size_text.len() <= 19)
+        .then(|| {
+            size_text.iter().try_fold(0u64, |n, &c| {
+                c.is_ascii_digit().then(|| n * 10 + u64::from(c - b'0'))
+            })
+        })
+        .flatten()
         .filter(|&n| n > 0)
         .ok_or(RecordError::Size)?;
+    // The digits were checked above.
     let hex = |b: &[u8]| {
-        std::str::from_utf8(b)
-            .ok()
-            .and_then(|s| u32::from_str_radix(s, 16).ok())
-            .unwrap_or(0)
+        b.iter().fold(0u32, |n, &c| {
+            let d = match c {
+                b'0'..=b'9' => c - b'0',
+                b'a'..=b'f' => c - b'a' + 10,
+                b'A'..=b'F' => c - b'A' + 10,
+                _ => 0,
+            };
+            n << 4 | u32::from(d)
+        })
     };
     Ok(Record {
         date: parse_date(&line[..comma]),
@@ -246,6 +244,51 @@ pub fn parse_record(buf: &[u8]) -> Result<Record, RecordError> {
         uid: hex(&t[13..21]),
         line_len: (cr + 2) as u32,
     })
+}
+
+/// The date as c-client writes it, `dd-Mon-yyyy hh:mm:ss +zzzz` with the day padded by a
+/// space (the fast way to read the usual file); `None` for any other form, which
+/// [`parse_date`] then reads.
+fn parse_date_as_written(s: &[u8]) -> Option<DateTime> {
+    if s.len() != 26
+        || s[2] != b'-'
+        || s[6] != b'-'
+        || s[11] != b' '
+        || s[14] != b':'
+        || s[17] != b':'
+        || s[20] != b' '
+    {
+        return None;
+    }
+    let num = |a: usize, b: usize| -> Option<u32> {
+        s[a..b].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let day = if s[0] == b' ' { num(1, 2)? } else { num(0, 2)? };
+    let month = Month::from_abbrev(&s[3..6])?;
+    let year = i16::try_from(num(7, 11)?)
+        .ok()
+        .filter(|y| (1970..=9999).contains(y))?;
+    let (h, m, sec) = (num(12, 14)?, num(15, 17)?, num(18, 20)?);
+    if h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    let sign = match s[21] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let (zh, zm) = (num(22, 24)?, num(24, 26)?);
+    let small = |v: u32| u8::try_from(v).ok();
+    DateTime::from_civil(
+        year,
+        month.number(),
+        small(day)?,
+        (small(h)?, small(m)?, small(sec)?),
+        sign * i32::try_from(zh * 3600 + zm * 60).ok()?,
+    )
+    .ok()
 }
 
 /// The record line for a message (c-client's `mail_date` form for the date).
@@ -305,6 +348,9 @@ pub fn format_date(d: &DateTime) -> String {
 /// Parses a record's date: the form [`format_date`] writes; a two-digit year and a
 /// missing seconds field are taken as c-client's `mail_parse_date` does.
 pub fn parse_date(s: &[u8]) -> Option<DateTime> {
+    if let Some(d) = parse_date_as_written(s) {
+        return Some(d);
+    }
     let s = std::str::from_utf8(s).ok()?.trim_start();
     let (date, rest) = s.split_once(' ')?;
     let mut parts = date.split('-');

@@ -142,11 +142,10 @@ impl MixMailbox {
         let mut changes = Vec::new();
         let mut fresh = Vec::new();
         if let Some(index) = index {
-            let live: HashMap<u32, &IndexEntry> =
-                index.entries.iter().map(|e| (e.uid, e)).collect();
+            let live = ByUid::new(&index.entries, |e| e.uid);
             let mut i = 0;
             while i < self.msgs.len() {
-                match live.get(&self.msgs[i].uid.get()) {
+                match live.get(self.msgs[i].uid.get()) {
                     Some(e) => {
                         self.entries[i] = (*e).clone();
                         i += 1;
@@ -184,12 +183,11 @@ impl MixMailbox {
         }
         let status = status_lock.status()?;
         drop(status_lock);
-        let by_uid: HashMap<u32, &StatusEntry> =
-            status.entries.iter().map(|e| (e.uid, e)).collect();
+        let by_uid = ByUid::new(&status.entries, |e| e.uid);
         let mut to_mark_old = Vec::new();
         for &i in &fresh {
             let m = &mut self.msgs[i];
-            let st = by_uid.get(&m.uid.get()).copied();
+            let st = by_uid.get(m.uid.get());
             let bits = st.map_or(0, |s| s.flags);
             m.flags = flags_from_disk(bits);
             m.keywords = keyword_set(st.map_or(0, |s| s.keywords), self.keywords.len());
@@ -208,12 +206,13 @@ impl MixMailbox {
             ));
         }
         if self.status_seq != Some(status.seq) {
-            let fresh: HashSet<usize> = fresh.iter().copied().collect();
+            // The new messages are the last ones, read above.
+            let first_fresh = fresh.first().copied().unwrap_or(usize::MAX);
             for (i, m) in self.msgs.iter_mut().enumerate() {
-                if fresh.contains(&i) {
-                    continue;
+                if i >= first_fresh {
+                    break;
                 }
-                let st = by_uid.get(&m.uid.get()).copied();
+                let st = by_uid.get(m.uid.get());
                 let flags = flags_from_disk(st.map_or(0, |s| s.flags))
                     .union(m.flags.intersect(Flags::RECENT));
                 let kws = keyword_set(st.map_or(0, |s| s.keywords), self.keywords.len());
@@ -625,4 +624,33 @@ fn keyword_set(bits: u32, defined: usize) -> KeywordSet {
         }
     }
     set
+}
+
+/// Entries of a file by UID. Index and status files list them in ascending UID order, so
+/// a binary search finds one; a file out of order (written by something else) falls back
+/// to a hash map.
+#[derive(Debug)]
+enum ByUid<'a, T> {
+    Sorted(&'a [T], fn(&T) -> u32),
+    Map(HashMap<u32, &'a T>),
+}
+
+impl<'a, T> ByUid<'a, T> {
+    fn new(entries: &'a [T], uid: fn(&T) -> u32) -> Self {
+        if entries.windows(2).all(|w| uid(&w[0]) < uid(&w[1])) {
+            ByUid::Sorted(entries, uid)
+        } else {
+            ByUid::Map(entries.iter().map(|e| (uid(e), e)).collect())
+        }
+    }
+
+    fn get(&self, key: u32) -> Option<&'a T> {
+        match self {
+            ByUid::Sorted(entries, uid) => entries
+                .binary_search_by_key(&key, uid)
+                .ok()
+                .map(|i| &entries[i]),
+            ByUid::Map(m) => m.get(&key).copied(),
+        }
+    }
 }
