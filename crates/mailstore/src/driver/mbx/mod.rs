@@ -65,6 +65,7 @@ use crate::mailbox::{AppendMessage, AppendOutcome, Mailbox};
 use crate::types::Access;
 
 pub mod append;
+mod cache;
 pub mod format;
 pub mod session;
 

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use super::cache;
 use super::format::{self, Header, PidField, Record, bits};
 use crate::config::{Format, StoreConfig};
 use crate::driver::snarf::{self, Snarfer};
@@ -174,6 +175,27 @@ fn recover(
         permission.set_token(None)?;
     }
     Ok(())
+}
+
+/// Whether two `fstat`s saw the file in the same state (nothing written between them).
+fn same_file_state(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    (
+        a.dev(),
+        a.ino(),
+        a.len(),
+        a.mtime(),
+        a.mtime_nsec(),
+        a.ctime(),
+        a.ctime_nsec(),
+    ) == (
+        b.dev(),
+        b.ino(),
+        b.len(),
+        b.mtime(),
+        b.mtime_nsec(),
+        b.ctime(),
+        b.ctime_nsec(),
+    )
 }
 
 /// Where one message lies in the file.
@@ -407,8 +429,31 @@ impl MbxMailbox {
         let mut writes = Vec::new();
         let before = self.infos.len();
         let mut pos = self.parsed;
+        // The first parse of the whole file takes the records from the cache when the
+        // file is as the cache saw it, and otherwise fills the cache.
+        let whole = !self.opened && self.infos.is_empty() && pos == format::HEADER_SIZE as u64;
+        let identity = if whole {
+            Some(self.file.metadata().ctx("stat", &self.path)?).filter(|m| m.len() == size)
+        } else {
+            None
+        };
+        let cached = identity.as_ref().and_then(|m| cache::load(&self.cfg, m));
+        let mut from_cache = cached.iter().flatten().peekable();
+        let mut to_cache = Vec::new();
         while pos < size {
-            let rec = read_record(&self.cfg, &self.file, &self.path, pos, size)?;
+            let rec = match from_cache.next_if(|c| c.offset == pos) {
+                Some(c) => c.record.clone(),
+                None => {
+                    let rec = read_record(&self.cfg, &self.file, &self.path, pos, size)?;
+                    if identity.is_some() && cached.is_none() {
+                        to_cache.push(cache::Cached {
+                            offset: pos,
+                            record: rec.clone(),
+                        });
+                    }
+                    rec
+                }
+            };
             let mut uid = rec.uid;
             if uid != 0 && (uid <= self.prev_uid || uid > self.uid_last) {
                 if !warned {
@@ -485,6 +530,14 @@ impl MbxMailbox {
             self.holes = true;
         }
         self.parsed = size;
+        if let Some(before) = &identity
+            && cached.is_none()
+            && !dirty
+            && let Ok(now) = self.file.metadata()
+            && same_file_state(before, &now)
+        {
+            cache::save(&self.cfg, &now, &to_cache);
+        }
         if dirty && self.access == Access::ReadWrite {
             // The header first: UW checks records' UIDs against it without a lock.
             self.write_header(self.last_pid)?;
