@@ -5,7 +5,6 @@
 use std::borrow::Cow;
 use std::io::Write;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use super::tables::{CnsPlane, Plane};
 use super::*;
@@ -319,43 +318,6 @@ fn arbitrary_bytes_never_panic() {
     }
 }
 
-#[test]
-fn linear_time() {
-    let random = Rng(42).bytes(1 << 12);
-    let patterns: [&[u8]; 5] = [
-        &random,
-        b"\x1b$)A\x0e",
-        b"+AAAAAAAA",
-        b"\x1b$B\x1bN\x1bO\x8f",
-        b"\x1bN",
-    ];
-    for &c in Charset::ALL {
-        for p in patterns {
-            let small: Vec<u8> = p.iter().copied().cycle().take(1 << 15).collect();
-            let large: Vec<u8> = p.iter().copied().cycle().take(1 << 18).collect();
-            let t_small = time(|| drop(c.decode(&small)));
-            let t_large = time(|| drop(c.decode(&large)));
-            // Eight times the input; allow for noise, but not for quadratic growth (64x).
-            assert!(
-                t_large <= t_small * 24 + Duration::from_millis(20),
-                "{}: {t_small:?} for 32 KiB, {t_large:?} for 256 KiB",
-                c.name()
-            );
-        }
-    }
-}
-
-fn time(f: impl Fn()) -> Duration {
-    // The best of three, to be fair to the small input.
-    (0..3)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .min()
-        .unwrap_or_default()
-}
 
 // ---------------------------------------------------------------------------------------
 // Oracles
