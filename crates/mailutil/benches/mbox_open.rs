@@ -242,18 +242,11 @@ fn measure(program: &str, args: &[&str], cold: bool) -> Run {
     if cold {
         drop_caches();
     }
-    let home = common::home();
-    let out = Command::new("runuser")
-        .args(["-u", common::USER, "--", "env"])
-        .arg(format!("HOME={}", home.display()))
-        .arg("TZ=UTC")
-        .args([
-            "sh",
-            "-c",
-            "cd \"$HOME\" && exec /usr/bin/time -f 'TIME %e %M' \"$0\" \"$@\"",
-        ])
-        .arg(program)
-        .args(args)
+    let timed: Vec<&str> = ["-f", "TIME %e %M", program]
+        .into_iter()
+        .chain(args.iter().copied())
+        .collect();
+    let out = common::user_command("/usr/bin/time", &timed)
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
@@ -315,15 +308,14 @@ fn leak(s: String) -> &'static str {
 /// The bench's own process for reading a whole mailbox: open read-only, fetch every
 /// message whole.
 fn read_all(name: &str) {
-    let home = std::env::var("HOME").unwrap();
-    let mut cfg = mailstore::config::StoreConfig::new(common::USER, &home);
-    cfg.spool = std::path::PathBuf::from(&home).join("INBOX-spool");
-    let store = mailstore::Store::new(cfg);
+    let store = common::account_store();
     let mut mb = store.open(name, mailstore::Access::ReadOnly).unwrap();
     let mut bytes = 0usize;
     for i in 1..=mb.messages().len() as u32 {
-        let seq = mailstore::SeqNo::new(i).unwrap();
-        bytes += mb.fetch(seq, mailstore::Part::Whole).unwrap().len();
+        bytes += mb
+            .fetch(common::seq(i), mailstore::Part::Whole)
+            .unwrap()
+            .len();
     }
     assert!(bytes > 0 || mb.messages().is_empty());
     mb.close(mailstore::Close::Keep).unwrap();
@@ -332,10 +324,7 @@ fn read_all(name: &str) {
 /// The bench's own process for our read-write open: open, close (which writes the UW
 /// headers), report nothing.
 fn open_rw(name: &str) {
-    let home = std::env::var("HOME").unwrap();
-    let mut cfg = mailstore::config::StoreConfig::new(common::USER, &home);
-    cfg.spool = std::path::PathBuf::from(&home).join("INBOX-spool");
-    let store = mailstore::Store::new(cfg);
+    let store = common::account_store();
     let mb = store.open(name, mailstore::Access::ReadWrite).unwrap();
     assert_eq!(mb.access(), mailstore::Access::ReadWrite);
     mb.close(mailstore::Close::Keep).unwrap();

@@ -13,28 +13,6 @@ use std::os::unix::fs::MetadataExt;
 use common::*;
 use mailstore::Flags;
 
-fn write_fixture(dir: &std::path::Path, n: usize) -> Vec<Expected> {
-    let (bytes, expected) = fixture(n);
-    let p = dir.join("fixture");
-    fs::write(&p, bytes).unwrap();
-    give(&p);
-    expected
-}
-
-/// Runs our mailutil as the test account; panics unless it succeeds.
-fn ours_as_user(args: &[&str]) -> String {
-    // Made once: the tests run in parallel, and the shared helper copies the binary.
-    static OURS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let out = as_user(OURS.get_or_init(ours), args);
-    assert!(
-        out.status.success(),
-        "our mailutil {args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// What survives in a format that keeps only the instant of a date.
 fn utc(seen: &[Seen]) -> Vec<Seen> {
     seen.iter()
@@ -48,9 +26,7 @@ fn utc(seen: &[Seen]) -> Vec<Seen> {
 
 /// The MH profile the tests share: the MH root is `~/Mail`.
 fn mh_profile() {
-    let p = home().join(".mh_profile");
-    fs::write(&p, "Path: Mail\n").unwrap();
-    give(&p);
+    put(&home().join(".mh_profile"), "Path: Mail\n");
     let root = home().join("Mail");
     fs::create_dir_all(&root).unwrap();
     give(&root);
@@ -77,10 +53,7 @@ fn uw_mx_reads_identically_in_ours() {
     assert_eq!(validity, ix.validity);
     // UW's -kw defines the keywords by appending and expunging a dummy message, which
     // takes UID 1.
-    assert_eq!(
-        seen.iter().map(|s| s.uid).collect::<Vec<_>>(),
-        (2..=25).collect::<Vec<_>>()
-    );
+    assert_eq!(uids(&seen), (2..=25).collect::<Vec<_>>());
     let expect: Vec<Seen> = utc(&source)
         .into_iter()
         .zip(&seen)
@@ -111,47 +84,25 @@ fn our_mx_reads_identically_in_uw() {
     let expected = write_fixture(&dir, 24);
     let (_, source) = read_ours(&format!("{rel}/fixture"));
     let dst = format!("{rel}/ourmx");
-    ours_as_user(&[
+    our_mailutil(&[
         "copy",
         "-kw",
         &format!("{rel}/fixture"),
         &format!("#driver.mx/{dst}"),
     ]);
     assert!(dir.join("ourmx/.mxindex").is_file());
-    let unseen = expected
-        .iter()
-        .filter(|e| !e.flags.contains(Flags::SEEN))
-        .count();
     assert_eq!(
         uw(&["check", &dst]).trim(),
-        format!("0 new message(s) ({unseen} unseen), 24 total in {dst}")
+        check_line(0, unseen(&expected), 24, &dst)
     );
     // UW copies ours back to a UNIX mailbox; we read it as the original.
-    let back = format!("{rel}/back");
-    uw(&["copy", "-kw", &dst, &back]);
-    let (_, seen) = read_ours(&back);
+    let seen = uw_copy_back(&dst, &format!("{rel}/back"), Keywords::Copy);
     let strip = |v: &[Seen]| -> Vec<(Flags, std::collections::BTreeSet<String>, i64, Vec<u8>)> {
         v.iter()
             .map(|s| (s.flags, s.keywords.clone(), s.date.0, s.text.clone()))
             .collect()
     };
-    let escaped: Vec<Seen> = source
-        .iter()
-        .map(|s| {
-            let e = Expected {
-                subject: String::new(),
-                flags: s.flags,
-                keywords: s.keywords.clone(),
-                text: s.text.clone(),
-                date: s.date,
-            }
-            .escaped();
-            Seen {
-                text: e.text,
-                ..s.clone()
-            }
-        })
-        .collect();
+    let escaped: Vec<Seen> = source.iter().map(Seen::escaped).collect();
     assert_eq!(strip(&seen), strip(&escaped));
 }
 
@@ -168,10 +119,7 @@ fn uw_mh_reads_identically_in_ours() {
     let _ = fs::remove_dir_all(home().join(format!("Mail/{rel}-uw")));
     uw(&["copy", &format!("{rel}/fixture"), &name]);
     let (_, seen) = read_ours(&name);
-    assert_eq!(
-        seen.iter().map(|s| s.uid).collect::<Vec<_>>(),
-        (1..=16).collect::<Vec<_>>()
-    );
+    assert_eq!(uids(&seen), (1..=16).collect::<Vec<_>>());
     for (o, s) in seen.iter().zip(&source) {
         assert_eq!(o.text, s.text);
         assert_eq!(o.date, (s.date.0, 0));
@@ -194,7 +142,7 @@ fn our_mh_reads_identically_in_uw() {
     let name = format!("#mh/{rel}-ours");
     let mdir = home().join(format!("Mail/{rel}-ours"));
     let _ = fs::remove_dir_all(&mdir);
-    ours_as_user(&["copy", &format!("{rel}/fixture"), &name]);
+    our_mailutil(&["copy", &format!("{rel}/fixture"), &name]);
     // LF line ends on disk, the date in the modification time.
     let first = fs::read(mdir.join("1")).unwrap();
     assert!(!first.contains(&b'\r'));
@@ -202,30 +150,16 @@ fn our_mh_reads_identically_in_uw() {
         fs::metadata(mdir.join("1")).unwrap().mtime(),
         source[0].date.0
     );
-    let unseen = expected
-        .iter()
-        .filter(|e| !e.flags.contains(Flags::SEEN))
-        .count();
     // \Seen went into the access times, where UW reads it.
     let status = uw(&["check", &name]);
     assert!(
-        status.contains(&format!("({unseen} unseen), 16 total")),
+        status.contains(&format!("({} unseen), 16 total", unseen(&expected))),
         "{status}"
     );
-    let back = format!("{rel}/back");
-    uw(&["copy", &name, &back]);
-    let (_, seen) = read_ours(&back);
+    let seen = uw_copy_back(&name, &format!("{rel}/back"), Keywords::Leave);
     assert_eq!(seen.len(), 16);
     for (o, s) in seen.iter().zip(&source) {
-        let e = Expected {
-            subject: String::new(),
-            flags: s.flags,
-            keywords: s.keywords.clone(),
-            text: s.text.clone(),
-            date: s.date,
-        }
-        .escaped();
-        assert_eq!(o.text, e.text);
+        assert_eq!(o.text, s.escaped().text);
         assert_eq!(o.date.0, s.date.0);
     }
 }

@@ -14,28 +14,17 @@ use std::collections::BTreeSet;
 use std::fs;
 
 use common::*;
-use mailstore::{Access, Close, ExpungeScope, FlagOp, Flags, SeqNo};
+use mailstore::{Access, Close, ExpungeScope, FlagOp, Flags};
 
 /// The flat formats, by c-client driver name.
 const FORMATS: [&str; 3] = ["tenex", "mtx", "mmdf"];
 
-fn seq(n: u32) -> SeqNo {
-    SeqNo::new(n).unwrap()
-}
-
-fn write_fixture(dir: &std::path::Path, n: usize) -> Vec<Expected> {
-    let (bytes, expected) = fixture(n);
-    let p = dir.join("fixture");
-    fs::write(&p, bytes).unwrap();
-    give(&p);
-    expected
-}
-
 /// The keywords our store gives tenex and mtx mailboxes of the test account.
 fn define_mminit_keywords() {
-    let p = home().join(".mminit");
-    fs::write(&p, format!("set keywords {}\n", KEYWORDS.join(", "))).unwrap();
-    give(&p);
+    put(
+        &home().join(".mminit"),
+        format!("set keywords {}\n", KEYWORDS.join(", ")),
+    );
 }
 
 /// `e` as a format without keywords (to UW, tenex and mtx) stores it.
@@ -89,40 +78,27 @@ fn uw_written_tenex_and_mtx_read_identically_in_ours() {
         ]);
         let (_, seen) = read_ours(&name);
         // UIDs are numbered afresh by each session.
-        assert_eq!(
-            seen.iter().map(|s| s.uid).collect::<Vec<_>>(),
-            (1..=30).collect::<Vec<_>>()
-        );
+        assert_eq!(uids(&seen), (1..=30).collect::<Vec<_>>());
         assert!(
             seen.iter().all(|s| s.recent),
             "{fmt}: UW's copy leaves mail new"
         );
-        assert_matches_fixture(&seen, &expected.iter().collect::<Vec<_>>(), fmt);
-        let unseen = seen
-            .iter()
-            .filter(|s| !s.flags.contains(Flags::SEEN))
-            .count();
+        assert_matches_fixture(&seen, &expected, fmt);
         assert_eq!(
             uw(&["check", &name]).trim(),
-            format!("30 new message(s) ({unseen} unseen), 30 total in {name}")
+            check_line(30, unseen(&seen), 30, &name)
         );
 
         // What UW understood of its own file, written again by UW: the same to us.
-        let again = format!("{rel}/again");
-        uw(&["copy", &name, &format!("#driver.{fmt}/{again}")]);
-        let (_, seen_again) = read_ours(&again);
+        let again = format!("#driver.{fmt}/{rel}/again");
+        let seen_again = uw_copy_back(&name, &again, Keywords::Leave);
         assert_same(&seen, &seen_again, true, &format!("{fmt}: UW copy of UW's"));
 
         // UW expunges: the rest read the same, and are no longer new.
-        let (_, out) = uw_status(&["prune", &name, "SUBJECT prune-me"]);
-        let keep: Vec<&Expected> = expected
-            .iter()
-            .filter(|e| !e.subject.starts_with("prune-me") && !e.flags.contains(Flags::DELETED))
+        let keep: Vec<&Expected> = uw_prune_fixture(&name, expected.iter().map(|e| ((), e)))
+            .into_iter()
+            .map(|(_, e)| e)
             .collect();
-        assert!(
-            out.contains(&format!("{} message(s) purged", 30 - keep.len())),
-            "{out}"
-        );
         let (_, seen) = read_ours(&name);
         assert_matches_fixture(&seen, &keep, &format!("{fmt} after UW prune"));
         assert!(seen.iter().all(|s| !s.recent));
@@ -148,41 +124,19 @@ fn uw_written_mmdf_reads_identically_in_ours() {
     let (validity, seen) = read_ours(&name);
     assert_eq!(validity, validity_in_file(&path));
     // -kw defines the keywords with a dummy message, which took UID 1.
-    assert_eq!(
-        seen.iter().map(|s| s.uid).collect::<Vec<_>>(),
-        (2..=31).collect::<Vec<_>>()
-    );
+    assert_eq!(uids(&seen), (2..=31).collect::<Vec<_>>());
     assert!(seen.iter().all(|s| s.recent));
-    assert_matches_fixture(&seen, &expected.iter().collect::<Vec<_>>(), "UW mmdf");
+    assert_matches_fixture(&seen, &expected, "UW mmdf");
 
     // UW's reading of its file, put in a tenex file by UW, is ours too (less keywords).
-    let as_tenex = format!("{rel}/as-tenex");
-    uw(&["copy", &name, &format!("#driver.tenex/{as_tenex}")]);
-    let (_, seen_tenex) = read_ours(&as_tenex);
+    let as_tenex = format!("#driver.tenex/{rel}/as-tenex");
+    let seen_tenex = uw_copy_back(&name, &as_tenex, Keywords::Leave);
     assert_same(&seen, &seen_tenex, false, "UW mmdf through UW tenex");
 
-    let (_, out) = uw_status(&["prune", &name, "SUBJECT prune-me"]);
-    let keep: Vec<(u32, &Expected)> = expected
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| !e.subject.starts_with("prune-me") && !e.flags.contains(Flags::DELETED))
-        .map(|(i, e)| (i as u32 + 2, e))
-        .collect();
-    assert!(
-        out.contains(&format!("{} message(s) purged", 30 - keep.len())),
-        "{out}"
-    );
+    let keep = uw_prune_fixture(&name, (2..).zip(&expected));
     let (validity2, seen) = read_ours(&name);
     assert_eq!(validity2, validity);
-    assert_eq!(
-        seen.iter().map(|s| s.uid).collect::<Vec<_>>(),
-        keep.iter().map(|(u, _)| *u).collect::<Vec<_>>()
-    );
-    assert_matches_fixture(
-        &seen,
-        &keep.iter().map(|(_, e)| *e).collect::<Vec<_>>(),
-        "mmdf after UW prune",
-    );
+    assert_kept(&seen, &keep, "mmdf after UW prune");
 }
 
 #[test]
@@ -195,29 +149,17 @@ fn our_flat_mailboxes_read_identically_in_uw() {
         let (dir, rel) = workdir(&format!("we-write-{fmt}"));
         let expected = write_fixture(&dir, 30);
         let name = format!("{rel}/ours");
-        let out = as_user(
-            &ours(),
-            &[
-                "copy",
-                "-kw",
-                &format!("{rel}/fixture"),
-                &format!("#driver.{fmt}/{name}"),
-            ],
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        our_mailutil(&[
+            "copy",
+            "-kw",
+            &format!("{rel}/fixture"),
+            &format!("#driver.{fmt}/{name}"),
+        ]);
         let (_, seen) = read_ours(&name);
-        assert_matches_fixture(&seen, &expected.iter().collect::<Vec<_>>(), fmt);
-        let unseen = seen
-            .iter()
-            .filter(|s| !s.flags.contains(Flags::SEEN))
-            .count();
+        assert_matches_fixture(&seen, &expected, fmt);
         assert_eq!(
             uw(&["check", &name]).trim(),
-            format!("30 new message(s) ({unseen} unseen), 30 total in {name}"),
+            check_line(30, unseen(&seen), 30, &name),
             "{fmt}"
         );
         check_uw_reads_as_we_do(&rel, &name, fmt, "our copy");
@@ -241,16 +183,9 @@ fn our_flat_mailboxes_read_identically_in_uw() {
         mb.close(Close::Keep).unwrap();
         let (_, seen) = read_ours(&name);
         assert_eq!(seen.len(), 30 - gone.len());
-        let unseen = seen
-            .iter()
-            .filter(|s| !s.flags.contains(Flags::SEEN))
-            .count();
         assert_eq!(
             uw(&["check", &name]).trim(),
-            format!(
-                "0 new message(s) ({unseen} unseen), {} total in {name}",
-                seen.len()
-            ),
+            check_line(0, unseen(&seen), seen.len(), &name),
             "{fmt}"
         );
         check_uw_reads_as_we_do(&rel, &name, fmt, "after our session");
@@ -260,27 +195,10 @@ fn our_flat_mailboxes_read_identically_in_uw() {
 /// UW copies our mailbox `name` to a UNIX mailbox; we read that as we read ours.
 fn check_uw_reads_as_we_do(rel: &str, name: &str, fmt: &str, what: &str) {
     let back = format!("{rel}/back-{}", what.replace(' ', "-"));
-    uw(&["copy", "-kw", name, &back]);
+    let seen_back = uw_copy_back(name, &back, Keywords::Copy);
     let (_, seen) = read_ours(name);
-    let (_, seen_back) = read_ours(&back);
     // The UNIX copy escapes body lines starting "From ".
-    let escaped: Vec<Seen> = seen
-        .iter()
-        .map(|s| {
-            let e = Expected {
-                subject: String::new(),
-                flags: s.flags,
-                keywords: s.keywords.clone(),
-                text: s.text.clone(),
-                date: s.date,
-            }
-            .escaped();
-            Seen {
-                text: e.text,
-                ..s.clone()
-            }
-        })
-        .collect();
+    let escaped: Vec<Seen> = seen.iter().map(Seen::escaped).collect();
     let keywords = fmt == "mmdf";
     assert_same(
         &escaped,
@@ -323,15 +241,10 @@ fn uw_and_ours_share_a_tenex_mailbox() {
             .unwrap();
         assert_eq!(mb.expunge(ExpungeScope::AllDeleted).unwrap()[0], seq(1));
         mb.close(Close::Keep).unwrap();
-        let unseen = read_ours(&name)
-            .1
-            .iter()
-            .filter(|s| !s.flags.contains(Flags::SEEN))
-            .count();
-        let total = read_ours(&name).1.len();
+        let (_, seen) = read_ours(&name);
         assert_eq!(
             uw(&["check", &name]).trim(),
-            format!("0 new message(s) ({unseen} unseen), {total} total in {name}"),
+            check_line(0, unseen(&seen), seen.len(), &name),
             "{fmt}"
         );
     }

@@ -10,30 +10,11 @@ use std::collections::BTreeSet;
 use std::fs;
 
 use common::*;
-use mailstore::{Access, AppendMessage, Close, ExpungeScope, FlagOp, Flags, Keyword, SeqNo};
-
-fn seq(n: u32) -> SeqNo {
-    SeqNo::new(n).unwrap()
-}
-
-fn write_fixture(dir: &std::path::Path, n: usize) -> Vec<Expected> {
-    let (bytes, expected) = fixture(n);
-    let p = dir.join("fixture");
-    fs::write(&p, bytes).unwrap();
-    give(&p);
-    expected
-}
+use mailstore::{Access, Close, ExpungeScope, FlagOp, Flags};
 
 /// The first bytes of a file: whether it is an mbx file (read without our parser).
 fn is_mbx_file(path: &std::path::Path) -> bool {
     fs::read(path).unwrap().starts_with(b"*mbx*\r\n")
-}
-
-fn check_line(recent: usize, unseen: usize, total: usize, name: &str) -> String {
-    if recent == 0 && unseen == 0 {
-        return format!("No new messages, {total} total in {name}");
-    }
-    format!("{recent} new message(s) ({unseen} unseen), {total} total in {name}")
 }
 
 #[test]
@@ -61,47 +42,21 @@ fn uw_created_mbx_reads_identically_in_ours() {
     assert!(seen.windows(2).all(|w| w[0].uid < w[1].uid));
     // UW copies neither \Recent nor "old": every message is new to the next reader.
     assert!(seen.iter().all(|s| s.recent));
-    assert_matches_fixture(&seen, &expected.iter().collect::<Vec<_>>(), "UW mbx copy");
-    let unseen = expected
-        .iter()
-        .filter(|e| !e.flags.contains(Flags::SEEN))
-        .count();
+    assert_matches_fixture(&seen, &expected, "UW mbx copy");
     assert_eq!(
         uw(&["check", &dst]).trim(),
-        check_line(30, unseen, 30, &dst)
+        check_line(30, unseen(&expected), 30, &dst)
     );
 
     // Our read-write session gives the UIDs; UW keeps them, and its expunge (prune)
     // keeps the others'.
     let mb = store.open(&dst, Access::ReadWrite).unwrap();
-    let uids: Vec<u32> = mb.messages().iter().map(|m| m.uid.get()).collect();
+    let given: Vec<u32> = mb.messages().iter().map(|m| m.uid.get()).collect();
     mb.close(Close::Keep).unwrap();
-    let (_, out) = uw_status(&["prune", &dst, "SUBJECT prune-me"]);
-    let pruned = expected
-        .iter()
-        .filter(|e| e.subject.starts_with("prune-me") || e.flags.contains(Flags::DELETED))
-        .count();
-    assert!(
-        out.contains(&format!("{pruned} message(s) purged")),
-        "{out}"
-    );
+    let keep = uw_prune_fixture(&dst, given.into_iter().zip(&expected));
     let (validity2, seen) = read_ours(&dst);
     assert_eq!(validity2, validity);
-    let keep: Vec<(u32, &Expected)> = expected
-        .iter()
-        .zip(&uids)
-        .filter(|(e, _)| !e.subject.starts_with("prune-me") && !e.flags.contains(Flags::DELETED))
-        .map(|(e, u)| (*u, e))
-        .collect();
-    assert_eq!(
-        seen.iter().map(|s| s.uid).collect::<Vec<_>>(),
-        keep.iter().map(|(u, _)| *u).collect::<Vec<_>>()
-    );
-    assert_matches_fixture(
-        &seen,
-        &keep.iter().map(|(_, e)| *e).collect::<Vec<_>>(),
-        "after UW prune",
-    );
+    assert_kept(&seen, &keep, "after UW prune");
     assert!(seen.iter().all(|s| !s.recent));
 }
 
@@ -113,57 +68,32 @@ fn our_mbx_reads_identically_in_uw() {
     let (dir, rel) = workdir("mbx-we-write");
     let expected = write_fixture(&dir, 30);
     let ours_name = format!("{rel}/ours");
-    let out = as_user(
-        &ours(),
-        &[
-            "copy",
-            &format!("{rel}/fixture"),
-            &format!("#driver.mbx/{ours_name}"),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    our_mailutil(&[
+        "copy",
+        &format!("{rel}/fixture"),
+        &format!("#driver.mbx/{ours_name}"),
+    ]);
     assert!(is_mbx_file(&dir.join("ours")));
     let (validity, seen) = read_ours(&ours_name);
-    assert_matches_fixture(&seen, &expected.iter().collect::<Vec<_>>(), "our copy");
+    assert_matches_fixture(&seen, &expected, "our copy");
     let recent = seen.iter().filter(|s| s.recent).count();
-    let unseen = seen
-        .iter()
-        .filter(|s| !s.flags.contains(Flags::SEEN))
-        .count();
     assert_eq!(
         uw(&["check", &ours_name]).trim(),
-        check_line(recent, unseen, 30, &ours_name)
+        check_line(recent, unseen(&seen), 30, &ours_name)
     );
 
     // UW reads our mailbox and writes what it understood into a UNIX mailbox.
-    let back = format!("{rel}/back");
-    uw(&["copy", "-kw", &ours_name, &back]);
-    let (_, seen_back) = read_ours(&back);
+    let seen_back = uw_copy_back(&ours_name, &format!("{rel}/back"), Keywords::Copy);
     let escaped: Vec<Expected> = expected.iter().map(Expected::escaped).collect();
-    assert_matches_fixture(
-        &seen_back,
-        &escaped.iter().collect::<Vec<_>>(),
-        "UW copy of ours",
-    );
+    assert_matches_fixture(&seen_back, &escaped, "UW copy of ours");
 
     // UW opens ours read-write: it keeps our UIDs and UIDVALIDITY.
     let (_, out) = uw_status(&["prune", &ours_name, "SUBJECT no-such-subject-anywhere"]);
     assert!(out.contains("No matching messages"), "{out}");
     let (validity2, seen2) = read_ours(&ours_name);
     assert_eq!(validity2, validity);
-    assert_eq!(
-        seen2.iter().map(|s| s.uid).collect::<Vec<_>>(),
-        seen.iter().map(|s| s.uid).collect::<Vec<_>>()
-    );
-    assert_matches_fixture(
-        &seen2,
-        &expected.iter().collect::<Vec<_>>(),
-        "ours after UW rw",
-    );
+    assert_eq!(uids(&seen2), uids(&seen));
+    assert_matches_fixture(&seen2, &expected, "ours after UW rw");
 }
 
 #[test]
@@ -172,7 +102,7 @@ fn our_mbx_flag_changes_and_expunge_read_identically_in_uw() {
         return;
     }
     let (dir, rel) = workdir("mbx-we-change");
-    let mut expected = write_fixture(&dir, 25);
+    let expected = write_fixture(&dir, 25);
     let name = format!("{rel}/box");
     uw(&[
         "copy",
@@ -180,58 +110,14 @@ fn our_mbx_flag_changes_and_expunge_read_identically_in_uw() {
         &format!("{rel}/fixture"),
         &format!("#driver.mbx/{name}"),
     ]);
-    let store = store();
-    let mut mb = store.open(&name, Access::ReadWrite).unwrap();
-    let fresh = Keyword::new("Fresh").unwrap();
-    mb.set_flags(
-        &[seq(2), seq(4)],
-        FlagOp::Add,
-        Flags::SEEN.union(Flags::FLAGGED),
-        std::slice::from_ref(&fresh),
-    )
-    .unwrap();
-    for i in [1, 3] {
-        expected[i].flags = expected[i].flags.union(Flags::SEEN).union(Flags::FLAGGED);
-        expected[i].keywords.insert("Fresh".into());
-    }
-    mb.set_flags(&[seq(1)], FlagOp::Replace, Flags::DRAFT, &[])
-        .unwrap();
-    expected[0].flags = Flags::DRAFT;
-    expected[0].keywords = BTreeSet::new();
-    let to_delete: Vec<SeqNo> = expected
-        .iter()
-        .enumerate()
-        .filter(|(i, e)| i % 4 == 2 || e.flags.contains(Flags::DELETED))
-        .map(|(i, _)| seq(i as u32 + 1))
-        .collect();
-    mb.set_flags(&to_delete, FlagOp::Add, Flags::DELETED, &[])
-        .unwrap();
-    let gone = mb.expunge(ExpungeScope::AllDeleted).unwrap();
-    assert_eq!(gone.len(), to_delete.len());
-    mb.close(Close::Keep).unwrap();
-    let keep: Vec<&Expected> = expected
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| !to_delete.contains(&seq(*i as u32 + 1)))
-        .map(|(_, e)| e)
-        .collect();
-    let unseen = keep
-        .iter()
-        .filter(|e| !e.flags.contains(Flags::SEEN))
-        .count();
+    let keep = our_changes_and_expunge(&name, expected);
     assert_eq!(
         uw(&["check", &name]).trim(),
-        check_line(0, unseen, keep.len(), &name)
+        check_line(0, unseen(&keep), keep.len(), &name)
     );
-    let back = format!("{rel}/back");
-    uw(&["copy", "-kw", &name, &back]);
-    let (_, seen) = read_ours(&back);
+    let seen = uw_copy_back(&name, &format!("{rel}/back"), Keywords::Copy);
     let keep_escaped: Vec<Expected> = keep.iter().map(|e| e.escaped()).collect();
-    assert_matches_fixture(
-        &seen,
-        &keep_escaped.iter().collect::<Vec<_>>(),
-        "UW copy after our changes",
-    );
+    assert_matches_fixture(&seen, &keep_escaped, "UW copy after our changes");
     let _ = dir;
 }
 
@@ -283,23 +169,14 @@ fn uw_appends_while_two_of_our_sessions_work() {
     uw(&["create", &format!("#driver.mbx/{name}")]);
     const UW_N: usize = 20;
     const OUR_N: usize = 20;
-    for i in 0..UW_N {
-        let p = dir.join(format!("src{i}"));
-        fs::write(
-            &p,
+    let texts: Vec<String> = (0..UW_N)
+        .map(|i| {
             format!(
                 "From uw@example.com Thu Nov 26 04:00:00 2026\nSubject: uw-{i}\n\nfrom uw {i}\n"
-            ),
-        )
-        .unwrap();
-        give(&p);
-    }
-    let rel2 = rel.clone();
-    let uw_thread = std::thread::spawn(move || {
-        for i in 0..UW_N {
-            uw(&["append", &format!("{rel2}/src{i}"), &format!("{rel2}/box")]);
-        }
-    });
+            )
+        })
+        .collect();
+    let uw_thread = spawn_uw_appends(&dir, &rel, &name, &texts);
     let sessions: Vec<_> = (0..2)
         .map(|s| {
             let name = name.clone();
@@ -309,16 +186,8 @@ fn uw_appends_while_two_of_our_sessions_work() {
                 assert_eq!(mb.access(), Access::ReadWrite);
                 for i in 0..OUR_N {
                     let data = format!("Subject: ours-{s}-{i}\r\n\r\nfrom us {i}\r\n");
-                    mb.append(
-                        &mut [Ok(AppendMessage {
-                            data: data.into_bytes(),
-                            flags: Flags::EMPTY,
-                            keywords: Vec::new(),
-                            date: None,
-                        })]
-                        .into_iter(),
-                    )
-                    .unwrap();
+                    mb.append(&mut std::iter::once(Ok(append_message(data))))
+                        .unwrap();
                     mb.poll().unwrap();
                     let n = mb.messages().len() as u32;
                     mb.set_flags(&[seq(n)], FlagOp::Add, Flags::SEEN, &[])
@@ -335,16 +204,7 @@ fn uw_appends_while_two_of_our_sessions_work() {
     let (_, seen) = read_ours(&name);
     assert_eq!(seen.len(), UW_N + 2 * OUR_N);
     assert!(seen.windows(2).all(|w| w[0].uid < w[1].uid));
-    let subjects: BTreeSet<String> = seen
-        .iter()
-        .map(|s| {
-            let text = String::from_utf8_lossy(&s.text).into_owned();
-            text.lines()
-                .find_map(|l| l.strip_prefix("Subject: "))
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let subjects: BTreeSet<String> = seen.iter().map(|s| subject(&s.text)).collect();
     assert_eq!(subjects.len(), UW_N + 2 * OUR_N, "a message was duplicated");
     let line = uw(&["check", &name]);
     assert!(

@@ -16,18 +16,6 @@ use mailstore::{
     Access, AppendMessage, Close, ExpungeScope, FlagOp, Flags, Keyword, Part, SeqNo, Store,
 };
 
-fn seq(n: u32) -> SeqNo {
-    SeqNo::new(n).unwrap()
-}
-
-fn write_fixture(dir: &Path, n: usize) -> Vec<Expected> {
-    let (bytes, expected) = fixture(n);
-    let p = dir.join("fixture");
-    fs::write(&p, bytes).unwrap();
-    give(&p);
-    expected
-}
-
 /// The UIDVALIDITY and UIDs of a mix mailbox, read from its files with plain text
 /// handling (independent of the store's parsers).
 fn mix_files(dir: &Path) -> (u32, Vec<u32>) {
@@ -65,39 +53,17 @@ fn uw_written_mix_reads_identically_in_ours() {
     let (validity, seen) = read_ours(&dst);
     let (file_validity, file_uids) = mix_files(&path);
     assert_eq!(validity, file_validity);
-    assert_eq!(seen.iter().map(|s| s.uid).collect::<Vec<_>>(), file_uids);
+    assert_eq!(uids(&seen), file_uids);
     assert!(file_uids.windows(2).all(|w| w[0] < w[1]));
     // UW copies neither \Recent nor "O": every message is new to the next reader.
     assert!(seen.iter().all(|s| s.recent));
-    assert_matches_fixture(&seen, &expected.iter().collect::<Vec<_>>(), "UW mix copy");
+    assert_matches_fixture(&seen, &expected, "UW mix copy");
 
     // UW expunges and burps (its prune has the mailbox alone): the rest keep UIDs.
-    let (_, out) = uw_status(&["prune", &dst, "SUBJECT prune-me"]);
-    let pruned = expected
-        .iter()
-        .filter(|e| e.subject.starts_with("prune-me") || e.flags.contains(Flags::DELETED))
-        .count();
-    assert!(
-        out.contains(&format!("{pruned} message(s) purged")),
-        "{out}"
-    );
+    let keep = uw_prune_fixture(&dst, uids(&seen).into_iter().zip(&expected));
     let (validity2, seen2) = read_ours(&dst);
     assert_eq!(validity2, validity);
-    let keep: Vec<(u32, &Expected)> = seen
-        .iter()
-        .zip(&expected)
-        .filter(|(_, e)| !e.subject.starts_with("prune-me") && !e.flags.contains(Flags::DELETED))
-        .map(|(s, e)| (s.uid, e))
-        .collect();
-    assert_eq!(
-        seen2.iter().map(|s| s.uid).collect::<Vec<_>>(),
-        keep.iter().map(|(u, _)| *u).collect::<Vec<_>>()
-    );
-    assert_matches_fixture(
-        &seen2,
-        &keep.iter().map(|(_, e)| *e).collect::<Vec<_>>(),
-        "after UW prune",
-    );
+    assert_kept(&seen2, &keep, "after UW prune");
     // UW's read-write session took \Recent.
     assert!(seen2.iter().all(|s| !s.recent));
 
@@ -117,18 +83,10 @@ fn uw_written_mix_reads_identically_in_ours() {
         .unwrap();
     assert_eq!(mb.expunge(ExpungeScope::AllDeleted).unwrap(), vec![seq(2)]);
     mb.close(Close::Keep).unwrap();
-    let back = format!("{rel}/back");
-    uw(&["copy", "-kw", &dst, &back]);
-    let (_, seen3) = read_ours(&back);
+    let seen3 = uw_copy_back(&dst, &format!("{rel}/back"), Keywords::Copy);
     assert_eq!(seen3.len(), seen2.len() - 1);
     assert!(seen3[0].flags.contains(Flags::FLAGGED));
     assert!(seen3[0].keywords.contains("Work"));
-    let subject = |text: &[u8]| {
-        String::from_utf8_lossy(text)
-            .lines()
-            .find(|l| l.starts_with("Subject: "))
-            .map(str::to_owned)
-    };
     assert_eq!(subject(&seen3[1].text), subject(&seen2[2].text));
 }
 
@@ -156,43 +114,22 @@ fn our_mix_reads_identically_in_uw() {
     }
     chown_tree(&path);
     let (validity, seen) = read_ours(&ours_name);
-    assert_matches_fixture(
-        &seen,
-        &expected_unescaped.iter().collect::<Vec<_>>(),
-        "our mix copy",
-    );
-    let unseen = seen
-        .iter()
-        .filter(|s| !s.flags.contains(Flags::SEEN))
-        .count();
+    assert_matches_fixture(&seen, &expected_unescaped, "our mix copy");
     assert_eq!(
         uw(&["check", &ours_name]).trim(),
-        format!("30 new message(s) ({unseen} unseen), 30 total in {ours_name}")
+        check_line(30, unseen(&seen), 30, &ours_name)
     );
 
     // UW reads our mailbox and writes what it understood into a UNIX mailbox.
-    let back = format!("{rel}/back");
-    uw(&["copy", "-kw", &ours_name, &back]);
-    let (_, seen_back) = read_ours(&back);
-    assert_matches_fixture(
-        &seen_back,
-        &expected.iter().collect::<Vec<_>>(),
-        "UW copy of our mix",
-    );
+    let seen_back = uw_copy_back(&ours_name, &format!("{rel}/back"), Keywords::Copy);
+    assert_matches_fixture(&seen_back, &expected, "UW copy of our mix");
 
     // UW opens ours read-write, expunges and burps: UIDs and the rest stay.
-    let (_, out) = uw_status(&["prune", &ours_name, "SUBJECT prune-me"]);
-    assert!(out.contains("message(s) purged"), "{out}");
+    let keep = uw_prune_fixture(&ours_name, seen.iter().zip(&expected_unescaped));
     let (validity2, seen2) = read_ours(&ours_name);
     assert_eq!(validity2, validity);
-    let keep: Vec<&Seen> = seen
-        .iter()
-        .zip(&expected_unescaped)
-        .filter(|(_, e)| !e.subject.starts_with("prune-me") && !e.flags.contains(Flags::DELETED))
-        .map(|(s, _)| s)
-        .collect();
     assert_eq!(seen2.len(), keep.len());
-    for (a, b) in seen2.iter().zip(&keep) {
+    for (a, (b, _)) in seen2.iter().zip(&keep) {
         assert_eq!(
             (a.uid, &a.flags, &a.keywords, &a.text),
             (b.uid, &b.flags, &b.keywords, &b.text)
@@ -210,13 +147,9 @@ fn chown_tree(path: &Path) {
 }
 
 fn message(subject: &str) -> AppendMessage {
-    AppendMessage {
-        data: format!("From: x@example.com\r\nSubject: {subject}\r\n\r\nbody of {subject}\r\n")
-            .into_bytes(),
-        flags: Flags::EMPTY,
-        keywords: Vec::new(),
-        date: None,
-    }
+    append_message(format!(
+        "From: x@example.com\r\nSubject: {subject}\r\n\r\nbody of {subject}\r\n"
+    ))
 }
 
 #[test]
@@ -228,13 +161,10 @@ fn uw_and_two_of_our_sessions_deliver_at_once() {
     let name = format!("{rel}/shared");
     uw(&["create", &format!("#driver.mix/{name}")]);
     // One message for UW to append again and again.
-    let one = dir.join("one");
-    fs::write(
-        &one,
+    put(
+        &dir.join("one"),
         "From uw@example.com Thu Nov 26 07:00:00 2026\nSubject: uw\n\nfrom UW\n",
-    )
-    .unwrap();
-    give(&one);
+    );
     const ROUNDS: usize = 15;
     const HALF: usize = 7;
     let uw_name = name.clone();
@@ -298,13 +228,8 @@ fn uw_and_two_of_our_sessions_deliver_at_once() {
     let mut count: BTreeMap<String, usize> = BTreeMap::new();
     for i in 1..=n as u32 {
         let h = mb.fetch(seq(i), Part::Header).unwrap();
-        let h = String::from_utf8(h).unwrap();
-        let subject = h
-            .lines()
-            .find_map(|l| l.strip_prefix("Subject: "))
-            .unwrap()
-            .to_owned();
-        *count.entry(subject).or_default() += 1;
+        assert!(std::str::from_utf8(&h).is_ok());
+        *count.entry(subject(&h)).or_default() += 1;
     }
     assert_eq!(count.get("uw"), Some(&ROUNDS));
     for who in ["a", "b"] {
@@ -353,8 +278,7 @@ fn data_files_rolled_by_either_read_in_both() {
             "From uw@example.com Thu Nov 26 07:00:0{i} 2026\nSubject: uw{i}\n\n{body}\n\n"
         ));
     }
-    fs::write(dir.join("src"), src).unwrap();
-    give(&dir.join("src"));
+    put(&dir.join("src"), src);
     uw(&["append", &format!("{rel}/src"), &name]);
     let data_files = fs::read_dir(dir.join("big"))
         .unwrap()
@@ -371,13 +295,8 @@ fn data_files_rolled_by_either_read_in_both() {
     for s in &seen {
         assert!(s.text.len() > body.len());
     }
-    assert_eq!(
-        uw(&["check", &name]).trim(),
-        format!("5 new message(s) (5 unseen), 5 total in {name}")
-    );
-    let back = format!("{rel}/back");
-    uw(&["copy", &name, &back]);
-    let (_, back_seen) = read_ours(&back);
+    assert_eq!(uw(&["check", &name]).trim(), check_line(5, 5, 5, &name));
+    let back_seen = uw_copy_back(&name, &format!("{rel}/back"), Keywords::Leave);
     assert_eq!(back_seen.len(), 5);
     for (a, b) in seen.iter().zip(&back_seen) {
         assert_eq!(a.text, b.text);
@@ -432,15 +351,7 @@ fn our_mailutil_copy_writes_what_uw_writes() {
     // Without -kw: UW's mailutil defines keywords by appending a dummy message and
     // expunging it, which spends UID 1 (the mailutil's way, not the format's).
     uw(&["copy", &fixture, &format!("#driver.mix/{rel}/theirs")]);
-    let out = as_user(
-        &ours(),
-        &["copy", &fixture, &format!("#driver.mix/{rel}/ours")],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    our_mailutil(&["copy", &fixture, &format!("#driver.mix/{rel}/ours")]);
     let (theirs, ours) = (dir.join("theirs"), dir.join("ours"));
     assert!(
         data_bytes(&ours) == data_bytes(&theirs),

@@ -10,19 +10,7 @@ use std::collections::BTreeSet;
 use std::fs;
 
 use common::*;
-use mailstore::{Access, Close, ExpungeScope, FlagOp, Flags, Keyword, SeqNo};
-
-fn seq(n: u32) -> SeqNo {
-    SeqNo::new(n).unwrap()
-}
-
-fn write_fixture(dir: &std::path::Path, n: usize) -> Vec<Expected> {
-    let (bytes, expected) = fixture(n);
-    let p = dir.join("fixture");
-    fs::write(&p, bytes).unwrap();
-    give(&p);
-    expected
-}
+use mailstore::{Access, Close, ExpungeScope, FlagOp, Flags, SeqNo};
 
 #[test]
 fn fixture_reads_as_written() {
@@ -35,18 +23,12 @@ fn fixture_reads_as_written() {
     let name = format!("{rel}/fixture");
     let (validity, seen) = read_ours(&name);
     assert_eq!(validity, 1_234_567_890);
-    assert_eq!(
-        seen.iter().map(|s| s.uid).collect::<Vec<_>>(),
-        (1..=40).collect::<Vec<_>>()
-    );
-    assert_matches_fixture(&seen, &expected.iter().collect::<Vec<_>>(), "fixture");
-    let unseen = expected
-        .iter()
-        .filter(|e| !e.flags.contains(Flags::SEEN))
-        .count();
+    assert_eq!(uids(&seen), (1..=40).collect::<Vec<_>>());
+    assert_matches_fixture(&seen, &expected, "fixture");
+    let unseen = unseen(&expected);
     assert_eq!(
         uw(&["check", &name]).trim(),
-        format!("0 new message(s) ({unseen} unseen), 40 total in {name}")
+        check_line(0, unseen, 40, &name)
     );
     let ours = std::process::Command::new(env!("CARGO_BIN_EXE_mailutil"))
         .args(["check", &dir.join("fixture").to_string_lossy()])
@@ -54,10 +36,7 @@ fn fixture_reads_as_written() {
         .unwrap();
     assert_eq!(
         String::from_utf8_lossy(&ours.stdout).trim(),
-        format!(
-            "0 new message(s) ({unseen} unseen), 40 total in {}",
-            dir.join("fixture").display()
-        )
+        check_line(0, unseen, 40, &dir.join("fixture").to_string_lossy())
     );
 }
 
@@ -78,43 +57,16 @@ fn uw_written_mailbox_reads_identically_in_ours() {
     assert_eq!(validity, validity_in_file(&path));
     // UW's -kw defines the keywords by appending and expunging a dummy message, which
     // takes UID 1.
-    assert_eq!(
-        seen.iter().map(|s| s.uid).collect::<Vec<_>>(),
-        (2..=31).collect::<Vec<_>>()
-    );
+    assert_eq!(uids(&seen), (2..=31).collect::<Vec<_>>());
     // UW copies neither \Recent nor "O": every message is new to the next reader.
     assert!(seen.iter().all(|s| s.recent));
-    assert_matches_fixture(&seen, &expected.iter().collect::<Vec<_>>(), "UW copy");
+    assert_matches_fixture(&seen, &expected, "UW copy");
 
     // UW expunges (prune rewrites the file): the rest keep their UIDs.
-    // (Debian's UW mailutil exits 1 after a successful prune.)
-    let (_, out) = uw_status(&["prune", &dst, "SUBJECT prune-me"]);
-    // Prune also expunges what was already \Deleted.
-    let pruned = expected
-        .iter()
-        .filter(|e| e.subject.starts_with("prune-me") || e.flags.contains(Flags::DELETED))
-        .count();
-    assert!(
-        out.contains(&format!("{pruned} message(s) purged")),
-        "{out}"
-    );
+    let keep = uw_prune_fixture(&dst, (2..).zip(&expected));
     let (validity2, seen) = read_ours(&dst);
     assert_eq!(validity2, validity);
-    let keep: Vec<(u32, &Expected)> = expected
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| !e.subject.starts_with("prune-me") && !e.flags.contains(Flags::DELETED))
-        .map(|(i, e)| (i as u32 + 2, e))
-        .collect();
-    assert_eq!(
-        seen.iter().map(|s| s.uid).collect::<Vec<_>>(),
-        keep.iter().map(|(u, _)| *u).collect::<Vec<_>>()
-    );
-    assert_matches_fixture(
-        &seen,
-        &keep.iter().map(|(_, e)| *e).collect::<Vec<_>>(),
-        "after UW prune",
-    );
+    assert_kept(&seen, &keep, "after UW prune");
     // UW's read-write session took \Recent.
     assert!(seen.iter().all(|s| !s.recent));
 }
@@ -130,33 +82,18 @@ fn our_mailbox_reads_identically_in_uw() {
         .map(Expected::escaped)
         .collect();
     let ours_name = format!("{rel}/ours");
-    let out = as_user(&ours(), &["copy", &format!("{rel}/fixture"), &ours_name]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    our_mailutil(&["copy", &format!("{rel}/fixture"), &ours_name]);
     let (validity, seen) = read_ours(&ours_name);
-    assert_matches_fixture(&seen, &expected.iter().collect::<Vec<_>>(), "our copy");
+    assert_matches_fixture(&seen, &expected, "our copy");
     let recent = seen.iter().filter(|s| s.recent).count();
-    let unseen = seen
-        .iter()
-        .filter(|s| !s.flags.contains(Flags::SEEN))
-        .count();
     assert_eq!(
         uw(&["check", &ours_name]).trim(),
-        format!("{recent} new message(s) ({unseen} unseen), 30 total in {ours_name}")
+        check_line(recent, unseen(&seen), 30, &ours_name)
     );
 
     // UW reads our mailbox and writes what it understood into one of its own.
-    let back = format!("{rel}/back");
-    uw(&["copy", "-kw", &ours_name, &back]);
-    let (_, seen_back) = read_ours(&back);
-    assert_matches_fixture(
-        &seen_back,
-        &expected.iter().collect::<Vec<_>>(),
-        "UW copy of ours",
-    );
+    let seen_back = uw_copy_back(&ours_name, &format!("{rel}/back"), Keywords::Copy);
+    assert_matches_fixture(&seen_back, &expected, "UW copy of ours");
 
     // UW opens ours read-write and closes it: had it disagreed with our UIDs or
     // UIDVALIDITY it would have renumbered.
@@ -164,15 +101,8 @@ fn our_mailbox_reads_identically_in_uw() {
     assert!(out.contains("No matching messages"), "{out}");
     let (validity2, seen2) = read_ours(&ours_name);
     assert_eq!(validity2, validity);
-    assert_eq!(
-        seen2.iter().map(|s| s.uid).collect::<Vec<_>>(),
-        seen.iter().map(|s| s.uid).collect::<Vec<_>>()
-    );
-    assert_matches_fixture(
-        &seen2,
-        &expected.iter().collect::<Vec<_>>(),
-        "ours after UW rw",
-    );
+    assert_eq!(uids(&seen2), uids(&seen));
+    assert_matches_fixture(&seen2, &expected, "ours after UW rw");
 }
 
 #[test]
@@ -181,62 +111,18 @@ fn our_flag_changes_and_expunge_read_identically_in_uw() {
         return;
     }
     let (dir, rel) = workdir("we-change");
-    let mut expected: Vec<Expected> = write_fixture(&dir, 25)
+    let expected: Vec<Expected> = write_fixture(&dir, 25)
         .iter()
         .map(Expected::escaped)
         .collect();
     let name = format!("{rel}/box");
     uw(&["copy", "-kw", &format!("{rel}/fixture"), &name]);
-    let store = store();
-    let mut mb = store.open(&name, Access::ReadWrite).unwrap();
-    assert_eq!(mb.access(), Access::ReadWrite);
-    // Change flags and keywords on some, delete others, add a new keyword.
-    let fresh = Keyword::new("Fresh").unwrap();
-    mb.set_flags(
-        &[seq(2), seq(4)],
-        FlagOp::Add,
-        Flags::SEEN.union(Flags::FLAGGED),
-        std::slice::from_ref(&fresh),
-    )
-    .unwrap();
-    expected[1].flags = expected[1].flags.union(Flags::SEEN).union(Flags::FLAGGED);
-    expected[3].flags = expected[3].flags.union(Flags::SEEN).union(Flags::FLAGGED);
-    expected[1].keywords.insert("Fresh".into());
-    expected[3].keywords.insert("Fresh".into());
-    mb.set_flags(&[seq(1)], FlagOp::Replace, Flags::DRAFT, &[])
-        .unwrap();
-    expected[0].flags = Flags::DRAFT;
-    expected[0].keywords = BTreeSet::new();
-    let mut to_delete = Vec::new();
-    for (i, e) in expected.iter().enumerate() {
-        if i % 4 == 2 || e.flags.contains(Flags::DELETED) {
-            to_delete.push(seq(i as u32 + 1));
-        }
-    }
-    mb.set_flags(&to_delete, FlagOp::Add, Flags::DELETED, &[])
-        .unwrap();
-    let gone = mb.expunge(ExpungeScope::AllDeleted).unwrap();
-    assert_eq!(gone.len(), to_delete.len());
-    mb.close(Close::Keep).unwrap();
-    let keep: Vec<&Expected> = expected
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| !to_delete.contains(&seq(*i as u32 + 1)))
-        .map(|(_, e)| e)
-        .collect();
+    let keep = our_changes_and_expunge(&name, expected);
     assert_eq!(
         uw(&["check", &name]).trim(),
-        format!(
-            "0 new message(s) ({} unseen), {} total in {name}",
-            keep.iter()
-                .filter(|e| !e.flags.contains(Flags::SEEN))
-                .count(),
-            keep.len()
-        )
+        check_line(0, unseen(&keep), keep.len(), &name)
     );
-    let back = format!("{rel}/back");
-    uw(&["copy", "-kw", &name, &back]);
-    let (_, seen) = read_ours(&back);
+    let seen = uw_copy_back(&name, &format!("{rel}/back"), Keywords::Copy);
     assert_matches_fixture(&seen, &keep, "UW copy after our changes");
 }
 
@@ -254,8 +140,7 @@ fn delivered_spool_gets_uids_that_uw_keeps() {
         ));
     }
     let p = dir.join("spool");
-    fs::write(&p, &text).unwrap();
-    give(&p);
+    put(&p, &text);
     let name = format!("{rel}/spool");
     let store = store();
     let mut mb = store.open(&name, Access::ReadWrite).unwrap();
@@ -267,11 +152,7 @@ fn delivered_spool_gets_uids_that_uw_keeps() {
     assert!(written.contains("X-IMAPbase: "), "{written}");
     let (validity, seen) = read_ours(&name);
     assert_eq!(validity, validity_in_file(&p));
-    assert_eq!(
-        uw(&["check", &name]).trim(),
-        format!("No new messages, 12 total in {name}")
-            .replace("No new messages", "0 new message(s) (11 unseen)")
-    );
+    assert_eq!(uw(&["check", &name]).trim(), check_line(0, 11, 12, &name));
     let (_, out) = uw_status(&["prune", &name, "SUBJECT nothing-matches-this"]);
     assert!(out.contains("No matching messages"), "{out}");
     let (validity2, seen2) = read_ours(&name);
@@ -293,21 +174,10 @@ fn uw_and_ours_append_and_expunge_at_the_same_time() {
     // One source mailbox per UW append, each with one unique message.
     const UW_N: usize = 25;
     const OUR_N: usize = 25;
-    for i in 0..UW_N {
-        let p = dir.join(format!("src{i}"));
-        fs::write(
-            &p,
-            format!("From uw@example.com Thu Nov 26 04:00:00 2026\nSubject: uw-{i}\nMessage-ID: <uw-{i}@t>\n\nfrom uw {i}\n"),
-        )
-        .unwrap();
-        give(&p);
-    }
-    let rel2 = rel.clone();
-    let uw_thread = std::thread::spawn(move || {
-        for i in 0..UW_N {
-            uw(&["append", &format!("{rel2}/src{i}"), &format!("{rel2}/box")]);
-        }
-    });
+    let texts: Vec<String> = (0..UW_N)
+        .map(|i| format!("From uw@example.com Thu Nov 26 04:00:00 2026\nSubject: uw-{i}\nMessage-ID: <uw-{i}@t>\n\nfrom uw {i}\n"))
+        .collect();
+    let uw_thread = spawn_uw_appends(&dir, &rel, &name, &texts);
     let store = store();
     for i in 0..OUR_N {
         let data = format!("Subject: ours-{i}\r\nMessage-ID: <ours-{i}@t>\r\n\r\nfrom us {i}\r\n");
@@ -315,14 +185,7 @@ fn uw_and_ours_append_and_expunge_at_the_same_time() {
         store
             .append(
                 &name,
-                &mut [data, doomed].into_iter().map(|d| {
-                    Ok(mailstore::AppendMessage {
-                        data: d.into_bytes(),
-                        flags: Flags::EMPTY,
-                        keywords: Vec::new(),
-                        date: None,
-                    })
-                }),
+                &mut [data, doomed].into_iter().map(|d| Ok(append_message(d))),
             )
             .unwrap();
         if i % 5 == 4 {
@@ -347,13 +210,7 @@ fn uw_and_ours_append_and_expunge_at_the_same_time() {
         let h = mb
             .fetch(seq(k as u32 + 1), mailstore::Part::Header)
             .unwrap();
-        let h = String::from_utf8_lossy(&h).into_owned();
-        let subj = h
-            .lines()
-            .find_map(|l| l.strip_prefix("Subject: "))
-            .unwrap()
-            .to_owned();
-        subjects.push(subj);
+        subjects.push(subject(&h));
     }
     subjects.retain(|s| !s.starts_with("doomed-"));
     let mut sorted = subjects.clone();
@@ -384,10 +241,7 @@ fn holder_role() -> bool {
     };
     use std::io::Write;
     mailstore::lock::kod::install().unwrap();
-    let home = std::env::var("HOME").unwrap();
-    let mut cfg = mailstore::config::StoreConfig::new(USER, &home);
-    cfg.spool = std::path::PathBuf::from(&home).join("INBOX-spool");
-    let store = mailstore::Store::new(cfg);
+    let store = account_store();
     let mut mb = store.open(&name, Access::ReadWrite).unwrap();
     assert_eq!(mb.access(), Access::ReadWrite);
     println!("holding {}", std::process::id());
@@ -421,20 +275,18 @@ fn uw_kiss_of_death_reaches_our_session() {
     uw(&["copy", &format!("{rel}/fixture"), &name]);
     // Our session, in a process of the test account, holds the mailbox read-write.
     let exe = runnable(&std::env::current_exe().unwrap());
-    let home = home();
-    let mut holder = std::process::Command::new("runuser")
-        .args(["-u", USER, "--", "env"])
-        .arg(format!("HOME={}", home.display()))
-        .arg(format!("PANDA_HOLD={name}"))
-        .arg(&exe)
-        .args([
+    let mut holder = user_command(
+        &exe,
+        &[
             "--exact",
             "uw_kiss_of_death_reaches_our_session",
             "--nocapture",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+    )
+    .env("PANDA_HOLD", &name)
+    .stdout(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
     let mut out = std::io::BufReader::new(holder.stdout.take().unwrap());
     let mut line = String::new();
     use std::io::BufRead;
@@ -471,8 +323,7 @@ fn uw_mailbox_without_pseudo_message_reads_identically_in_ours() {
         .map(Expected::escaped)
         .collect();
     let p = dir.join("plain");
-    fs::write(&p, b"").unwrap();
-    give(&p);
+    put(&p, b"");
     let name = format!("{rel}/plain");
     uw(&["append", &format!("{rel}/fixture"), &name]);
     let text = fs::read_to_string(&p).unwrap();
@@ -487,10 +338,7 @@ fn uw_mailbox_without_pseudo_message_reads_identically_in_ours() {
     );
     let (validity, seen) = read_ours(&name);
     assert_eq!(validity, validity_in_file(&p));
-    assert_eq!(
-        seen.iter().map(|s| s.uid).collect::<Vec<_>>(),
-        (1..=12).collect::<Vec<_>>()
-    );
+    assert_eq!(uids(&seen), (1..=12).collect::<Vec<_>>());
     // UW's append without -kw keeps no keywords the empty mailbox did not define.
     let no_keywords: Vec<Expected> = expected
         .iter()
@@ -499,5 +347,5 @@ fn uw_mailbox_without_pseudo_message_reads_identically_in_ours() {
             ..e.clone()
         })
         .collect();
-    assert_matches_fixture(&seen, &no_keywords.iter().collect::<Vec<_>>(), "UW append");
+    assert_matches_fixture(&seen, &no_keywords, "UW append");
 }

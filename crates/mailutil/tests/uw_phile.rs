@@ -57,27 +57,23 @@ fn uw_and_ours_count_and_copy_files_alike() {
     let when = SystemTime::UNIX_EPOCH + Duration::from_secs(1_709_633_472);
     for (name, data) in files() {
         let p = dir.join(name);
-        fs::write(&p, &data).unwrap();
+        put(&p, &data);
         fs::File::options()
             .write(true)
             .open(&p)
             .unwrap()
             .set_modified(when)
             .unwrap();
-        give(&p);
         let src = format!("{rel}/{name}");
         // mailutil check: one new, unseen message.
         let theirs = uw(&["check", &src]);
-        let out = as_user(&ours(), &["check", &src]);
-        assert!(out.status.success(), "{out:?}");
-        assert_eq!(String::from_utf8_lossy(&out.stdout), theirs, "{name}");
+        assert_eq!(our_mailutil(&["check", &src]), theirs, "{name}");
         assert!(theirs.starts_with("1 new message(s) (1 unseen), 1 total"));
         // mailutil copy to a UNIX mailbox: the same message, byte for byte.
         let uw_dst = format!("{rel}/uw-{name}");
         let our_dst = format!("{rel}/ours-{name}");
         uw(&["copy", &src, &uw_dst]);
-        let out = as_user(&ours(), &["copy", &src, &our_dst]);
-        assert!(out.status.success(), "{out:?}");
+        our_mailutil(&["copy", &src, &our_dst]);
         let theirs = after_pseudo(&dir.join(format!("uw-{name}")));
         let mine = after_pseudo(&dir.join(format!("ours-{name}")));
         assert_eq!(mine, theirs, "{name}");
@@ -94,8 +90,7 @@ fn uw_and_ours_count_and_copy_files_alike() {
         .unwrap();
     assert_eq!(mb.format(), mailstore::Format::Phile);
     assert_eq!(mb.uid_validity().get(), 1_709_633_472);
-    let one = mailstore::SeqNo::new(1).unwrap();
-    let header = String::from_utf8(mb.fetch(one, mailstore::Part::Header).unwrap()).unwrap();
+    let header = String::from_utf8(mb.fetch(seq(1), mailstore::Part::Header).unwrap()).unwrap();
     assert!(header.contains(
         "Content-Type: APPLICATION/OCTET-STREAM; name=data.bin\r\n\
          Content-Transfer-Encoding: BASE64\r\n"

@@ -1,18 +1,29 @@
-//! Shared pieces of the oracle tests: UW c-client's `mailutil` run as a test user, and a
-//! fixture mailbox whose every message is known.
+//! Shared pieces of the oracle tests (and of the `mbox_open` bench, which includes this
+//! module by path): UW c-client's `mailutil` and ours run as a test account, our store
+//! seeing that account's files, a fixture mailbox whose every message is known
+//! ([`fixture`]), and mailboxes read with our store into records that compare
+//! ([`compare`]).
 
 #![allow(dead_code)]
 
-use std::collections::BTreeSet;
+mod compare;
+mod fixture;
+
+use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use mailstore::config::StoreConfig;
 use mailstore::notify::{Level, Notify};
-use mailstore::{Flags, Store};
+use mailstore::{AppendMessage, Flags, SeqNo, Store};
+
+// The bench, which includes this module too, compares no mailboxes.
+#[allow(unused_imports)]
+pub use compare::*;
+pub use fixture::*;
 
 /// The account UW's mailutil runs as (Debian's c-client refuses absolute paths, so it works
 /// with names relative to this account's home).
@@ -28,25 +39,29 @@ pub fn ours() -> String {
 
 /// A copy of executable `exe` that the test account can run (the build tree may be in a
 /// home directory it cannot enter).
+///
+/// Each executable is copied once per process, under a lock: the tests of one file run in
+/// parallel threads, and two of them copying to one name at once would each see the other's
+/// half-written or already renamed file.
 pub fn runnable(exe: &Path) -> String {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    let dir = DIR.get_or_init(|| {
-        let d = std::env::temp_dir().join(format!("panda-test-bin-{}", std::process::id()));
-        fs::create_dir_all(&d).unwrap();
-        fs::set_permissions(&d, fs::Permissions::from_mode(0o755)).unwrap();
-        d
-    });
-    let dst = dir.join(exe.file_name().unwrap());
-    if !dst.exists() {
-        let tmp = dir.join(format!(
-            ".{}.tmp",
-            exe.file_name().unwrap().to_string_lossy()
-        ));
-        fs::copy(exe, &tmp).unwrap();
-        fs::set_permissions(&tmp, fs::Permissions::from_mode(0o755)).unwrap();
-        fs::rename(&tmp, &dst).unwrap();
+    static COPIES: Mutex<BTreeMap<PathBuf, String>> = Mutex::new(BTreeMap::new());
+    let mut copies = COPIES.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(copy) = copies.get(exe) {
+        return copy.clone();
     }
-    dst.to_string_lossy().into_owned()
+    let dir = std::env::temp_dir().join(format!("panda-test-bin-{}", std::process::id()));
+    if copies.is_empty() {
+        // A directory left by an earlier process with the same id holds stale copies.
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let dst = dir.join(exe.file_name().unwrap());
+    fs::copy(exe, &dst).unwrap();
+    fs::set_permissions(&dst, fs::Permissions::from_mode(0o755)).unwrap();
+    let copy = dst.to_string_lossy().into_owned();
+    copies.insert(exe.to_owned(), copy.clone());
+    copy
 }
 
 /// Whether the oracle can run here. In CI (`CI=true`) a missing oracle fails the test;
@@ -101,41 +116,34 @@ pub fn workdir(test: &str) -> (PathBuf, String) {
     let dir = home().join(&rel);
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
-    let user = nix::unistd::User::from_name(USER).unwrap().unwrap();
-    nix::unistd::chown(&dir, Some(user.uid), Some(user.gid)).unwrap();
+    give(&dir);
     (dir, rel)
+}
+
+/// The command that runs `program args…` as the test account, in its home, with UTC as its
+/// time zone.
+pub fn user_command(program: &str, args: &[&str]) -> Command {
+    let home = home();
+    let mut command = Command::new("runuser");
+    command
+        .args(["-u", USER, "--", "env"])
+        .arg(format!("HOME={}", home.display()))
+        .arg(format!("MAIL={}/INBOX-spool", home.display()))
+        .arg("TZ=UTC")
+        .args(["sh", "-c", "cd \"$HOME\" && exec \"$0\" \"$@\""])
+        .arg(program)
+        .args(args);
+    command
 }
 
 /// Runs `program args…` as the test account, in its home.
 pub fn as_user(program: &str, args: &[&str]) -> Output {
-    let home = home();
-    Command::new("runuser")
-        .arg("-u")
-        .arg(USER)
-        .arg("--")
-        .arg("env")
-        .arg(format!("HOME={}", home.display()))
-        .arg(format!("MAIL={}/INBOX-spool", home.display()))
-        .arg("TZ=UTC")
-        .arg("sh")
-        .arg("-c")
-        .arg("cd \"$HOME\" && exec \"$0\" \"$@\"")
-        .arg(program)
-        .args(args)
-        .output()
-        .expect("runuser")
+    user_command(program, args).output().expect("runuser")
 }
 
 /// Runs UW's mailutil; panics with its output unless it succeeds.
 pub fn uw(args: &[&str]) -> String {
-    let out = as_user(UW_MAILUTIL, args);
-    assert!(
-        out.status.success(),
-        "UW mailutil {args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    succeeded("UW mailutil", args, as_user(UW_MAILUTIL, args))
 }
 
 /// Runs UW's mailutil and returns its exit status with what it printed.
@@ -146,10 +154,32 @@ pub fn uw_status(args: &[&str]) -> (bool, String) {
     (out.status.success(), text)
 }
 
+/// Runs our mailutil as the test account; panics with its output unless it succeeds.
+pub fn our_mailutil(args: &[&str]) -> String {
+    succeeded("our mailutil", args, as_user(&ours(), args))
+}
+
+/// What `who` printed, run with `args`; a panic with all it said unless it succeeded.
+fn succeeded(who: &str, args: &[&str], out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "{who} {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Gives a file to the test account.
 pub fn give(path: &Path) {
     let user = nix::unistd::User::from_name(USER).unwrap().unwrap();
     nix::unistd::chown(path, Some(user.uid), Some(user.gid)).unwrap();
+}
+
+/// Writes file `path` and gives it to the test account.
+pub fn put(path: &Path, contents: impl AsRef<[u8]>) {
+    fs::write(path, contents).unwrap();
+    give(path);
 }
 
 /// Collects notices.
@@ -174,230 +204,47 @@ pub fn store() -> Store {
     Store::new(cfg)
 }
 
-/// What one fixture message is.
-#[derive(Clone, Debug)]
-pub struct Expected {
-    pub subject: String,
-    pub flags: Flags,
-    pub keywords: BTreeSet<String>,
-    /// The message as a client sees it (CRLF).
-    pub text: Vec<u8>,
-    /// Seconds since the epoch of the internal date, and its UTC offset.
-    pub date: (i64, i32),
+/// Our store in a process run as the test account (by [`user_command`]): its home is
+/// `$HOME`, and it keeps its state as that account's sessions do.
+pub fn account_store() -> Store {
+    let home = PathBuf::from(std::env::var("HOME").unwrap());
+    let mut cfg = StoreConfig::new(USER, &home);
+    cfg.spool = home.join("INBOX-spool");
+    Store::new(cfg)
 }
 
-impl Expected {
-    /// The message after an append to a UNIX mailbox, which puts `>` before every line
-    /// that starts `From ` (c-client's default, and ours).
-    pub fn escaped(&self) -> Expected {
-        let mut text = Vec::with_capacity(self.text.len() + 16);
-        let mut at_line_start = true;
-        for (i, &b) in self.text.iter().enumerate() {
-            if at_line_start && self.text[i..].starts_with(b"From ") {
-                text.push(b'>');
-            }
-            text.push(b);
-            at_line_start = b == b'\n';
-        }
-        Expected {
-            text,
-            ..self.clone()
-        }
+/// Sequence number `n` (from 1).
+pub fn seq(n: u32) -> SeqNo {
+    SeqNo::new(n).unwrap()
+}
+
+/// A message to append as it is: no flags, no keywords, the time of the append as its
+/// internal date.
+pub fn append_message(data: impl Into<Vec<u8>>) -> AppendMessage {
+    AppendMessage {
+        data: data.into(),
+        flags: Flags::EMPTY,
+        keywords: Vec::new(),
+        date: None,
     }
 }
 
-/// The keywords the fixture uses.
-pub const KEYWORDS: [&str; 3] = ["$Label1", "Junk", "NonJunk"];
-
-/// A mailbox file with `n` messages of many shapes, as another program (with X-IMAPbase
-/// declaring the keywords) might have written it, and what each message is.
-pub fn fixture(n: usize) -> (Vec<u8>, Vec<Expected>) {
-    let forms = [
-        ("Wed Dec  2 05:53 1992", (723_275_580, 0)),
-        ("Wed Dec  2 05:53:22 1992", (723_275_602, 0)),
-        ("Wed Dec  2 05:53 PST 1992", (723_304_380, -8 * 3600)),
-        ("Wed Dec  2 05:53:22 -0700 1992", (723_300_802, -7 * 3600)),
-        ("Wed Dec  2 05:53:22 1992 -0700", (723_300_802, -7 * 3600)),
-        ("Wed Dec  2 05:53 1992 EST", (723_293_580, -5 * 3600)),
-        ("Sat Jan  1 00:00:01 2000 +0100", (946_681_201, 3600)),
-        (
-            "Tue Mar  5 10:11:12 2024 +0530 remote from uunet",
-            (1_709_613_672, 19_800),
-        ),
-    ];
-    let mut file = Vec::new();
-    let mut expected = Vec::new();
-    for i in 0..n {
-        let (date, when) = forms[i % forms.len()];
-        let subject = if i % 5 == 3 {
-            format!("prune-me {i}")
-        } else {
-            format!("message {i}")
-        };
-        let mut flags = Flags::EMPTY;
-        let mut status = String::new();
-        let mut xstatus = String::new();
-        if i % 2 == 0 {
-            flags = flags.union(Flags::SEEN);
-            status.push('R');
-        }
-        if i % 3 == 0 {
-            flags = flags.union(Flags::FLAGGED);
-            xstatus.push('F');
-        }
-        if i % 4 == 1 {
-            flags = flags.union(Flags::ANSWERED);
-            xstatus.push('A');
-        }
-        if i % 7 == 2 {
-            flags = flags.union(Flags::DRAFT);
-            xstatus.push('T');
-        }
-        if i % 11 == 5 {
-            flags = flags.union(Flags::DELETED);
-            xstatus.push('D');
-        }
-        status.push('O');
-        let keywords: BTreeSet<String> = KEYWORDS
-            .iter()
-            .enumerate()
-            .filter(|(k, _)| (i + k) % 3 == 0)
-            .map(|(_, k)| k.to_string())
-            .collect();
-        let mut header = format!(
-            "Date: Wed, 2 Dec 1992 05:53:22 -0700\nFrom: Sender {i} <s{i}@example.com>\nTo: rcpt@example.org\nSubject: {subject}\nMessage-ID: <{i}@fixture.example>\n"
-        );
-        if i % 6 == 4 {
-            header.push_str("X-Folded: first part\n\tsecond part\n");
-        }
-        let body = match i % 6 {
-            0 => "Plain body.\nFrom me to you: not a From line.\n>From quoted\n".to_owned(),
-            1 => String::new(),
-            2 => format!(
-                "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b{i}\"\n\n--b{i}\nContent-Type: text/plain\n\nattached text\n--b{i}\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\nAAECAwQFBgcICQ==\n--b{i}--\n"
-            ),
-            3 => "line\n".repeat(200),
-            4 => format!("{}\n", "x".repeat(3000)),
-            _ => "Two\n\nparagraphs.\n".to_owned(),
-        };
-        let mut msg = format!("From s{i}@example.com {date}\n");
-        msg.push_str(&header);
-        if i == 0 {
-            msg.push_str(&format!(
-                "X-IMAPbase: 1234567890 {} {}\n",
-                n + 10,
-                KEYWORDS.join(" ")
-            ));
-        }
-        msg.push_str(&format!("Status: {status}\nX-Status: {xstatus}\n"));
-        msg.push_str("X-Keywords:");
-        for k in &keywords {
-            msg.push(' ');
-            msg.push_str(k);
-        }
-        msg.push('\n');
-        msg.push_str(&format!("X-UID: {}\n", i + 1));
-        msg.push('\n');
-        msg.push_str(&body);
-        msg.push('\n');
-        file.extend_from_slice(msg.as_bytes());
-        let client = format!("{header}\n{body}").replace('\n', "\r\n");
-        expected.push(Expected {
-            subject,
-            flags,
-            keywords,
-            text: client.into_bytes(),
-            date: when,
-        });
+/// Writes each of `texts` as a one-message UNIX mailbox `src{i}` in `dir` (`rel` relative
+/// to the test account's home) and starts a thread in which UW's mailutil appends them to
+/// `mailbox`, one run for each, in order.
+pub fn spawn_uw_appends(
+    dir: &Path,
+    rel: &str,
+    mailbox: &str,
+    texts: &[String],
+) -> std::thread::JoinHandle<()> {
+    for (i, text) in texts.iter().enumerate() {
+        put(&dir.join(format!("src{i}")), text);
     }
-    (file, expected)
-}
-
-/// Reads mailbox `name` with our store: per message, (UID, flags without \Recent, keyword
-/// names, internal date, whole text), plus UIDVALIDITY.
-pub fn read_ours(name: &str) -> (u32, Vec<Seen>) {
-    let store = store();
-    let mut mb = store.open(name, mailstore::Access::ReadOnly).unwrap();
-    let kws: Vec<String> = mb.keywords().iter().map(|k| k.to_string()).collect();
-    let infos = mb.messages().to_vec();
-    let mut out = Vec::new();
-    for (i, m) in infos.iter().enumerate() {
-        let text = mb
-            .fetch(
-                mailstore::SeqNo::new(i as u32 + 1).unwrap(),
-                mailstore::Part::Whole,
-            )
-            .unwrap();
-        assert_eq!(
-            m.size as usize,
-            text.len(),
-            "RFC822.SIZE of message {}",
-            i + 1
-        );
-        out.push(Seen {
-            uid: m.uid.get(),
-            flags: m.flags.minus(Flags::RECENT),
-            recent: m.flags.contains(Flags::RECENT),
-            keywords: m.keywords.iter().map(|k| kws[k].clone()).collect(),
-            date: (
-                m.internal_date.timestamp(),
-                m.internal_date.offset_seconds(),
-            ),
-            text,
-        });
-    }
-    (mb.uid_validity().get(), out)
-}
-
-/// One message as our store reads it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Seen {
-    pub uid: u32,
-    pub flags: Flags,
-    pub recent: bool,
-    pub keywords: BTreeSet<String>,
-    pub date: (i64, i32),
-    pub text: Vec<u8>,
-}
-
-/// The UIDVALIDITY written in a file's `X-IMAP:` or `X-IMAPbase:` line, read with a plain
-/// text search (independent of the store's parser).
-pub fn validity_in_file(path: &Path) -> u32 {
-    let text = fs::read_to_string(path).unwrap();
-    for line in text.lines() {
-        for tag in ["X-IMAP: ", "X-IMAPbase: "] {
-            if let Some(rest) = line.strip_prefix(tag) {
-                return rest.split(' ').next().unwrap().parse().unwrap();
-            }
+    let (rel, mailbox, n) = (rel.to_owned(), mailbox.to_owned(), texts.len());
+    std::thread::spawn(move || {
+        for i in 0..n {
+            uw(&["append", &format!("{rel}/src{i}"), &mailbox]);
         }
-    }
-    panic!("no UIDVALIDITY in {}", path.display());
-}
-
-/// Compares what we read with what the fixture says, message by message.
-pub fn assert_matches_fixture(seen: &[Seen], expected: &[&Expected], what: &str) {
-    assert_eq!(seen.len(), expected.len(), "{what}: message count");
-    for (i, (s, e)) in seen.iter().zip(expected).enumerate() {
-        assert_eq!(
-            s.flags,
-            e.flags,
-            "{what}: flags of message {} ({})",
-            i + 1,
-            e.subject
-        );
-        assert_eq!(
-            s.keywords,
-            e.keywords,
-            "{what}: keywords of message {}",
-            i + 1
-        );
-        assert_eq!(s.date, e.date, "{what}: internal date of message {}", i + 1);
-        assert!(
-            s.text == e.text,
-            "{what}: text of message {}:\n{:?}\n---\n{:?}",
-            i + 1,
-            String::from_utf8_lossy(&s.text),
-            String::from_utf8_lossy(&e.text)
-        );
-    }
+    })
 }
