@@ -15,6 +15,7 @@ use std::time::{Duration, SystemTime};
 use super::format::{self, Header, PidField};
 use super::session::{self, corrupt};
 use crate::config::StoreConfig;
+use crate::driver::common;
 use crate::error::{Error, IoContext, Result};
 use crate::mailbox::{AppendMessage, AppendOutcome};
 use crate::types::{Keyword, KeywordSet, MAX_KEYWORDS, Uid, UidValidity};
@@ -115,7 +116,7 @@ fn write_messages(
                 reason: "Append of zero-length message",
             });
         }
-        let data = format::to_crlf(&msg.data);
+        let data = common::to_crlf(&msg.data);
         let date = msg.date.unwrap_or_else(|| crate::clock::now(&cfg.tz));
         let keywords = keyword_bits(header, &msg.keywords);
         let uid_n = header.uid_last.checked_add(1).ok_or(Error::BadMessage {
@@ -129,8 +130,8 @@ fn write_messages(
         let line = format::write_record(
             &date,
             data.len() as u64,
-            format::user_bits(keywords),
-            format::bits_of(msg.flags),
+            common::keyword_bits(keywords),
+            common::system_bits(msg.flags),
             uid_n,
         );
         let mut out = Vec::with_capacity(line.len() + data.len());
