@@ -7,7 +7,7 @@
 //! kept (an append is not a flag change) and the atime set just before now, so that the
 //! mailbox reads as having new mail.
 
-use std::fs::{File, FileTimes};
+use std::fs::{File, FileTimes, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
@@ -19,6 +19,22 @@ use crate::driver::common;
 use crate::error::{Error, IoContext, Result};
 use crate::mailbox::{AppendMessage, AppendOutcome};
 use crate::types::{Keyword, KeywordSet, MAX_KEYWORDS, Uid, UidValidity};
+
+/// Appends `msgs` to the mbx file at `path`, which no session of this process has open
+/// read-write: opened and `flock`ed shared, as a session would be, for the time of it.
+pub(crate) fn append_to_path(
+    cfg: &StoreConfig,
+    path: &Path,
+    msgs: &mut dyn Iterator<Item = Result<AppendMessage>>,
+) -> Result<AppendOutcome> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .ctx("open", path)?;
+    file.lock_shared().ctx("flock", path)?;
+    append(cfg, path, &file, msgs)
+}
 
 /// Appends `msgs` to the mbx file `file` (open read-write, `flock`ed shared) at `path`.
 ///

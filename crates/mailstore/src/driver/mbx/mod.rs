@@ -124,13 +124,7 @@ impl Driver for Mbx {
         path: &Path,
         msgs: &mut dyn Iterator<Item = Result<AppendMessage>>,
     ) -> Result<AppendOutcome> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(path)
-            .ctx("open", path)?;
-        file.lock_shared().ctx("flock", path)?;
-        append::append(cfg, path, &file, msgs)
+        append::append_to_path(cfg, path, msgs)
     }
 
     fn delete(&self, cfg: &StoreConfig, name: &str, path: &Path) -> Result<()> {

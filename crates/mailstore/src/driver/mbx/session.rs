@@ -905,13 +905,7 @@ impl Mailbox for MbxMailbox {
         if self.access == Access::ReadWrite {
             return super::append::append(&self.cfg, &self.path, &self.file, msgs);
         }
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&self.path)
-            .ctx("open", &self.path)?;
-        file.lock_shared().ctx("flock", &self.path)?;
-        super::append::append(&self.cfg, &self.path, &file, msgs)
+        super::append::append_to_path(&self.cfg, &self.path, msgs)
     }
 
     fn check(&mut self) -> Result<()> {
