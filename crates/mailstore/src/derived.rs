@@ -18,7 +18,7 @@ use std::fs;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::types::{MessageInfo, Uid, UidValidity};
 
@@ -136,24 +136,7 @@ impl Derived {
         let Some(path) = self.path.clone() else {
             return;
         };
-        let Some(dir) = path.parent() else { return };
-        let tmp = dir.join(format!(
-            ".{}.{}.tmp",
-            path.file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-            std::process::id()
-        ));
-        let written = fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .custom_flags(nix::libc::O_NOFOLLOW)
-            .open(&tmp)
-            .and_then(|f| self.write_to(f, live));
-        if written.is_err() || fs::rename(&tmp, &path).is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
+        replace_private(&path, |f| self.write_to(f, live));
     }
 
     /// Streams the entries of `live` to `f` (never the whole file in memory).
@@ -224,6 +207,30 @@ impl Derived {
         }
         self.state = State::Saved;
         Ok(())
+    }
+}
+
+/// Writes the private (mode 0600) cache file `path` with `write`, through a new file
+/// renamed into place, so that a reader sees the old file or the new one whole. Failures
+/// are ignored (the file is gone or stays as it was): it is only a cache.
+pub(crate) fn replace_private(path: &Path, write: impl FnOnce(fs::File) -> io::Result<()>) {
+    let Some(dir) = path.parent() else { return };
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        std::process::id()
+    ));
+    let written = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .open(&tmp)
+        .and_then(write);
+    if written.is_err() || fs::rename(&tmp, path).is_err() {
+        let _ = fs::remove_file(&tmp);
     }
 }
 

@@ -39,6 +39,17 @@ pub enum ExpungeScope<'a> {
     Uids(&'a [Uid]),
 }
 
+impl ExpungeScope<'_> {
+    /// Whether the expunge removes message `m`: flagged `\Deleted`, and in the scope.
+    pub(crate) fn selects(&self, m: &MessageInfo) -> bool {
+        m.flags.contains(Flags::DELETED)
+            && match self {
+                ExpungeScope::AllDeleted => true,
+                ExpungeScope::Uids(uids) => uids.contains(&m.uid),
+            }
+    }
+}
+
 /// How to leave a mailbox.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Close {

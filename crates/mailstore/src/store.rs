@@ -2,7 +2,7 @@
 
 use std::fs;
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -13,7 +13,6 @@ use crate::driver::unix::{self, Quiet, UnixMailbox};
 use crate::driver::{self as drivers, Found, Layout, find};
 use crate::error::{Error, IoContext, Result};
 use crate::lock::dotlock::{DotLock, DotLockOutcome};
-use crate::lock::instance::{Attempt, InstanceLock, Share, Wait};
 use crate::mailbox::{AppendMessage, AppendOutcome, Mailbox};
 use crate::name::{self, Location, Target};
 use crate::types::{Access, Status, Uid, UidValidity};
@@ -72,16 +71,21 @@ impl Store {
     pub fn status(&self, name: &str) -> Result<Status> {
         let loc = self.resolve(name)?;
         match find(&self.cfg, &loc)? {
-            Found::Unix(path) => status_of_file(&self.cfg, &loc.name, &path, Format::Unix),
+            Found::Unix(path) => {
+                unix::open::status_quietly(&self.cfg, &loc.name, &path, Format::Unix)
+            }
             Found::Driver { format, path, .. } => {
                 driver_of(format)?.status(&self.cfg, &loc.name, &path)
             }
             Found::Mbox { mbox, spool } => {
-                let m = status_of_file(&self.cfg, "INBOX", &mbox, Format::Mbox)?;
+                let m = unix::open::status_quietly(&self.cfg, "INBOX", &mbox, Format::Mbox)?;
                 let s = match unix::open::sniff(&spool) {
-                    Ok(unix::open::Sniff::Unix) => {
-                        Some(status_of_file(&self.cfg, "INBOX", &spool, Format::Unix)?)
-                    }
+                    Ok(unix::open::Sniff::Unix) => Some(unix::open::status_quietly(
+                        &self.cfg,
+                        "INBOX",
+                        &spool,
+                        Format::Unix,
+                    )?),
                     _ => None,
                 };
                 Ok(mbox::status_with_spool(&m, s))
@@ -388,23 +392,6 @@ pub(crate) fn open_found(
     }
 }
 
-fn status_of_file(
-    cfg: &Arc<StoreConfig>,
-    name: &str,
-    path: &Path,
-    format: Format,
-) -> Result<Status> {
-    let mb = UnixMailbox::open(
-        Arc::clone(cfg),
-        name,
-        path,
-        format,
-        Access::ReadOnly,
-        Quiet::Yes,
-    )?;
-    Ok(mb.status())
-}
-
 /// Runs `f` on a mailbox file nobody has open read-write, holding it exclusively (c-client
 /// takes the instance lock without the kiss of death, then the file lock).
 fn with_file_exclusive<T>(
@@ -413,21 +400,7 @@ fn with_file_exclusive<T>(
     path: &Path,
     f: impl FnOnce(&Path) -> Result<T>,
 ) -> Result<T> {
-    let meta = fs::metadata(path).ctx("stat", path)?;
-    let lock = match InstanceLock::acquire(
-        &cfg.locks.tmp_dir,
-        (meta.dev(), meta.ino()),
-        Share::Exclusive,
-        Wait::NoWait,
-        &*cfg.notify,
-    )? {
-        Attempt::Locked(l) => l,
-        Attempt::Busy { .. } => {
-            return Err(Error::InUse {
-                name: name.to_owned(),
-            });
-        }
-    };
+    let lock = unix::open::instance_lock_alone(cfg, name, path)?;
     let _dot = match DotLock::acquire(path, &cfg.locks, &*cfg.notify)? {
         DotLockOutcome::Held(l) => Some(l),
         DotLockOutcome::Unavailable => None,

@@ -18,6 +18,7 @@ use crate::mailbox::{AppendMessage, AppendOutcome, Close, Mailbox};
 use crate::name::{Location, Target};
 use crate::types::{Access, Status};
 
+pub(crate) mod common;
 pub mod dummy;
 pub mod maildir;
 pub mod mbox;

@@ -59,12 +59,11 @@
 
 use std::fs;
 use std::io;
-use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 use std::sync::Arc;
 
 use crate::config::{Format, StoreConfig};
-use crate::driver::{Driver, Layout};
+use crate::driver::{Driver, Layout, common};
 use crate::error::{Error, Result};
 use crate::mailbox::{AppendMessage, AppendOutcome, Mailbox};
 use crate::types::{Access, Keyword, MAX_KEYWORDS};
@@ -102,13 +101,10 @@ impl Driver for Maildir {
                 limit: MAX_KEYWORDS,
             })?;
         }
-        let mut b = fs::DirBuilder::new();
-        b.mode(cfg.dir_mode);
-        b.create(path).map_err(|e| Error::node(path, e))?;
+        common::create_dir(cfg, path)?;
         let made = (|| {
             for sub in ["tmp", "new", "cur"] {
-                let p = path.join(sub);
-                b.create(&p).map_err(|e| Error::node(&p, e))?;
+                common::create_dir(cfg, &path.join(sub))?;
             }
             uidlist::write(path, &list, cfg.mailbox_mode)
         })();
@@ -145,11 +141,7 @@ impl Driver for Maildir {
 
     fn delete(&self, _cfg: &StoreConfig, _name: &str, path: &Path) -> Result<()> {
         remove_own(path)?;
-        match fs::remove_dir(path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.raw_os_error() == Some(nix::libc::ENOTEMPTY) => Ok(()),
-            Err(e) => Err(Error::io("delete mailbox", path, e)),
-        }
+        common::remove_dir_unless_children(path)
     }
 
     fn own_entry(&self, entry: &str) -> bool {
@@ -174,22 +166,12 @@ fn remove_own(path: &Path) -> Result<()> {
         };
         for entry in rd {
             let entry = entry.map_err(|e| Error::io("read directory", &d, e))?;
-            let p = entry.path();
-            match fs::remove_file(&p) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(Error::io("delete", p, e)),
-            }
+            common::remove_if_present(&entry.path())?;
         }
         fs::remove_dir(&d).map_err(|e| Error::io("delete", &d, e))?;
     }
     for f in [uidlist::FILE, uidlist::TMP, uidlist::LOCK] {
-        let p = path.join(f);
-        match fs::remove_file(&p) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io("delete", p, e)),
-        }
+        common::remove_if_present(&path.join(f))?;
     }
     Ok(())
 }

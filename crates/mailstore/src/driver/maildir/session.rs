@@ -20,6 +20,7 @@ use super::name::{FileName, virtual_size};
 use super::scan::{self, Listing, Seen, Sub};
 use super::uidlist::{self, ListLock};
 use crate::config::{Format, StoreConfig};
+use crate::driver::common;
 use crate::driver::unix::format::to_crlf;
 use crate::error::{Error, Result};
 use crate::mailbox::{
@@ -321,7 +322,8 @@ impl MaildirMailbox {
             let Some(parsed) = FileName::parse(&f.name) else {
                 return Ok(None);
             };
-            let target = apply(op, parsed.flags, flags.minus(Flags::RECENT));
+            // A file name has no `\Recent` for a replacement to keep.
+            let target = common::apply_flags(op, parsed.flags, flags.minus(Flags::RECENT));
             if target == parsed.flags && f.sub == Sub::Cur {
                 return Ok(Some(target));
             }
@@ -406,23 +408,6 @@ fn last_name(base: &str, name: &str) -> FileName {
     FileName::parse(name).unwrap_or_else(|| FileName::bare(base))
 }
 
-/// The flags `op` with `flags` makes of `old`.
-fn apply(op: FlagOp, old: Flags, flags: Flags) -> Flags {
-    match op {
-        FlagOp::Replace => flags,
-        FlagOp::Add => old.union(flags),
-        FlagOp::Remove => old.minus(flags),
-    }
-}
-
-fn apply_keywords(op: FlagOp, old: KeywordSet, set: KeywordSet) -> KeywordSet {
-    match op {
-        FlagOp::Replace => set,
-        FlagOp::Add => old.union(set),
-        FlagOp::Remove => old.minus(set),
-    }
-}
-
 impl Mailbox for MaildirMailbox {
     fn name(&self) -> &str {
         &self.name
@@ -489,12 +474,8 @@ impl Mailbox for MaildirMailbox {
         flags: Flags,
         keywords: &[Keyword],
     ) -> Result<()> {
-        if self.access != Access::ReadWrite {
-            return Err(Error::ReadOnly);
-        }
-        if let Some(s) = seqs.iter().find(|s| s.index() >= self.infos.len()) {
-            return Err(Error::NoSuchMessage(s.get()));
-        }
+        common::writable(self.access)?;
+        common::check_seqs(seqs, self.infos.len())?;
         // Keywords first: defining one may fail, and then nothing changes.
         let need_list = !keywords.is_empty() || op == FlagOp::Replace;
         let mut set = KeywordSet::EMPTY;
@@ -520,7 +501,7 @@ impl Mailbox for MaildirMailbox {
             for s in seqs {
                 let uid = self.infos[s.index()].uid;
                 if let Some(e) = list.entries.iter_mut().find(|e| e.uid == uid) {
-                    let new = apply_keywords(op, e.keywords, set);
+                    let new = common::apply_keywords(op, e.keywords, set);
                     if new != e.keywords {
                         e.keywords = new;
                         changed = true;

@@ -7,7 +7,7 @@
 //! kept (an append is not a flag change) and the atime set just before now, so that the
 //! mailbox reads as having new mail.
 
-use std::fs::{File, FileTimes};
+use std::fs::{File, FileTimes, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
@@ -15,9 +15,26 @@ use std::time::{Duration, SystemTime};
 use super::format::{self, Header, PidField};
 use super::session::{self, corrupt};
 use crate::config::StoreConfig;
+use crate::driver::common;
 use crate::error::{Error, IoContext, Result};
 use crate::mailbox::{AppendMessage, AppendOutcome};
 use crate::types::{Keyword, KeywordSet, MAX_KEYWORDS, Uid, UidValidity};
+
+/// Appends `msgs` to the mbx file at `path`, which no session of this process has open
+/// read-write: opened and `flock`ed shared, as a session would be, for the time of it.
+pub(crate) fn append_to_path(
+    cfg: &StoreConfig,
+    path: &Path,
+    msgs: &mut dyn Iterator<Item = Result<AppendMessage>>,
+) -> Result<AppendOutcome> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .ctx("open", path)?;
+    file.lock_shared().ctx("flock", path)?;
+    append(cfg, path, &file, msgs)
+}
 
 /// Appends `msgs` to the mbx file `file` (open read-write, `flock`ed shared) at `path`.
 ///
@@ -115,7 +132,7 @@ fn write_messages(
                 reason: "Append of zero-length message",
             });
         }
-        let data = format::to_crlf(&msg.data);
+        let data = common::to_crlf(&msg.data);
         let date = msg.date.unwrap_or_else(|| crate::clock::now(&cfg.tz));
         let keywords = keyword_bits(header, &msg.keywords);
         let uid_n = header.uid_last.checked_add(1).ok_or(Error::BadMessage {
@@ -129,8 +146,8 @@ fn write_messages(
         let line = format::write_record(
             &date,
             data.len() as u64,
-            format::user_bits(keywords),
-            format::bits_of(msg.flags),
+            common::keyword_bits(keywords),
+            common::system_bits(msg.flags),
             uid_n,
         );
         let mut out = Vec::with_capacity(line.len() + data.len());

@@ -4,7 +4,7 @@
 use rfc822::DateTime;
 use rfc822::Month;
 
-use crate::types::{Flags, KeywordSet, MAX_KEYWORDS};
+use crate::types::MAX_KEYWORDS;
 
 /// Size of the file header (c-client's HDRSIZE).
 pub const HEADER_SIZE: usize = 2048;
@@ -403,64 +403,6 @@ pub fn parse_date(s: &[u8]) -> Option<DateTime> {
     .ok()
 }
 
-/// The system flags of a record's bits.
-pub fn flags_of(sys: u16) -> Flags {
-    [
-        (bits::SEEN, Flags::SEEN),
-        (bits::DELETED, Flags::DELETED),
-        (bits::FLAGGED, Flags::FLAGGED),
-        (bits::ANSWERED, Flags::ANSWERED),
-        (bits::DRAFT, Flags::DRAFT),
-    ]
-    .into_iter()
-    .filter(|(b, _)| sys & b != 0)
-    .fold(Flags::EMPTY, |acc, (_, f)| acc.union(f))
-}
-
-/// The record bits of system flags (`\Recent` and the bookkeeping bits excluded).
-pub fn bits_of(flags: Flags) -> u16 {
-    [
-        (bits::SEEN, Flags::SEEN),
-        (bits::DELETED, Flags::DELETED),
-        (bits::FLAGGED, Flags::FLAGGED),
-        (bits::ANSWERED, Flags::ANSWERED),
-        (bits::DRAFT, Flags::DRAFT),
-    ]
-    .into_iter()
-    .filter(|(_, f)| flags.contains(*f))
-    .fold(0, |acc, (b, _)| acc | b)
-}
-
-/// The keyword set of a record's keyword bits (bits past the 30th are dropped).
-pub fn keywords_of(user: u32) -> KeywordSet {
-    let mut k = KeywordSet::EMPTY;
-    for i in 0..MAX_KEYWORDS {
-        if user & (1 << i) != 0 {
-            k.insert(i);
-        }
-    }
-    k
-}
-
-/// The keyword bits of a keyword set.
-pub fn user_bits(k: KeywordSet) -> u32 {
-    k.iter().fold(0, |acc, i| acc | (1 << i))
-}
-
-/// `data` with every bare LF made CRLF (the form mbx stores; other bytes are kept).
-pub fn to_crlf(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len() + data.len() / 32);
-    let mut prev = 0u8;
-    for &b in data {
-        if b == b'\n' && prev != b'\r' {
-            out.push(b'\r');
-        }
-        out.push(b);
-        prev = b;
-    }
-    out
-}
-
 /// Where the header of a message ends: after the first empty line, or the whole message.
 pub fn header_len(msg: &[u8]) -> usize {
     memchr::memmem::find(msg, b"\r\n\r\n").map_or(msg.len(), |i| i + 4)
@@ -617,13 +559,17 @@ mod tests {
 
     #[test]
     fn flags_and_line_ends() {
+        use crate::driver::common::{
+            keyword_bits, keyword_set, system_bits, system_flags, to_crlf,
+        };
+        use crate::types::Flags;
         let f = Flags::SEEN.union(Flags::DRAFT).union(Flags::RECENT);
-        assert_eq!(bits_of(f), 0x21);
+        assert_eq!(system_bits(f), 0x21);
         assert_eq!(
-            flags_of(0x8021 | bits::OLD),
+            system_flags(0x8021 | bits::OLD),
             Flags::SEEN.union(Flags::DRAFT)
         );
-        assert_eq!(user_bits(keywords_of(0xc000_0005)), 5);
+        assert_eq!(keyword_bits(keyword_set(0xc000_0005, MAX_KEYWORDS)), 5);
         assert_eq!(to_crlf(b"a\nb\r\nc\r"), b"a\r\nb\r\nc\r");
         assert_eq!(header_len(b"A: b\r\n\r\nbody"), 8);
         assert_eq!(header_len(b"A: b\r\n"), 6);

@@ -52,15 +52,14 @@
 //! Sources: panda-inventory.md §3.0, §3.4, §4.2, §5.3; FAQ 7.15 (the diagnostics for a
 //! damaged file, each with its byte offset); files written by UW's `mailutil`.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::{self, Read};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::sync::Arc;
 
 use crate::config::{Format, StoreConfig};
-use crate::driver::{Driver, HomeInbox, Layout};
-use crate::error::{Error, IoContext, Result};
+use crate::driver::{Driver, HomeInbox, Layout, common};
+use crate::error::{IoContext, Result};
 use crate::mailbox::{AppendMessage, AppendOutcome, Mailbox};
 use crate::types::Access;
 
@@ -95,15 +94,7 @@ impl Driver for Mbx {
         if !meta.is_file() || meta.len() < format::HEADER_SIZE as u64 {
             return Ok(false);
         }
-        let mut f = match OpenOptions::new()
-            .read(true)
-            .custom_flags(nix::libc::O_NOATIME)
-            .open(path)
-        {
-            Ok(f) => f,
-            Err(e) if e.raw_os_error() == Some(nix::libc::EPERM) => File::open(path)?,
-            Err(e) => return Err(e),
-        };
+        let mut f = common::open_noatime(path)?;
         let mut start = [0u8; 25];
         match f.read_exact(&mut start) {
             Ok(()) => Ok(format::is_mbx(&start)),
@@ -134,13 +125,7 @@ impl Driver for Mbx {
         path: &Path,
         msgs: &mut dyn Iterator<Item = Result<AppendMessage>>,
     ) -> Result<AppendOutcome> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(path)
-            .ctx("open", path)?;
-        file.lock_shared().ctx("flock", path)?;
-        append::append(cfg, path, &file, msgs)
+        append::append_to_path(cfg, path, msgs)
     }
 
     fn delete(&self, cfg: &StoreConfig, name: &str, path: &Path) -> Result<()> {
@@ -169,22 +154,8 @@ pub fn create(cfg: &StoreConfig, path: &Path, keywords: &[String]) -> Result<()>
         last_pid: 0,
     };
     let bytes = format::write_header(&header, format::PidField::Blank);
-    let file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(cfg.mailbox_mode)
-        .open(path)
-        .map_err(|e| Error::node(path, e))?;
-    let _ = fs::set_permissions(path, fs::Permissions::from_mode(cfg.mailbox_mode));
-    let written = {
-        use std::os::unix::fs::FileExt;
-        file.write_all_at(&bytes, 0).and_then(|()| file.sync_all())
-    };
-    if let Err(e) = written {
-        let _ = fs::remove_file(path);
-        return Err(Error::io("initialize mailbox", path, e));
-    }
-    Ok(())
+    let file = common::create_mailbox_file(cfg, path)?;
+    common::initialize_mailbox_file(&file, path, &bytes)
 }
 
 /// Runs `f` on `path` when no session has the mailbox (c-client's rename and delete: the
@@ -201,13 +172,7 @@ fn alone(
         .open(path)
         .ctx("open", path)?;
     let _permission = session::permission(cfg, &file, path)?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(fs::TryLockError::WouldBlock) => {
-            return Err(Error::InUse { name: name.into() });
-        }
-        Err(fs::TryLockError::Error(e)) => return Err(Error::io("flock", path, e)),
-    }
+    common::lock_alone(&file, name, path)?;
     let r = f(path);
     let _ = file.unlock();
     r

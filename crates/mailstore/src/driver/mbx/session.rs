@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 use super::cache;
 use super::format::{self, Header, PidField, Record, bits};
 use crate::config::{Format, StoreConfig};
+use crate::driver::common;
 use crate::driver::snarf::{self, Snarfer};
 use crate::error::{Error, IoContext, Result};
 use crate::journal::{self, Holder, JournalPlace, Plan, Recovery};
@@ -502,7 +503,7 @@ impl MbxMailbox {
                 let size32 = u32::try_from(rec.size)
                     .map_err(|_| corrupt(&self.cfg, &self.path, pos, "Message too large".into()))?;
                 let recent = rec.uid != uid || rec.sys_flags & bits::OLD == 0;
-                let mut flags = format::flags_of(rec.sys_flags);
+                let mut flags = common::system_flags(rec.sys_flags);
                 if recent {
                     flags = flags.union(Flags::RECENT);
                     if self.access == Access::ReadWrite {
@@ -517,7 +518,7 @@ impl MbxMailbox {
                 self.infos.push(MessageInfo {
                     uid: uid_v,
                     flags,
-                    keywords: format::keywords_of(rec.user_flags),
+                    keywords: common::keyword_set(rec.user_flags, MAX_KEYWORDS),
                     internal_date: date,
                     size: size32,
                 });
@@ -608,8 +609,8 @@ impl MbxMailbox {
                 self.recs[i].hidden = true;
             }
             let info = &mut self.infos[i];
-            let flags = format::flags_of(sys).union(info.flags.intersect(Flags::RECENT));
-            let keywords = format::keywords_of(user);
+            let flags = common::system_flags(sys).union(info.flags.intersect(Flags::RECENT));
+            let keywords = common::keyword_set(user, MAX_KEYWORDS);
             if flags != info.flags || keywords != info.keywords {
                 info.flags = flags;
                 info.keywords = keywords;
@@ -809,13 +810,6 @@ impl MbxMailbox {
         });
     }
 
-    fn check_seqs(&self, seqs: &[SeqNo]) -> Result<()> {
-        match seqs.iter().find(|s| s.index() >= self.infos.len()) {
-            Some(s) => Err(Error::NoSuchMessage(s.get())),
-            None => Ok(()),
-        }
-    }
-
     /// The keyword positions of `keywords`, defining those not yet in the header.
     fn keyword_set(&mut self, keywords: &[Keyword]) -> Result<(KeywordSet, bool)> {
         let missing: Vec<&Keyword> = keywords
@@ -901,14 +895,7 @@ impl Mailbox for MbxMailbox {
             });
         }
         let h = format::header_len(&data);
-        Ok(match part {
-            Part::Whole => data,
-            Part::Header => {
-                data.truncate(h);
-                data
-            }
-            Part::Text => data.split_off(h),
-        })
+        Ok(common::cut_part(data, h, part))
     }
 
     fn set_flags(
@@ -918,10 +905,8 @@ impl Mailbox for MbxMailbox {
         flags: Flags,
         keywords: &[Keyword],
     ) -> Result<()> {
-        if self.access != Access::ReadWrite {
-            return Err(Error::ReadOnly);
-        }
-        self.check_seqs(seqs)?;
+        common::writable(self.access)?;
+        common::check_seqs(seqs, self.infos.len())?;
         let _permission = permission(&self.cfg, &self.file, &self.path)?;
         let found = self.sync_locked(Expok::No)?;
         self.pending.extend(found);
@@ -931,16 +916,12 @@ impl Mailbox for MbxMailbox {
             let i = seq.index();
             let (_, sys_disk) = self.read_status(i)?;
             let info = &mut self.infos[i];
-            let recent = info.flags.intersect(Flags::RECENT);
-            let (new_flags, new_kw) = match op {
-                FlagOp::Replace => (flags.union(recent), kw),
-                FlagOp::Add => (info.flags.union(flags), info.keywords.union(kw)),
-                FlagOp::Remove => (info.flags.minus(flags), info.keywords.minus(kw)),
-            };
+            let new_flags = common::apply_flags(op, info.flags, flags);
+            let new_kw = common::apply_keywords(op, info.keywords, kw);
             info.flags = new_flags;
             info.keywords = new_kw;
-            let sys = format::bits_of(new_flags) | bits::OLD | (sys_disk & bits::EXPUNGED);
-            let status = format::write_status(format::user_bits(new_kw), sys, info.uid.get());
+            let sys = common::system_bits(new_flags) | bits::OLD | (sys_disk & bits::EXPUNGED);
+            let status = format::write_status(common::keyword_bits(new_kw), sys, info.uid.get());
             let at = self.recs[i].status_at() + 1;
             self.file
                 .write_all_at(&status, at)
@@ -977,13 +958,7 @@ impl Mailbox for MbxMailbox {
         if self.access == Access::ReadWrite {
             return super::append::append(&self.cfg, &self.path, &self.file, msgs);
         }
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&self.path)
-            .ctx("open", &self.path)?;
-        file.lock_shared().ctx("flock", &self.path)?;
-        super::append::append(&self.cfg, &self.path, &file, msgs)
+        super::append::append_to_path(&self.cfg, &self.path, msgs)
     }
 
     fn check(&mut self) -> Result<()> {

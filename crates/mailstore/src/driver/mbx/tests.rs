@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use super::format::{self, HEADER_SIZE};
 use crate::Error;
-use crate::driver::unix::tests::{env, msg};
-use crate::mailbox::{Change, Close, ExpungeScope, FlagOp, Part};
+use crate::driver::unix::tests::{Env, env, msg};
+use crate::mailbox::{Change, Close, ExpungeScope, FlagOp, Mailbox, Part};
 use crate::types::{Access, Flags, Keyword, SeqNo};
 
 fn seq(n: u32) -> SeqNo {
@@ -28,6 +28,11 @@ fn uw_copied() -> Vec<u8> {
     f.extend_from_slice(b" 3-Dec-1992 05:53:22 +0000,23;000000000000-00000000\r\n");
     f.extend_from_slice(b"Subject: two\r\n\r\nbody2\r\n");
     f
+}
+
+/// The UIDs of a session's messages, in order.
+fn uids(mb: &dyn Mailbox) -> Vec<u32> {
+    mb.messages().iter().map(|m| m.uid.get()).collect()
 }
 
 fn put(path: &Path, bytes: &[u8]) {
@@ -60,13 +65,7 @@ fn uw_copied_file_reads_and_gets_uids() {
     // Read-write: UIDs 1 and 2 written, the messages no longer new, the header updated as
     // c-client's mbx_update_header writes it.
     let mb = e.store.open("box", Access::ReadWrite).unwrap();
-    assert_eq!(
-        mb.messages()
-            .iter()
-            .map(|m| m.uid.get())
-            .collect::<Vec<_>>(),
-        vec![1, 2]
-    );
+    assert_eq!(uids(&*mb), vec![1, 2]);
     mb.close(Close::Keep).unwrap();
     let bytes = fs::read(e.path("box")).unwrap();
     let mut want = uw_copied();
@@ -197,13 +196,7 @@ fn invalid_uids_are_rebuilt_with_a_new_validity() {
     put(&e.path("box"), &bytes);
     let mb = e.store.open("box", Access::ReadWrite).unwrap();
     assert_ne!(mb.uid_validity().get(), 0x6b07_db1b);
-    assert_eq!(
-        mb.messages()
-            .iter()
-            .map(|m| m.uid.get())
-            .collect::<Vec<_>>(),
-        vec![7, 8]
-    );
+    assert_eq!(uids(&*mb), vec![7, 8]);
     assert!(
         e.notes
             .texts()
@@ -311,8 +304,7 @@ fn concurrent_sessions_and_appenders_lose_nothing() {
     }
     let mut mb = e.store.open("box", Access::ReadOnly).unwrap();
     assert_eq!(mb.messages().len(), 60);
-    let uids: Vec<u32> = mb.messages().iter().map(|m| m.uid.get()).collect();
-    assert_eq!(uids, (1..=60).collect::<Vec<_>>());
+    assert_eq!(uids(&*mb), (1..=60).collect::<Vec<_>>());
     let mut subjects = std::collections::BTreeSet::new();
     for i in 1..=60 {
         let h = mb.fetch(seq(i), Part::Header).unwrap();
@@ -375,13 +367,17 @@ fn with_hidden_second(e: &crate::driver::unix::tests::Env) -> (Vec<u8>, [usize; 
     (bytes, at)
 }
 
-#[test]
-fn an_interrupted_reclaim_is_recovered_by_the_next_opener() {
+/// Leaves the journal of a reclaim of `box` (`bytes`, whose second message, hidden, runs
+/// from `r2` to `r3`) that a writer holding `token` died having written, nothing moved
+/// yet; returns where it is.
+fn leave_reclaim_journal(
+    e: &Env,
+    bytes: &[u8],
+    r2: usize,
+    r3: usize,
+    token: u64,
+) -> crate::journal::JournalPlace {
     use std::os::unix::fs::MetadataExt;
-    let e = env();
-    let (bytes, [_, r2, r3]) = with_hidden_second(&e);
-    // A writer died just after journaling the reclaim, its token in the lock file. (The
-    // replay of moves half done is tested with the journal itself.)
     let meta = fs::metadata(e.path("box")).unwrap();
     let cfg = e.store.config();
     let place = crate::journal::JournalPlace::new(&cfg.journal_dir(), (meta.dev(), meta.ino()));
@@ -393,7 +389,20 @@ fn an_interrupted_reclaim_is_recovered_by_the_next_opener() {
         .write(true)
         .open(e.path("box"))
         .unwrap();
-    crate::journal::testing::leave_journal(&f, &plan, &place, 0x5eed);
+    crate::journal::testing::leave_journal(&f, &plan, &place, token);
+    place
+}
+
+#[test]
+fn an_interrupted_reclaim_is_recovered_by_the_next_opener() {
+    use std::os::unix::fs::MetadataExt;
+    let e = env();
+    let (bytes, [_, r2, r3]) = with_hidden_second(&e);
+    // A writer died just after journaling the reclaim, its token in the lock file. (The
+    // replay of moves half done is tested with the journal itself.)
+    let place = leave_reclaim_journal(&e, &bytes, r2, r3, 0x5eed);
+    let meta = fs::metadata(e.path("box")).unwrap();
+    let cfg = e.store.config();
     let lock =
         crate::lock::instance::InstanceLock::name(&cfg.locks.tmp_dir, meta.dev(), meta.ino());
     fs::write(&lock, b"\x005eed").unwrap();
@@ -427,21 +436,9 @@ fn an_interrupted_reclaim_is_recovered_by_the_next_opener() {
 
 #[test]
 fn a_journal_of_another_holder_is_not_replayed() {
-    use std::os::unix::fs::MetadataExt;
     let e = env();
     let (bytes, [_, r2, r3]) = with_hidden_second(&e);
-    let meta = fs::metadata(e.path("box")).unwrap();
-    let cfg = e.store.config();
-    let place = crate::journal::JournalPlace::new(&cfg.journal_dir(), (meta.dev(), meta.ino()));
-    let mut plan = crate::journal::Plan::new(meta.len());
-    plan.move_range(r3 as u64, r2 as u64, (bytes.len() - r3) as u64);
-    plan.final_len = (bytes.len() - (r3 - r2)) as u64;
-    let f = fs::File::options()
-        .read(true)
-        .write(true)
-        .open(e.path("box"))
-        .unwrap();
-    crate::journal::testing::leave_journal(&f, &plan, &place, 0xdead);
+    let place = leave_reclaim_journal(&e, &bytes, r2, r3, 0xdead);
     let mb = e.store.open("box", Access::ReadOnly).unwrap();
     assert_eq!(mb.messages().len(), 2);
     drop(mb);

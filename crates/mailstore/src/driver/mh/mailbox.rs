@@ -1,6 +1,6 @@
 //! An open MH mailbox: the directory's numbered files, and flags kept in the session.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
@@ -9,7 +9,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::clock::new_uid_validity;
 use crate::config::{Format, StoreConfig};
-use crate::driver::mx::files::{file_date, header_len, numbered, set_times, to_crlf, without_cr};
+use crate::driver::common;
+use crate::driver::mx::files::{
+    expunge_files, file_date, message_file, message_part, numbered, read_error, set_times,
+    without_cr,
+};
 use crate::driver::snarf::{Snarfer, from_spool};
 use crate::error::{Error, IoContext, Result};
 use crate::mailbox::{
@@ -59,7 +63,7 @@ impl MhMailbox {
     }
 
     fn path_of(&self, uid: Uid) -> PathBuf {
-        self.dir.join(uid.get().to_string())
+        message_file(&self.dir, uid)
     }
 
     /// Takes in files gone and files new; returns the changes to report.
@@ -129,13 +133,6 @@ impl MhMailbox {
         from_spool(&cfg, &spool, &mut |msgs| append_to(&cfg, &dir, msgs))?;
         Ok(())
     }
-
-    fn writable(&self) -> Result<()> {
-        match self.access {
-            Access::ReadWrite => Ok(()),
-            Access::ReadOnly => Err(Error::ReadOnly),
-        }
-    }
 }
 
 /// Whether messages found now are new to this session.
@@ -155,17 +152,8 @@ fn crlf_count(data: &[u8]) -> usize {
     memchr::memmem::find_iter(data, b"\r\n").count()
 }
 
-/// Opens a message file without changing its access time where the system allows.
-fn open_quietly(path: &Path) -> std::io::Result<File> {
-    OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::libc::O_NOATIME)
-        .open(path)
-        .or_else(|_| File::open(path))
-}
-
 fn read_quietly(path: &Path) -> std::io::Result<(fs::Metadata, Vec<u8>)> {
-    let mut f = open_quietly(path)?;
+    let mut f = common::open_noatime(path)?;
     let meta = f.metadata()?;
     let mut data = Vec::with_capacity(meta.len() as usize);
     f.read_to_end(&mut data)?;
@@ -175,7 +163,7 @@ fn read_quietly(path: &Path) -> std::io::Result<(fs::Metadata, Vec<u8>)> {
 /// Records `\Seen` in a message file's access time: later than its modification time
 /// when seen, equal to it when not.
 fn write_seen(path: &Path, seen: bool) -> std::io::Result<()> {
-    let f = open_quietly(path)?;
+    let f = common::open_noatime(path)?;
     let meta = f.metadata()?;
     let mtime = meta.modified()?;
     let atime = if seen {
@@ -294,25 +282,12 @@ impl Mailbox for MhMailbox {
             return Err(Error::NoSuchMessage(seq.get()));
         };
         let path = self.path_of(info.uid);
-        let (_, raw) = read_quietly(&path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::ChangedUnderneath {
-                what: format!("message file {} is gone", path.display()),
-            },
-            _ => Error::io("read", &path, e),
-        })?;
-        let mut whole = to_crlf(&raw);
+        let (_, raw) = read_quietly(&path).map_err(|e| read_error(&path, e))?;
+        let (out, size) = message_part(&raw, part);
         if let Some(m) = self.msgs.get_mut(seq.index()) {
-            m.size = u32::try_from(whole.len()).unwrap_or(u32::MAX);
+            m.size = u32::try_from(size).unwrap_or(u32::MAX);
         }
-        let h = header_len(&whole);
-        Ok(match part {
-            Part::Whole => whole,
-            Part::Header => {
-                whole.truncate(h);
-                whole
-            }
-            Part::Text => whole.split_off(h),
-        })
+        Ok(out)
     }
 
     fn set_flags(
@@ -322,26 +297,14 @@ impl Mailbox for MhMailbox {
         flags: Flags,
         keywords: &[Keyword],
     ) -> Result<()> {
-        self.writable()?;
-        if let Some(k) = keywords.first() {
-            return Err(Error::InvalidKeyword {
-                keyword: k.to_string(),
-                reason: "MH mailboxes have no keywords",
-            });
-        }
-        if let Some(bad) = seqs.iter().find(|s| s.index() >= self.msgs.len()) {
-            return Err(Error::NoSuchMessage(bad.get()));
-        }
+        common::writable(self.access)?;
+        common::no_keywords(keywords, "MH mailboxes have no keywords")?;
+        common::check_seqs(seqs, self.msgs.len())?;
         let flags = flags.intersect(Flags::SETTABLE);
         for s in seqs {
             let path = self.path_of(self.msgs[s.index()].uid);
             let m = &mut self.msgs[s.index()];
-            let recent = m.flags.intersect(Flags::RECENT);
-            let new = match op {
-                FlagOp::Replace => flags.union(recent),
-                FlagOp::Add => m.flags.union(flags),
-                FlagOp::Remove => m.flags.minus(flags),
-            };
+            let new = common::apply_flags(op, m.flags, flags);
             let seen_changed = new.contains(Flags::SEEN) != m.flags.contains(Flags::SEEN);
             m.flags = new;
             if seen_changed {
@@ -353,32 +316,9 @@ impl Mailbox for MhMailbox {
     }
 
     fn expunge(&mut self, scope: ExpungeScope<'_>) -> Result<Vec<SeqNo>> {
-        self.writable()?;
-        let mut gone = Vec::new();
-        let mut i = 0;
-        while i < self.msgs.len() {
-            let m = &self.msgs[i];
-            let chosen = m.flags.contains(Flags::DELETED)
-                && match scope {
-                    ExpungeScope::AllDeleted => true,
-                    ExpungeScope::Uids(uids) => uids.contains(&m.uid),
-                };
-            if !chosen {
-                i += 1;
-                continue;
-            }
-            let path = self.path_of(m.uid);
-            match fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(Error::io("expunge", &path, e)),
-            }
-            self.msgs.remove(i);
-            if let Some(seq) = SeqNo::from_index(i) {
-                gone.push(seq);
-            }
-        }
-        Ok(gone)
+        common::writable(self.access)?;
+        let (gone, result) = expunge_files(&mut self.msgs, scope, &self.dir);
+        result.map(|()| gone)
     }
 
     fn append(

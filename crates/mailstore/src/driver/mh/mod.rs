@@ -39,7 +39,7 @@ use crate::mailbox::Mailbox;
 use crate::types::Access;
 
 use super::mx::files;
-use super::{Driver, Layout};
+use super::{Driver, Layout, common};
 
 mod mailbox;
 
@@ -69,7 +69,6 @@ impl Driver for MhDriver {
     }
 
     fn create(&self, cfg: &StoreConfig, path: &Path, _keywords: &[String]) -> Result<()> {
-        use std::os::unix::fs::DirBuilderExt;
         if !inside_root(path) {
             return Err(Error::invalid_name(
                 &path.to_string_lossy(),
@@ -87,10 +86,7 @@ impl Driver for MhDriver {
                 "invalid MH-format name (a name of all digits)",
             ));
         }
-        fs::DirBuilder::new()
-            .mode(cfg.dir_mode)
-            .create(path)
-            .map_err(|e| Error::node(path, e))
+        common::create_dir(cfg, path)
     }
 
     fn open(

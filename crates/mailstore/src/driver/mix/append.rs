@@ -13,6 +13,7 @@ use super::files::{self, DATA_ROLL, INDEX, Locked, META, Mode, Modseq, STATUS, S
 use super::format::{self, IndexEntry, StatusEntry};
 use crate::clock;
 use crate::config::StoreConfig;
+use crate::driver::common;
 use crate::driver::unix::format::to_crlf;
 use crate::error::{Error, IoContext, Result};
 use crate::mailbox::{AppendMessage, AppendOutcome};
@@ -161,7 +162,7 @@ fn prepare(cfg: &StoreConfig, m: AppendMessage) -> Result<Prepared> {
     }
     Ok(Prepared {
         data,
-        flags: super::flags_to_disk(m.flags),
+        flags: common::system_bits(m.flags),
         keywords: m.keywords,
         date: m.date.unwrap_or_else(|| clock::now(&cfg.tz)),
     })

@@ -52,10 +52,10 @@ use std::sync::Arc;
 
 use crate::clock;
 use crate::config::{Format, StoreConfig};
-use crate::driver::{Driver, HomeInbox, Layout};
+use crate::driver::{Driver, HomeInbox, Layout, common};
 use crate::error::{Error, IoContext, Result};
 use crate::mailbox::{AppendMessage, AppendOutcome, Mailbox};
-use crate::types::{Access, Flags, Keyword, MAX_KEYWORDS};
+use crate::types::{Access, Keyword, MAX_KEYWORDS};
 
 pub(crate) mod append;
 pub(crate) mod burp;
@@ -86,14 +86,7 @@ impl Driver for Mix {
     }
 
     fn sniff(&self, path: &Path, meta: &fs::Metadata) -> io::Result<bool> {
-        if !meta.is_dir() {
-            return Ok(false);
-        }
-        match fs::metadata(path.join(META)) {
-            Ok(m) => Ok(m.is_file()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(e),
-        }
+        common::dir_holds_file(path, meta, META)
     }
 
     fn create(&self, cfg: &StoreConfig, path: &Path, keywords: &[String]) -> Result<()> {
@@ -121,17 +114,11 @@ impl Driver for Mix {
                 limit: MAX_KEYWORDS,
             });
         }
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            // A directory that is not a mix mailbox yet may become one (the store only
-            // asks this of INBOX's directory after RENAME INBOX left children in it).
-            let exists = fs::metadata(path).is_ok_and(|m| m.is_dir());
-            if !exists || path.join(META).exists() {
-                fs::DirBuilder::new()
-                    .mode(cfg.dir_mode)
-                    .create(path)
-                    .map_err(|e| Error::node(path, e))?;
-            }
+        // A directory that is not a mix mailbox yet may become one (the store only asks
+        // this of INBOX's directory after RENAME INBOX left children in it).
+        let exists = fs::metadata(path).is_ok_and(|m| m.is_dir());
+        if !exists || path.join(META).exists() {
+            common::create_dir(cfg, path)?;
         }
         // As UW: sequence, UIDVALIDITY and the first data file's number are one time.
         let t = clock::new_uid_validity();
@@ -183,49 +170,23 @@ impl Driver for Mix {
     fn delete(&self, _cfg: &StoreConfig, name: &str, path: &Path) -> Result<()> {
         let meta_path = path.join(META);
         let meta = files::open(&meta_path, Mode::Read)?;
-        match meta.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                return Err(Error::InUse {
-                    name: name.to_owned(),
-                });
-            }
-            Err(fs::TryLockError::Error(e)) => return Err(Error::io("flock", &meta_path, e)),
-        }
+        common::lock_alone(&meta, name, &meta_path)?;
         remove_own_files(path)?;
         drop(meta);
         // A mailbox with children keeps its directory.
-        match fs::remove_dir(path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::DirectoryNotEmpty => Ok(()),
-            Err(e) => Err(Error::io("delete mailbox", path, e)),
-        }
+        common::remove_dir_unless_children(path)
     }
 
     fn rename(&self, cfg: &StoreConfig, name: &str, from: &Path, to: &Path) -> Result<()> {
         let meta_path = from.join(META);
         let meta = files::open(&meta_path, Mode::Read)?;
-        match meta.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                return Err(Error::InUse {
-                    name: name.to_owned(),
-                });
-            }
-            Err(fs::TryLockError::Error(e)) => return Err(Error::io("flock", &meta_path, e)),
-        }
+        common::lock_alone(&meta, name, &meta_path)?;
         if name != "INBOX" {
             // The directory goes whole: inferior mailboxes are renamed with it.
             return crate::store::move_file(from, to);
         }
         // INBOX's messages move; mailboxes under INBOX stay where they are.
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            fs::DirBuilder::new()
-                .mode(cfg.dir_mode)
-                .create(to)
-                .map_err(|e| Error::node(to, e))?;
-        }
+        common::create_dir(cfg, to)?;
         for entry in fs::read_dir(from).ctx("read directory", from)? {
             let entry = entry.ctx("read directory", from)?;
             if entry
@@ -267,38 +228,5 @@ fn remove_own_files(path: &Path) -> Result<()> {
             fs::remove_file(&p).ctx("delete", &p)?;
         }
     }
-    let meta = path.join(META);
-    match fs::remove_file(&meta) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(Error::io("delete", &meta, e)),
-        _ => Ok(()),
-    }
-}
-
-/// c-client's system flag bits of `flags` (`\Recent` has none: it is the absence of
-/// `fOLD`).
-pub(crate) fn flags_to_disk(flags: Flags) -> u16 {
-    const BITS: [(Flags, u16); 5] = [
-        (Flags::SEEN, 0x01),
-        (Flags::DELETED, 0x02),
-        (Flags::FLAGGED, 0x04),
-        (Flags::ANSWERED, 0x08),
-        (Flags::DRAFT, 0x20),
-    ];
-    BITS.iter()
-        .filter(|(f, _)| flags.contains(*f))
-        .fold(0, |acc, (_, b)| acc | b)
-}
-
-/// The flags of c-client's system flag bits (`\Recent` is the session's to decide).
-pub(crate) fn flags_from_disk(bits: u16) -> Flags {
-    const BITS: [(Flags, u16); 5] = [
-        (Flags::SEEN, 0x01),
-        (Flags::DELETED, 0x02),
-        (Flags::FLAGGED, 0x04),
-        (Flags::ANSWERED, 0x08),
-        (Flags::DRAFT, 0x20),
-    ];
-    BITS.iter()
-        .filter(|(_, b)| bits & b != 0)
-        .fold(Flags::EMPTY, |acc, (f, _)| acc.union(*f))
+    common::remove_if_present(&path.join(META))
 }

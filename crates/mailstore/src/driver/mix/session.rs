@@ -17,8 +17,9 @@ use std::sync::Arc;
 
 use super::files::{self, INDEX, Locked, META, Mode, Modseq, STATUS, Share};
 use super::format::{self, F_OLD, F_SETTABLE, IndexEntry, Meta, StatusEntry};
-use super::{append, burp, flags_from_disk, flags_to_disk};
+use super::{append, burp};
 use crate::config::{Format, StoreConfig};
+use crate::driver::common::{self, system_bits, system_flags};
 use crate::driver::snarf::{self, Snarfer};
 use crate::error::{Error, IoContext, Result};
 use crate::mailbox::{
@@ -189,8 +190,8 @@ impl MixMailbox {
             let m = &mut self.msgs[i];
             let st = by_uid.get(m.uid.get());
             let bits = st.map_or(0, |s| s.flags);
-            m.flags = flags_from_disk(bits);
-            m.keywords = keyword_set(st.map_or(0, |s| s.keywords), self.keywords.len());
+            m.flags = system_flags(bits);
+            m.keywords = common::keyword_set(st.map_or(0, |s| s.keywords), self.keywords.len());
             if bits & F_OLD == 0 {
                 m.flags = m.flags.union(Flags::RECENT);
                 to_mark_old.push(m.uid.get());
@@ -213,9 +214,9 @@ impl MixMailbox {
                     break;
                 }
                 let st = by_uid.get(m.uid.get());
-                let flags = flags_from_disk(st.map_or(0, |s| s.flags))
-                    .union(m.flags.intersect(Flags::RECENT));
-                let kws = keyword_set(st.map_or(0, |s| s.keywords), self.keywords.len());
+                let flags =
+                    system_flags(st.map_or(0, |s| s.flags)).union(m.flags.intersect(Flags::RECENT));
+                let kws = common::keyword_set(st.map_or(0, |s| s.keywords), self.keywords.len());
                 if flags != m.flags || kws != m.keywords {
                     m.flags = flags;
                     m.keywords = kws;
@@ -330,13 +331,6 @@ impl MixMailbox {
         Ok(())
     }
 
-    fn writable(&self) -> Result<()> {
-        match self.access {
-            Access::ReadWrite => Ok(()),
-            Access::ReadOnly => Err(Error::ReadOnly),
-        }
-    }
-
     /// Reads `len` bytes of message `seq` (record line checked) from its data file.
     fn read_message(&self, seq: SeqNo) -> Result<Vec<u8>> {
         let e = self
@@ -403,20 +397,13 @@ impl Mailbox for MixMailbox {
     }
 
     fn fetch(&mut self, seq: SeqNo, part: Part) -> Result<Vec<u8>> {
-        let mut msg = self.read_message(seq)?;
+        let msg = self.read_message(seq)?;
         let hsize = self
             .entries
             .get(seq.index())
             .map_or(0, |e| e.hsize as usize)
             .min(msg.len());
-        Ok(match part {
-            Part::Whole => msg,
-            Part::Header => {
-                msg.truncate(hsize);
-                msg
-            }
-            Part::Text => msg.split_off(hsize),
-        })
+        Ok(common::cut_part(msg, hsize, part))
     }
 
     fn set_flags(
@@ -426,12 +413,10 @@ impl Mailbox for MixMailbox {
         flags: Flags,
         keywords: &[Keyword],
     ) -> Result<()> {
-        self.writable()?;
-        if let Some(bad) = seqs.iter().find(|s| s.index() >= self.msgs.len()) {
-            return Err(Error::NoSuchMessage(bad.get()));
-        }
+        common::writable(self.access)?;
+        common::check_seqs(seqs, self.msgs.len())?;
         let kw_bits = self.define_keywords(keywords)?;
-        let sys_bits = flags_to_disk(flags);
+        let sys_bits = system_bits(flags);
         let lock = Locked::open(&self.dir, STATUS, Mode::Write, Share::Exclusive)?;
         let mut status = lock.status()?;
         let mut modseq = Modseq::after(files::highest(
@@ -473,8 +458,8 @@ impl Mailbox for MixMailbox {
                 e.modseq = m;
                 changed = true;
             }
-            msg.flags = flags_from_disk(e.flags).union(msg.flags.intersect(Flags::RECENT));
-            msg.keywords = keyword_set(e.keywords, self.keywords.len());
+            msg.flags = system_flags(e.flags).union(msg.flags.intersect(Flags::RECENT));
+            msg.keywords = common::keyword_set(e.keywords, self.keywords.len());
         }
         if changed {
             status.seq = m;
@@ -484,7 +469,7 @@ impl Mailbox for MixMailbox {
     }
 
     fn expunge(&mut self, scope: ExpungeScope<'_>) -> Result<Vec<SeqNo>> {
-        self.writable()?;
+        common::writable(self.access)?;
         let index_lock = Locked::open(&self.dir, INDEX, Mode::Write, Share::Exclusive)?;
         let status_lock = Locked::open(&self.dir, STATUS, Mode::Write, Share::Exclusive)?;
         let mut index = index_lock.index()?;
@@ -492,11 +477,7 @@ impl Mailbox for MixMailbox {
         let doomed: HashSet<u32> = self
             .msgs
             .iter()
-            .filter(|m| m.flags.contains(Flags::DELETED))
-            .filter(|m| match scope {
-                ExpungeScope::AllDeleted => true,
-                ExpungeScope::Uids(uids) => uids.contains(&m.uid),
-            })
+            .filter(|m| scope.selects(m))
             .map(|m| m.uid.get())
             .collect();
         let mut gone = Vec::new();
@@ -613,17 +594,6 @@ fn valid_keywords(meta: &Meta, path: &Path) -> Result<Vec<Keyword>> {
             })
         })
         .collect()
-}
-
-/// Keyword bits as a set, ignoring bits past the table's end.
-fn keyword_set(bits: u32, defined: usize) -> KeywordSet {
-    let mut set = KeywordSet::EMPTY;
-    for i in 0..defined.min(MAX_KEYWORDS) {
-        if bits & (1 << i) != 0 {
-            set.insert(i);
-        }
-    }
-    set
 }
 
 /// Entries of a file by UID. Index and status files list them in ascending UID order, so

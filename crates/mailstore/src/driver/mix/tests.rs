@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::Mix;
 use crate::driver::Driver;
-use crate::driver::unix::tests::{env, msg};
+use crate::driver::unix::tests::{Env, env, msg};
 use crate::error::Error;
 use crate::mailbox::{AppendMessage, Close, ExpungeScope, FlagOp, Part};
 use crate::types::{Access, Flags, SeqNo};
@@ -29,14 +29,19 @@ fn data_files(dir: &std::path::Path) -> Vec<(String, u64)> {
     v
 }
 
-#[test]
-fn dual_use_lists_children_and_delete_keeps_them() {
-    let e = env();
+/// Makes mix mailbox `box`, with a message, and mailbox `box/child` in it.
+fn box_with_child(e: &Env) {
     e.store.create("#driver.mix/box").unwrap();
     e.store.create("#driver.mix/box/child").unwrap();
     e.store
         .append("box", &mut std::iter::once(Ok(msg("a", "1\r\n"))))
         .unwrap();
+}
+
+#[test]
+fn dual_use_lists_children_and_delete_keeps_them() {
+    let e = env();
+    box_with_child(&e);
     let names: Vec<String> = e
         .store
         .list("", "*")
@@ -261,11 +266,7 @@ fn keywords_and_recent_across_sessions() {
 #[test]
 fn rename_moves_children_but_not_those_of_inbox() {
     let e = env();
-    e.store.create("#driver.mix/box").unwrap();
-    e.store.create("#driver.mix/box/child").unwrap();
-    e.store
-        .append("box", &mut std::iter::once(Ok(msg("a", "1\r\n"))))
-        .unwrap();
+    box_with_child(&e);
     let open = e.store.open("box", Access::ReadOnly).unwrap();
     assert!(matches!(
         e.store.rename("box", "moved"),

@@ -31,15 +31,13 @@
 //! (`#driver.mmdf/`).
 
 use std::fs;
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::Arc;
 
 use crate::config::{Format, StoreConfig};
 use crate::driver::unix::{self, Framing, MMDF_DELIMITER, Quiet, UnixMailbox};
 use crate::driver::{Driver, Layout};
-use crate::error::{Error, IoContext, Result};
-use crate::lock::instance::{Attempt, InstanceLock, Share, Wait};
+use crate::error::{IoContext, Result};
 use crate::mailbox::{AppendMessage, AppendOutcome, Mailbox};
 use crate::types::{Access, Status};
 
@@ -101,34 +99,12 @@ impl Driver for MmdfDriver {
 
     fn status(&self, cfg: &Arc<StoreConfig>, name: &str, path: &Path) -> Result<Status> {
         // Quietly, as for unix: no notices, no kiss of death.
-        let mb = UnixMailbox::open(
-            Arc::clone(cfg),
-            name,
-            path,
-            Format::Mmdf,
-            Access::ReadOnly,
-            Quiet::Yes,
-        )?;
-        Ok(mb.status())
+        unix::open::status_quietly(cfg, name, path, Format::Mmdf)
     }
 
     fn delete(&self, cfg: &StoreConfig, name: &str, path: &Path) -> Result<()> {
         // As for unix: not while a session has it read-write.
-        let meta = fs::metadata(path).ctx("stat", path)?;
-        let _lock = match InstanceLock::acquire(
-            &cfg.locks.tmp_dir,
-            (meta.dev(), meta.ino()),
-            Share::Exclusive,
-            Wait::NoWait,
-            &*cfg.notify,
-        )? {
-            Attempt::Locked(l) => l,
-            Attempt::Busy { .. } => {
-                return Err(Error::InUse {
-                    name: name.to_owned(),
-                });
-            }
-        };
+        let _lock = unix::open::instance_lock_alone(cfg, name, path)?;
         fs::remove_file(path).ctx("delete mailbox", path)
     }
 }

@@ -4,10 +4,15 @@
 
 use std::fs;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rfc822::DateTime;
+
+use crate::driver::common::{cut_part, to_crlf};
+use crate::error::{Error, Result};
+use crate::mailbox::{ExpungeScope, Part};
+use crate::types::{MessageInfo, SeqNo, Uid};
 
 /// Whether `name` is all ASCII digits (c-client's `*_select`): a message file.
 pub(crate) fn is_number(name: &str) -> bool {
@@ -57,18 +62,59 @@ pub(crate) fn set_times(file: &fs::File, date: &DateTime, accessed: SystemTime) 
     )
 }
 
-/// `data` with every bare LF made CRLF.
-pub(crate) fn to_crlf(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len() + data.len() / 32);
-    let mut prev = 0u8;
-    for &b in data {
-        if b == b'\n' && prev != b'\r' {
-            out.push(b'\r');
-        }
-        out.push(b);
-        prev = b;
+/// Part `part` of the message whose file holds `raw`, as a client sees it (bare LFs made
+/// CRLF), and the size of the whole message so seen (a file not written by c-client may
+/// have bare LFs: its RFC822.SIZE is the CRLF one).
+pub(crate) fn message_part(raw: &[u8], part: Part) -> (Vec<u8>, usize) {
+    let whole = to_crlf(raw);
+    let (size, h) = (whole.len(), header_len(&whole));
+    (cut_part(whole, h, part), size)
+}
+
+/// The error for a message file that could not be read: one another session expunged is
+/// gone from under this one.
+pub(crate) fn read_error(path: &Path, e: io::Error) -> Error {
+    match e.kind() {
+        io::ErrorKind::NotFound => Error::ChangedUnderneath {
+            what: format!("message file {} is gone", path.display()),
+        },
+        _ => Error::io("read", path, e),
     }
-    out
+}
+
+/// The file of message `uid` in directory `dir`.
+pub(crate) fn message_file(dir: &Path, uid: Uid) -> PathBuf {
+    dir.join(uid.get().to_string())
+}
+
+/// Expunges the messages of `msgs` that `scope` selects by removing their files from
+/// `dir`, in order, a file already gone counting as removed. Returns
+/// the sequence numbers gone, as an expunge reports them, and how it ended: it stops at
+/// the first file it cannot remove, as c-client does.
+pub(crate) fn expunge_files(
+    msgs: &mut Vec<MessageInfo>,
+    scope: ExpungeScope<'_>,
+    dir: &Path,
+) -> (Vec<SeqNo>, Result<()>) {
+    let mut gone = Vec::new();
+    let mut i = 0;
+    while i < msgs.len() {
+        if !scope.selects(&msgs[i]) {
+            i += 1;
+            continue;
+        }
+        let path = message_file(dir, msgs[i].uid);
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return (gone, Err(Error::io("expunge", &path, e))),
+        }
+        msgs.remove(i);
+        if let Some(seq) = SeqNo::from_index(i) {
+            gone.push(seq);
+        }
+    }
+    (gone, Ok(()))
 }
 
 /// `data` without CRs (c-client's mh append drops every CR).
@@ -91,7 +137,6 @@ mod tests {
 
     #[test]
     fn line_ends() {
-        assert_eq!(to_crlf(b"a\nb\r\nc\n"), b"a\r\nb\r\nc\r\n");
         assert_eq!(without_cr(b"a\r\nb\r\n"), b"a\nb\n");
         assert_eq!(header_len(b"A: b\r\n\r\nbody"), 8);
         assert_eq!(header_len(b"\r\nbody"), 2);

@@ -15,14 +15,8 @@
 
 use std::fmt::Write as _;
 
+use crate::driver::common;
 use crate::types::{Flags, MAX_KEYWORD_LEN, MAX_KEYWORDS};
-
-/// System flag bits as c-client stores them (panda-inventory.md §3.0).
-const F_SEEN: u16 = 0x1;
-const F_DELETED: u16 = 0x2;
-const F_FLAGGED: u16 = 0x4;
-const F_ANSWERED: u16 = 0x8;
-const F_DRAFT: u16 = 0x20;
 
 /// One message's status record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,30 +32,14 @@ pub struct Record {
 impl Record {
     /// The system flags of the record (`\Recent` is never stored).
     pub fn flags(&self) -> Flags {
-        let mut f = Flags::EMPTY;
-        for (bit, flag) in BITS {
-            if self.system & bit != 0 {
-                f = f.union(flag);
-            }
-        }
-        f
+        common::system_flags(self.system)
     }
 
     /// The system flag bits for `flags`.
     pub fn bits(flags: Flags) -> u16 {
-        BITS.iter()
-            .filter(|(_, f)| flags.contains(*f))
-            .fold(0, |acc, (b, _)| acc | b)
+        common::system_bits(flags)
     }
 }
-
-const BITS: [(u16, Flags); 5] = [
-    (F_SEEN, Flags::SEEN),
-    (F_DELETED, Flags::DELETED),
-    (F_FLAGGED, Flags::FLAGGED),
-    (F_ANSWERED, Flags::ANSWERED),
-    (F_DRAFT, Flags::DRAFT),
-];
 
 /// A parsed `.mxindex`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

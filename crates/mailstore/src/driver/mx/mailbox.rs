@@ -13,10 +13,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::files::{file_date, header_len, numbered, set_times, to_crlf};
+use super::files::{
+    expunge_files, file_date, message_file, message_part, numbered, read_error, set_times,
+};
 use super::index::{Index, Record};
 use crate::clock::new_uid_validity;
 use crate::config::{Format, StoreConfig};
+use crate::driver::common::{self, keyword_bits, keyword_set, to_crlf};
 use crate::error::{Error, IoContext, Result};
 use crate::mailbox::{
     AppendMessage, AppendOutcome, Change, Close, ExpungeScope, FlagOp, Mailbox, Part,
@@ -282,15 +285,8 @@ impl MxMailbox {
         Ok(set)
     }
 
-    fn writable(&self) -> Result<()> {
-        match self.access {
-            Access::ReadWrite => Ok(()),
-            Access::ReadOnly => Err(Error::ReadOnly),
-        }
-    }
-
     fn message_path(&self, uid: Uid) -> PathBuf {
-        self.dir.join(uid.get().to_string())
+        message_file(&self.dir, uid)
     }
 
     /// Writes one message file under the index lock; returns its UID.
@@ -351,18 +347,6 @@ fn now() -> rfc822::DateTime {
         .unwrap_or(rfc822::DateTime::UNIX_EPOCH)
 }
 
-fn keyword_set(bits: u32, table_len: usize) -> KeywordSet {
-    let mut set = KeywordSet::EMPTY;
-    for i in (0..table_len).filter(|i| bits & (1 << i) != 0) {
-        set.insert(i);
-    }
-    set
-}
-
-fn keyword_bits(set: KeywordSet) -> u32 {
-    set.iter().fold(0, |acc, i| acc | (1 << i))
-}
-
 fn record_of(m: &MessageInfo) -> Record {
     Record {
         uid: m.uid.get(),
@@ -372,13 +356,9 @@ fn record_of(m: &MessageInfo) -> Record {
 }
 
 fn apply(op: FlagOp, flags: Flags, kws: KeywordSet, r: &mut Record) {
-    let old = r.flags();
-    let old_k = keyword_set(r.keywords, MAX_KEYWORDS);
-    let (f, k) = match op {
-        FlagOp::Replace => (flags, kws),
-        FlagOp::Add => (old.union(flags), old_k.union(kws)),
-        FlagOp::Remove => (old.minus(flags), old_k.minus(kws)),
-    };
+    // The record keeps no `\Recent` for a replacement to keep.
+    let f = common::apply_flags(op, r.flags(), flags);
+    let k = common::apply_keywords(op, keyword_set(r.keywords, MAX_KEYWORDS), kws);
     r.system = Record::bits(f.intersect(Flags::SETTABLE));
     r.keywords = keyword_bits(k);
 }
@@ -421,26 +401,12 @@ impl Mailbox for MxMailbox {
             return Err(Error::NoSuchMessage(seq.get()));
         };
         let path = self.message_path(info.uid);
-        let raw = fs::read(&path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::ChangedUnderneath {
-                what: format!("message file {} is gone", path.display()),
-            },
-            _ => Error::io("read", &path, e),
-        })?;
-        let mut whole = to_crlf(&raw);
+        let raw = fs::read(&path).map_err(|e| read_error(&path, e))?;
+        let (out, size) = message_part(&raw, part);
         if let Some(m) = self.msgs.get_mut(seq.index()) {
-            // A file not written by c-client may have bare LFs: its size is the CRLF one.
-            m.size = u32::try_from(whole.len()).unwrap_or(u32::MAX);
+            m.size = u32::try_from(size).unwrap_or(u32::MAX);
         }
-        let h = header_len(&whole);
-        Ok(match part {
-            Part::Whole => whole,
-            Part::Header => {
-                whole.truncate(h);
-                whole
-            }
-            Part::Text => whole.split_off(h),
-        })
+        Ok(out)
     }
 
     fn set_flags(
@@ -450,11 +416,8 @@ impl Mailbox for MxMailbox {
         flags: Flags,
         keywords: &[Keyword],
     ) -> Result<()> {
-        self.writable()?;
-        if seqs.iter().any(|s| s.index() >= self.msgs.len()) {
-            let bad = seqs.iter().find(|s| s.index() >= self.msgs.len());
-            return Err(Error::NoSuchMessage(bad.map_or(0, |s| s.get())));
-        }
+        common::writable(self.access)?;
+        common::check_seqs(seqs, self.msgs.len())?;
         let mut locked = self.lock(Hold::Exclusive)?;
         self.adopt_keywords(&locked.index);
         let table_before = self.keywords.len();
@@ -486,37 +449,9 @@ impl Mailbox for MxMailbox {
     }
 
     fn expunge(&mut self, scope: ExpungeScope<'_>) -> Result<Vec<SeqNo>> {
-        self.writable()?;
+        common::writable(self.access)?;
         let mut locked = self.lock(Hold::Exclusive)?;
-        let mut gone = Vec::new();
-        let mut i = 0;
-        let mut result = Ok(());
-        while i < self.msgs.len() {
-            let m = &self.msgs[i];
-            let chosen = m.flags.contains(Flags::DELETED)
-                && match scope {
-                    ExpungeScope::AllDeleted => true,
-                    ExpungeScope::Uids(uids) => uids.contains(&m.uid),
-                };
-            if !chosen {
-                i += 1;
-                continue;
-            }
-            let path = self.message_path(m.uid);
-            match fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    // c-client stops at the first file it cannot remove.
-                    result = Err(Error::io("expunge", &path, e));
-                    break;
-                }
-            }
-            self.msgs.remove(i);
-            if let Some(seq) = SeqNo::from_index(i) {
-                gone.push(seq);
-            }
-        }
+        let (gone, result) = expunge_files(&mut self.msgs, scope, &self.dir);
         let listed = numbered(&self.dir).ctx("read directory", &self.dir)?;
         let records = self.records(&locked.index, &listed);
         self.write(&mut locked, records)?;
@@ -599,11 +534,8 @@ impl Mailbox for MxMailbox {
 /// Makes a new, empty mx mailbox in directory `dir` (which does not exist): the
 /// directory and an index with a fresh UIDVALIDITY and `keywords`.
 pub(crate) fn create(cfg: &StoreConfig, dir: &Path, keywords: &[String]) -> Result<()> {
-    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-    fs::DirBuilder::new()
-        .mode(cfg.dir_mode)
-        .create(dir)
-        .map_err(|e| Error::node(dir, e))?;
+    use std::os::unix::fs::PermissionsExt;
+    common::create_dir(cfg, dir)?;
     let _ = fs::set_permissions(dir, fs::Permissions::from_mode(cfg.dir_mode));
     let ix = Index {
         validity: new_uid_validity(),

@@ -41,7 +41,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::mailbox::Mailbox;
 use crate::types::Access;
 
-use super::{Driver, HomeInbox, Layout};
+use super::{Driver, HomeInbox, Layout, common};
 
 pub(crate) mod files;
 pub mod index;
@@ -67,15 +67,7 @@ impl Driver for MxDriver {
     }
 
     fn sniff(&self, path: &Path, meta: &fs::Metadata) -> io::Result<bool> {
-        if !meta.is_dir() {
-            return Ok(false);
-        }
-        match fs::metadata(path.join(INDEX)) {
-            Ok(m) => Ok(m.is_file()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-            Err(e) if e.raw_os_error() == Some(nix::libc::ENOTDIR) => Ok(false),
-            Err(e) => Err(e),
-        }
+        common::dir_holds_file(path, meta, INDEX)
     }
 
     fn create(&self, cfg: &StoreConfig, path: &Path, keywords: &[String]) -> Result<()> {

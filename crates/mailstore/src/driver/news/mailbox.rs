@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use super::newsrc::{self, Line};
 use crate::config::{Format, StoreConfig};
-use crate::driver::mx::files::{file_date, header_len, numbered, to_crlf};
+use crate::driver::common::{self, to_crlf};
+use crate::driver::mx::files::{file_date, message_file, message_part, numbered};
 use crate::error::{Error, IoContext, Result};
 use crate::mailbox::{
     AppendMessage, AppendOutcome, Change, Close, ExpungeScope, FlagOp, Mailbox, Part,
@@ -167,17 +168,9 @@ impl Mailbox for NewsMailbox {
         let Some(info) = self.msgs.get(seq.index()) else {
             return Err(Error::NoSuchMessage(seq.get()));
         };
-        let path = self.dir.join(info.uid.get().to_string());
-        let mut whole = to_crlf(&fs::read(&path).ctx("read", &path)?);
-        let h = header_len(&whole);
-        Ok(match part {
-            Part::Whole => whole,
-            Part::Header => {
-                whole.truncate(h);
-                whole
-            }
-            Part::Text => whole.split_off(h),
-        })
+        let path = message_file(&self.dir, info.uid);
+        let raw = fs::read(&path).ctx("read", &path)?;
+        Ok(message_part(&raw, part).0)
     }
 
     /// Flags change in the session only, but for `\Deleted`, which goes to `~/.newsrc`
@@ -189,23 +182,12 @@ impl Mailbox for NewsMailbox {
         flags: Flags,
         keywords: &[Keyword],
     ) -> Result<()> {
-        if let Some(k) = keywords.first() {
-            return Err(Error::InvalidKeyword {
-                keyword: k.to_string(),
-                reason: "newsgroups have no keywords",
-            });
-        }
-        if let Some(bad) = seqs.iter().find(|s| s.index() >= self.msgs.len()) {
-            return Err(Error::NoSuchMessage(bad.get()));
-        }
+        common::no_keywords(keywords, "newsgroups have no keywords")?;
+        common::check_seqs(seqs, self.msgs.len())?;
         let flags = flags.intersect(Flags::SETTABLE);
         for s in seqs {
             let m = &mut self.msgs[s.index()];
-            let new = match op {
-                FlagOp::Replace => flags.union(m.flags.intersect(Flags::RECENT)),
-                FlagOp::Add => m.flags.union(flags),
-                FlagOp::Remove => m.flags.minus(flags),
-            };
+            let new = common::apply_flags(op, m.flags, flags);
             if new.contains(Flags::DELETED) != m.flags.contains(Flags::DELETED) {
                 self.dirty = true;
             }

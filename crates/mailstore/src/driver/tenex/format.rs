@@ -18,6 +18,7 @@
 use jiff::tz::TimeZone;
 use rfc822::DateTime;
 
+use crate::driver::common;
 use crate::types::{Flags, KeywordSet, MAX_KEYWORDS};
 
 /// Which of the two formats: they differ only in line ends.
@@ -185,36 +186,13 @@ pub fn write_header_line(
 
 /// The system flags of `flags` (`\Recent` is not stored; "old" is separate).
 pub fn system_bits(flags: Flags) -> u8 {
-    let mut b = 0;
-    for (f, bit) in [
-        (Flags::SEEN, 0x01),
-        (Flags::DELETED, 0x02),
-        (Flags::FLAGGED, 0x04),
-        (Flags::ANSWERED, 0x08),
-        (Flags::DRAFT, 0x20),
-    ] {
-        if flags.contains(f) {
-            b |= bit;
-        }
-    }
-    b
+    // c-client's bits, all below 0x40: they fit the two octal digits.
+    common::system_bits(flags) as u8
 }
 
 /// The flags stored system bits say (without `\Recent`).
 pub fn flags_of(system: u8) -> Flags {
-    let mut f = Flags::EMPTY;
-    for (flag, bit) in [
-        (Flags::SEEN, 0x01),
-        (Flags::DELETED, 0x02),
-        (Flags::FLAGGED, 0x04),
-        (Flags::ANSWERED, 0x08),
-        (Flags::DRAFT, 0x20),
-    ] {
-        if system & bit != 0 {
-            f = f.union(flag);
-        }
-    }
-    f
+    common::system_flags(u16::from(system))
 }
 
 /// The keyword word for a set of keyword positions (keyword i at bit 29 - i).

@@ -46,15 +46,14 @@
 //! Sources: panda-inventory.md §3.0, §3.7, §5.3; c-client `tenex.c`, `mtx.c`; files written
 //! by UW's `mailutil` (`#driver.tenex/`, `#driver.mtx/`).
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::Read;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::sync::Arc;
 
 use crate::config::{Format, StoreConfig};
-use crate::driver::{Driver, HomeInbox, Layout};
-use crate::error::{Error, IoContext, Result};
+use crate::driver::{Driver, HomeInbox, Layout, common};
+use crate::error::{IoContext, Result};
 use crate::mailbox::{AppendMessage, AppendOutcome, Mailbox};
 use crate::types::{Access, Keyword};
 
@@ -91,30 +90,15 @@ impl Driver for FlatDriver {
         if !meta.is_file() || meta.len() == 0 {
             return Ok(false);
         }
-        let mut f = match OpenOptions::new()
-            .read(true)
-            .custom_flags(nix::libc::O_NOATIME)
-            .open(path)
-        {
-            Ok(f) => f,
-            Err(e) if e.raw_os_error() == Some(nix::libc::EPERM) => File::open(path)?,
-            Err(e) => return Err(e),
-        };
+        let f = common::open_noatime(path)?;
         let mut head = Vec::with_capacity(256);
-        (&mut f).take(256).read_to_end(&mut head)?;
+        f.take(256).read_to_end(&mut head)?;
         Ok(format::looks_valid(&head, self.0))
     }
 
     fn create(&self, cfg: &StoreConfig, path: &Path, _keywords: &[String]) -> Result<()> {
         // c-client makes an empty file: keywords come from ~/.mminit, not the mailbox.
-        OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(cfg.mailbox_mode)
-            .open(path)
-            .map_err(|e| Error::node(path, e))?;
-        let _ = fs::set_permissions(path, fs::Permissions::from_mode(cfg.mailbox_mode));
-        Ok(())
+        common::create_mailbox_file(cfg, path).map(drop)
     }
 
     fn open(

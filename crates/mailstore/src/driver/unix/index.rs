@@ -23,14 +23,15 @@
 
 use std::fs::{self, Metadata};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 
 use rfc822::DateTime;
 
 use super::{Model, Msg};
 use crate::config::{StoreConfig, UidMode};
-use crate::types::{Flags, Keyword, KeywordSet, MessageInfo, Uid};
+use crate::driver::common;
+use crate::types::{Flags, Keyword, MAX_KEYWORDS, MessageInfo, Uid};
 
 const MAGIC: &[u8; 8] = b"PANDAIX1";
 
@@ -63,24 +64,7 @@ pub(crate) fn save(cfg: &StoreConfig, meta: &Metadata, model: &Model) {
     if model.ddirty || model.base_dirty || model.msgs.iter().any(|m| m.dirty) {
         return;
     }
-    let Some(dir) = path.parent() else { return };
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-        std::process::id()
-    ));
-    let written = fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .custom_flags(nix::libc::O_NOFOLLOW)
-        .open(&tmp)
-        .and_then(|f| write_model(f, meta, model));
-    if written.is_err() || fs::rename(&tmp, &path).is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
+    crate::derived::replace_private(&path, |f| write_model(f, meta, model));
 }
 
 fn write_model(f: fs::File, meta: &Metadata, model: &Model) -> io::Result<()> {
@@ -114,8 +98,9 @@ fn write_model(f: fs::File, meta: &Metadata, model: &Model) -> io::Result<()> {
         put64(&mut rec, m.body_len);
         rec.push(m.sep_len);
         rec.push(u8::from(m.old_on_disk));
-        rec.push(flag_bits(i.flags));
-        put32(&mut rec, keyword_bits(i.keywords));
+        // c-client's bits, all below 0x40.
+        rec.push(common::system_bits(i.flags) as u8);
+        put32(&mut rec, common::keyword_bits(i.keywords));
         put32(&mut rec, i.uid.get());
         put64(&mut rec, i.internal_date.timestamp() as u64);
         put32(&mut rec, i.internal_date.offset_seconds() as u32);
@@ -205,11 +190,11 @@ pub(crate) fn load(cfg: &StoreConfig, meta: &Metadata) -> Option<Model> {
             old_on_disk: r.u8()? != 0,
             dirty: false,
         };
-        let mut flags = bits_flag(r.u8()?);
+        let mut flags = common::system_flags(u16::from(r.u8()?));
         if !msg.old_on_disk {
             flags = flags.union(Flags::RECENT);
         }
-        let keywords = bits_keyword(r.u32()?);
+        let keywords = common::keyword_set(r.u32()?, MAX_KEYWORDS);
         let uid = Uid::new(r.u32()?)?;
         let secs = r.u64()? as i64;
         let offset = r.u32()? as i32;
@@ -240,43 +225,6 @@ pub(crate) fn load(cfg: &StoreConfig, meta: &Metadata) -> Option<Model> {
     // New messages are to be claimed by a read-write session, as after a scan.
     m.dirty = m.infos.iter().any(|i| i.flags.contains(Flags::RECENT));
     Some(m)
-}
-
-/// How system flags are stored: c-client's bit values.
-const FLAG_BITS: [(Flags, u8); 5] = [
-    (Flags::SEEN, 1),
-    (Flags::DELETED, 2),
-    (Flags::FLAGGED, 4),
-    (Flags::ANSWERED, 8),
-    (Flags::DRAFT, 32),
-];
-
-fn flag_bits(f: Flags) -> u8 {
-    FLAG_BITS
-        .iter()
-        .filter(|(flag, _)| f.contains(*flag))
-        .fold(0, |acc, (_, bit)| acc | bit)
-}
-
-fn bits_flag(b: u8) -> Flags {
-    FLAG_BITS
-        .iter()
-        .filter(|(_, bit)| b & bit != 0)
-        .fold(Flags::EMPTY, |acc, (flag, _)| acc.union(*flag))
-}
-
-fn keyword_bits(k: KeywordSet) -> u32 {
-    k.iter().fold(0, |acc, i| acc | (1 << i))
-}
-
-fn bits_keyword(b: u32) -> KeywordSet {
-    let mut k = KeywordSet::EMPTY;
-    for i in 0..32 {
-        if b & (1 << i) != 0 {
-            k.insert(i);
-        }
-    }
-    k
 }
 
 fn put32(b: &mut Vec<u8>, v: u32) {

@@ -3,7 +3,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::Arc;
 use std::thread;
@@ -11,12 +11,14 @@ use std::thread;
 use super::format::{self, PseudoKind};
 use super::{Model, Quiet, UnixMailbox};
 use crate::config::{Format, StoreConfig, UidMode};
+use crate::driver::common;
 use crate::error::{Error, IoContext, Result};
 use crate::lock::dotlock::{DotLock, DotLockOutcome};
 use crate::lock::instance::{Attempt, InstanceLock, Share, Wait};
 use crate::lock::kod::{self, Claim, Killable};
+use crate::mailbox::Mailbox;
 use crate::notify::Level;
-use crate::types::Access;
+use crate::types::{Access, Status};
 
 /// What a look at a file says about its format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,15 +42,7 @@ pub fn sniff(path: &Path) -> io::Result<Sniff> {
     if meta.len() == 0 {
         return Ok(Sniff::Empty);
     }
-    let mut f = match OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::libc::O_NOATIME)
-        .open(path)
-    {
-        Ok(f) => f,
-        Err(e) if e.raw_os_error() == Some(nix::libc::EPERM) => File::open(path)?,
-        Err(e) => return Err(e),
-    };
+    let mut f = common::open_noatime(path)?;
     let mut buf = vec![0u8; 1023];
     let mut n = 0;
     while n < buf.len() {
@@ -100,13 +94,7 @@ pub fn create_framed(
     keywords: &[String],
     framing: super::Framing,
 ) -> Result<()> {
-    let file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(cfg.mailbox_mode)
-        .open(path)
-        .map_err(|e| Error::node(path, e))?;
-    let _ = fs::set_permissions(path, fs::Permissions::from_mode(cfg.mailbox_mode));
+    let file = common::create_mailbox_file(cfg, path)?;
     if cfg.uids == UidMode::Disabled {
         return Ok(());
     }
@@ -122,15 +110,49 @@ pub fn create_framed(
         PseudoKind::Create,
     );
     format::frame_pseudo(&mut out, framing);
-    let written = {
-        use std::os::unix::fs::FileExt;
-        file.write_all_at(&out, 0).and_then(|()| file.sync_all())
-    };
-    if let Err(e) = written {
-        let _ = fs::remove_file(path);
-        return Err(Error::io("initialize mailbox", path, e));
+    common::initialize_mailbox_file(&file, path, &out)
+}
+
+/// The counts IMAP STATUS reports for the UNIX-format (`format`: unix, mbox or mmdf)
+/// mailbox in file `path`, read quietly: no notices, no kiss of death.
+pub(crate) fn status_quietly(
+    cfg: &Arc<StoreConfig>,
+    name: &str,
+    path: &Path,
+    format: Format,
+) -> Result<Status> {
+    let mb = UnixMailbox::open(
+        Arc::clone(cfg),
+        name,
+        path,
+        format,
+        Access::ReadOnly,
+        Quiet::Yes,
+    )?;
+    Ok(mb.status())
+}
+
+/// The instance lock of mailbox file `path`, taken exclusively without waiting: had only
+/// while no session has mailbox `name` read-write (c-client's delete and rename, which
+/// do not send the kiss of death).
+pub(crate) fn instance_lock_alone(
+    cfg: &StoreConfig,
+    name: &str,
+    path: &Path,
+) -> Result<InstanceLock> {
+    let meta = fs::metadata(path).ctx("stat", path)?;
+    match InstanceLock::acquire(
+        &cfg.locks.tmp_dir,
+        (meta.dev(), meta.ino()),
+        Share::Exclusive,
+        Wait::NoWait,
+        &*cfg.notify,
+    )? {
+        Attempt::Locked(l) => Ok(l),
+        Attempt::Busy { .. } => Err(Error::InUse {
+            name: name.to_owned(),
+        }),
     }
-    Ok(())
 }
 
 impl UnixMailbox {
