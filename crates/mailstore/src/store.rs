@@ -394,7 +394,7 @@ pub(crate) fn open_found(
 
 /// Runs `f` on a mailbox file nobody has open read-write, holding it exclusively (c-client
 /// takes the instance lock without the kiss of death, then the file lock).
-fn with_file_exclusive<T>(
+pub(crate) fn with_file_exclusive<T>(
     cfg: &StoreConfig,
     name: &str,
     path: &Path,

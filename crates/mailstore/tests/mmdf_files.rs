@@ -230,3 +230,18 @@ fn corrupt_file_gives_error_with_offset() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn delete_and_rename_wait_for_no_session() {
+    let (_dir, store) = env();
+    store.create("#driver.mmdf/box").unwrap();
+    let session = store.open("box", Access::ReadWrite).unwrap();
+    assert_eq!(session.access(), Access::ReadWrite);
+    assert!(matches!(store.delete("box"), Err(Error::InUse { .. })));
+    assert!(matches!(store.rename("box", "other"), Err(Error::InUse { .. })));
+    session.close(Close::Keep).unwrap();
+    store.rename("box", "other").unwrap();
+    assert_eq!(store.format_of("other").unwrap(), Some(Format::Mmdf));
+    store.delete("other").unwrap();
+    assert_eq!(store.format_of("other").unwrap(), None);
+}

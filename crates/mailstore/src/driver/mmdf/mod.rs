@@ -103,8 +103,15 @@ impl Driver for MmdfDriver {
     }
 
     fn delete(&self, cfg: &StoreConfig, name: &str, path: &Path) -> Result<()> {
-        // As for unix: not while a session has it read-write.
-        let _lock = unix::open::instance_lock_alone(cfg, name, path)?;
-        fs::remove_file(path).ctx("delete mailbox", path)
+        // As for unix: not while a session has it read-write, and under its dot-lock and
+        // flock, so a delivery in progress finishes first.
+        crate::store::with_file_exclusive(cfg, name, path, |p| {
+            fs::remove_file(p).ctx("delete mailbox", p)
+        })
+    }
+
+    fn rename(&self, cfg: &StoreConfig, name: &str, from: &Path, to: &Path) -> Result<()> {
+        // As for unix.
+        crate::store::with_file_exclusive(cfg, name, from, |p| crate::store::move_file(p, to))
     }
 }
