@@ -157,6 +157,32 @@ fn python_imaplib_utf8_accept() {
     assert!(out.status.success(), "{}", text(&out));
 }
 
+#[test]
+fn python_imaplib_in_every_writable_format() {
+    if !have("python3", "python_imaplib_in_every_writable_format") {
+        return;
+    }
+    let s = Server::start();
+    let out = Command::new("python3")
+        .arg(support("imaplib_formats.py"))
+        .arg(s.imap.to_string())
+        .arg(&s.password)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    // The mailboxes are on disk in their formats.
+    let home = s.path("mail/demo");
+    assert!(home.join("box-mix/.mixmeta").is_file());
+    assert!(home.join("box-mx/.mxindex").is_file());
+    assert!(home.join("box-maildir/cur").is_dir());
+    let starts = |name: &str| std::fs::read(home.join(name)).unwrap();
+    assert!(starts("box-mbx").starts_with(b"*mbx*\r\n"));
+    assert!(starts("box-mmdf").starts_with(b"\x01\x01\x01\x01\n"));
+    assert!(starts("box-unix").starts_with(b"From "));
+    assert!(!starts("box-tenex").starts_with(b"From "));
+    assert!(!starts("box-mtx").starts_with(b"From "));
+}
+
 /// UW's mailutil as an IMAP client, typing the password at its prompt.
 fn mailutil(s: &Server, args: &[&str]) -> Output {
     let mut cmd = Command::new("python3");
