@@ -238,7 +238,10 @@ fn delete_and_rename_wait_for_no_session() {
     let session = store.open("box", Access::ReadWrite).unwrap();
     assert_eq!(session.access(), Access::ReadWrite);
     assert!(matches!(store.delete("box"), Err(Error::InUse { .. })));
-    assert!(matches!(store.rename("box", "other"), Err(Error::InUse { .. })));
+    assert!(matches!(
+        store.rename("box", "other"),
+        Err(Error::InUse { .. })
+    ));
     session.close(Close::Keep).unwrap();
     store.rename("box", "other").unwrap();
     assert_eq!(store.format_of("other").unwrap(), Some(Format::Mmdf));
