@@ -183,6 +183,100 @@ fn python_imaplib_in_every_writable_format() {
     assert!(!starts("box-mtx").starts_with(b"From "));
 }
 
+/// The command line a unit of `dist/systemd` (or a line of `dist/inetd.conf`) runs,
+/// pointed at this build and this test's configuration.
+fn dist_command(words: &[&str], s: &Server) -> Vec<String> {
+    words
+        .iter()
+        .map(|w| match *w {
+            "/usr/local/bin/imapd" => env!("CARGO_BIN_EXE_imapd").to_owned(),
+            "/usr/local/bin/ipop3d" => env!("CARGO_BIN_EXE_ipop3d").to_owned(),
+            "/etc/panda/panda.toml" => s.path("panda.toml").to_string_lossy().into_owned(),
+            w => w.to_owned(),
+        })
+        .collect()
+}
+
+/// A Python client session for each service: login, a look, logout.
+fn python_session(service: &str, port: u16, password: &str) -> String {
+    let ctx = "import ssl; c = ssl.create_default_context(); c.check_hostname = False; c.verify_mode = ssl.CERT_NONE";
+    match service {
+        "imap" => format!(
+            "import imaplib; m = imaplib.IMAP4('127.0.0.1', {port}); m.login('demo', '{password}'); assert m.select('INBOX')[0] == 'OK'; m.logout()"
+        ),
+        "imaps" => format!(
+            "{ctx}; import imaplib; m = imaplib.IMAP4_SSL('127.0.0.1', {port}, ssl_context=c); m.login('demo', '{password}'); assert m.select('INBOX')[0] == 'OK'; m.logout()"
+        ),
+        "pop3" => format!(
+            "import poplib; p = poplib.POP3('127.0.0.1', {port}); p.user('demo'); p.pass_('{password}'); assert p.stat()[0] >= 1; p.quit()"
+        ),
+        _ => format!(
+            "{ctx}; import poplib; p = poplib.POP3_SSL('127.0.0.1', {port}, context=c); p.user('demo'); p.pass_('{password}'); assert p.stat()[0] >= 1; p.quit()"
+        ),
+    }
+}
+
+#[test]
+fn systemd_socket_units_and_inetd_lines_serve_sessions() {
+    if !have(
+        "systemd-socket-activate",
+        "systemd_socket_units_and_inetd_lines_serve_sessions",
+    ) || !have(
+        "python3",
+        "systemd_socket_units_and_inetd_lines_serve_sessions",
+    ) {
+        return;
+    }
+    let s = Server::start();
+    let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dist");
+    let inetd = std::fs::read_to_string(dist.join("inetd.conf")).unwrap();
+    for service in ["imap", "imaps", "pop3", "pop3s"] {
+        // systemd: Accept=yes in the socket, the template service's ExecStart.
+        let socket =
+            std::fs::read_to_string(dist.join(format!("systemd/panda-{service}.socket"))).unwrap();
+        assert!(socket.contains("Accept=yes"), "{service}.socket");
+        let unit = std::fs::read_to_string(dist.join(format!("systemd/panda-{service}@.service")))
+            .unwrap();
+        let exec = unit
+            .lines()
+            .find_map(|l| l.strip_prefix("ExecStart="))
+            .unwrap();
+        // inetd: the same program and arguments.
+        let line = inetd
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(service))
+            .unwrap();
+        let inetd_words: Vec<&str> = line.split_whitespace().skip(5).collect();
+        let systemd_words: Vec<&str> = exec.split_whitespace().collect();
+        assert_eq!(inetd_words[0], systemd_words[0], "{service}: same program");
+        assert_eq!(
+            inetd_words[2..],
+            systemd_words[3..],
+            "{service}: same arguments but the configuration"
+        );
+        let port = free_port();
+        let mut activator = Command::new("systemd-socket-activate")
+            .args(["--accept", "--inetd", "-l", &format!("127.0.0.1:{port}")])
+            .args(dist_command(&systemd_words, &s))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "{service}: socket not listening");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let out = Command::new("python3")
+            .args(["-c", &python_session(service, port, &s.password)])
+            .output()
+            .unwrap();
+        let _ = activator.kill();
+        let _ = activator.wait();
+        assert!(out.status.success(), "{service}: {}", text(&out));
+    }
+}
+
 /// UW's mailutil as an IMAP client, typing the password at its prompt.
 fn mailutil(s: &Server, args: &[&str]) -> Output {
     let mut cmd = Command::new("python3");
