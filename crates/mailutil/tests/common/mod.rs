@@ -11,7 +11,7 @@ mod fixture;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -40,25 +40,37 @@ pub fn ours() -> String {
 /// A copy of executable `exe` that the test account can run (the build tree may be in a
 /// home directory it cannot enter).
 ///
-/// Each executable is copied once per process, under a lock: the tests of one file run in
-/// parallel threads, and two of them copying to one name at once would each see the other's
-/// half-written or already renamed file.
+/// Each build of an executable is copied once, into a directory named after its size and
+/// modification time, under a lock within the process (the tests of one file run in
+/// parallel threads) and through a rename between processes, so no copy is ever seen
+/// half-written.
 pub fn runnable(exe: &Path) -> String {
     static COPIES: Mutex<BTreeMap<PathBuf, String>> = Mutex::new(BTreeMap::new());
     let mut copies = COPIES.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(copy) = copies.get(exe) {
         return copy.clone();
     }
-    let dir = std::env::temp_dir().join(format!("panda-test-bin-{}", std::process::id()));
-    if copies.is_empty() {
-        // A directory left by an earlier process with the same id holds stale copies.
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+    // One copy per build of the program, shared by every test process (a directory
+    // per process would leave one behind each run).
+    let meta = fs::metadata(exe).unwrap();
+    let stamp = format!("{}-{}-{}", meta.len(), meta.mtime(), meta.mtime_nsec());
+    let root = std::env::temp_dir().join("panda-test-bin");
+    let dir = root.join(stamp);
+    fs::create_dir_all(&dir).unwrap();
+    for d in [&root, &dir] {
+        fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
     }
     let dst = dir.join(exe.file_name().unwrap());
-    fs::copy(exe, &dst).unwrap();
-    fs::set_permissions(&dst, fs::Permissions::from_mode(0o755)).unwrap();
+    if !dst.exists() {
+        let tmp = dir.join(format!(
+            ".{}.{}",
+            exe.file_name().unwrap().to_string_lossy(),
+            std::process::id()
+        ));
+        fs::copy(exe, &tmp).unwrap();
+        fs::set_permissions(&tmp, fs::Permissions::from_mode(0o755)).unwrap();
+        fs::rename(&tmp, &dst).unwrap();
+    }
     let copy = dst.to_string_lossy().into_owned();
     copies.insert(exe.to_owned(), copy.clone());
     copy
