@@ -359,3 +359,49 @@ fn pandad_refuses_system_accounts() {
         );
     }
 }
+
+#[test]
+fn pop3_login_becomes_the_user() {
+    if !can_run("pop3_login") {
+        return;
+    }
+    let pid = std::process::id() % 100_000;
+    let name = format!("pto{pid}g");
+    let mut users = TestUsers(Vec::new());
+    let user = users.add(&name, "Secret-7");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "system");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ipop3d"))
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--log-stderr")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let mut output = BufReader::new(child.stdout.take().unwrap());
+    let mut line = || {
+        let mut l = String::new();
+        output.read_line(&mut l).unwrap();
+        l
+    };
+    assert!(line().starts_with("+OK"));
+    input
+        .write_all(format!("USER {name}\r\nPASS Secret-7\r\n").as_bytes())
+        .unwrap();
+    assert!(line().starts_with("+OK"));
+    let pass = line();
+    assert!(pass.starts_with("+OK"), "{pass}");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let uid = user.uid.as_raw();
+    let uids = status.lines().find_map(|l| l.strip_prefix("Uid:")).unwrap();
+    assert_eq!(
+        uids.split_whitespace().collect::<Vec<_>>().join(" "),
+        format!("{uid} {uid} {uid} {uid}")
+    );
+    input.write_all(b"QUIT\r\n").unwrap();
+    drop(input);
+    let _ = child.wait();
+}
