@@ -5,11 +5,13 @@
 # The oracle tests run UW c-client's own tools (Debian's uw-mailutils) against ours, as a
 # test account; they need root. In CI (CI=true) a missing oracle fails the run instead of
 # being skipped. The charset tests compare with the system's converters: glibc iconv
-# (libc-bin), Python's codecs and Perl's Encode (perl).
+# (libc-bin), Python's codecs and Perl's Encode (perl). The build links libpam
+# (libpam0g-dev); the system-user tests make accounts with passwd's tools and log in
+# through pam_unix (libpam-modules).
 set -eu
 cd "$(dirname "$0")/.."
 
-packages="uw-mailutils fetchmail isync python3 perl libc-bin systemd"
+packages="uw-mailutils fetchmail isync python3 perl libc-bin systemd libpam0g-dev libpam-modules passwd"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

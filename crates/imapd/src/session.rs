@@ -21,6 +21,7 @@ use imap_proto::command::{Command, CommandBody, CommandError, Utf8Mode, parse_co
 use imap_proto::frame::{Frame, Framer, Limits};
 use imap_proto::response::Writer;
 use mailstore::mailbox::Close;
+use server::auth::Account;
 use server::log::Level;
 use server::session::{Hangup, Reply, Session, Then, Transport};
 
@@ -137,6 +138,20 @@ impl ImapSession {
             life: Life::Open,
             sink: SinkSlot::default(),
         }
+    }
+
+    /// A session that starts authenticated as `account`, greeting with `* PREAUTH`
+    /// (RFC 9051 §7.1.4): UW's rimapd, `ssh host exec imapd --preauth`, where the process
+    /// already is the user.
+    pub fn preauthenticated(
+        cfg: Arc<SessionConfig>,
+        client: &str,
+        transport: Transport,
+        account: Account,
+    ) -> Self {
+        let mut session = ImapSession::new(cfg, client, transport);
+        session.state = State::Authenticated(Box::new(Authed::new(account)));
+        session
     }
 
     fn user(&self) -> &str {
@@ -604,16 +619,24 @@ impl Session for ImapSession {
             self.finish(Then::Close);
             return Reply::then(out.take(), Then::Close);
         }
-        let caps = capability::list(&self.cfg, self.transport, Phase::PreAuth);
+        let phase = self.phase();
+        let caps = capability::list(&self.cfg, self.transport, phase);
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
         let date = rfc822::DateTime::new(now, 0)
             .unwrap_or(rfc822::DateTime::UNIX_EPOCH)
             .rfc822();
+        let status = match phase {
+            Phase::PreAuth => "OK",
+            Phase::PostAuth => "PREAUTH",
+        };
+        if phase == Phase::PostAuth {
+            self.log(Level::Info, "Preauthenticated");
+        }
         out.status(
             None,
-            "OK",
+            status,
             Some(&format!("CAPABILITY {caps}")),
             &format!(
                 "{} Panda IMAP in Rust {} at {date}",

@@ -14,11 +14,12 @@ use imapd::config::StartTls;
 use imapd::{ImapSession, NulBytes, SessionConfig};
 use ipop3d::config::TlsOffer;
 use ipop3d::{Pop3Config, Pop3Session};
-use server::auth::{CramSecrets, VirtualUsers};
-use server::config::{Config, Protocol};
+use server::auth::{Authenticator, CramSecrets, VirtualUsers};
+use server::config::{Accounts, Config, Protocol};
 use server::conn::{self, Start};
 use server::log::{Level, Log};
 use server::session::Transport;
+use server::system_users::{Identity, PamService, PasswordCheck, SystemUsers};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
@@ -68,6 +69,20 @@ pub mod stdio {
     }
 }
 
+/// How a [`Service`]'s sessions are run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deployment {
+    /// Many sessions as tasks of one process (`pandad`): virtual users only, since a
+    /// process cannot become several users.
+    Daemon,
+    /// One session in this process (`imapd`, `ipop3d` from inetd or systemd): system users
+    /// log in and the process becomes the user.
+    OneSession {
+        /// The client, when standard input is a socket.
+        peer: Option<SocketAddr>,
+    },
+}
+
 /// Everything sessions need, built once from the configuration.
 #[derive(Debug)]
 pub struct Service {
@@ -84,22 +99,23 @@ pub struct Service {
 }
 
 impl Service {
-    /// Builds the service from `config`.
+    /// Builds the daemon's service from `config`.
     pub fn new(config: Config, log: Arc<dyn Log>) -> anyhow::Result<Self> {
+        Service::build(config, log, Deployment::Daemon)
+    }
+
+    /// Builds the service from `config`, for sessions run as `deployment` says.
+    pub fn build(
+        config: Config,
+        log: Arc<dyn Log>,
+        deployment: Deployment,
+    ) -> anyhow::Result<Self> {
         let tls = match &config.tls {
             Some(t) => Some(server::tls::server_config(&t.cert, &t.key, t.max_fragment)?),
             None => None,
         };
-        let auth = Arc::new(
-            VirtualUsers::new(
-                &config.users,
-                &config.data_dir,
-                &config.hostname,
-                Arc::new(mailstore::notify::Silent),
-            )
-            .with_mailbox_format(config.mailbox_format.format()),
-        );
-        let mut s = SessionConfig::new(&config.hostname, auth, Arc::clone(&log));
+        let (imap_auth, pop_auth) = authenticators(&config, &log, deployment)?;
+        let mut s = SessionConfig::new(&config.hostname, imap_auth, Arc::clone(&log));
         s.plaintext = config.plaintext;
         s.starttls = if tls.is_some() {
             StartTls::Available
@@ -111,7 +127,7 @@ impl Service {
             .as_deref()
             .map(|p| Arc::new(CramSecrets::new(p)));
         s.cram = cram.clone();
-        let mut p = Pop3Config::new(&config.hostname, Arc::clone(&s.auth), Arc::clone(&log));
+        let mut p = Pop3Config::new(&config.hostname, pop_auth, Arc::clone(&log));
         p.plaintext = config.plaintext;
         p.tls = if tls.is_some() {
             TlsOffer::Available
@@ -133,6 +149,31 @@ impl Service {
             tls,
             log,
         })
+    }
+
+    /// A pre-authenticated IMAP session as the user this process runs as (UW's rimapd:
+    /// `ssh host exec imapd --preauth`), on standard input and output.
+    pub async fn preauth_connection(&self) -> anyhow::Result<()> {
+        let users = SystemUsers::new(
+            PasswordCheck::Shadow,
+            Identity::Keep,
+            None,
+            &self.config.hostname,
+            Arc::clone(&self.log),
+        )
+        .with_mailbox_format(self.config.mailbox_format.format());
+        let account = users
+            .invoking()
+            .context("no pre-authenticated session for this user (root never has one)")?;
+        let session = ImapSession::preauthenticated(
+            Arc::clone(&self.session),
+            "[local]",
+            Transport::Plain,
+            account,
+        );
+        let (_tx, shutdown) = watch::channel(false);
+        conn::serve(stdio::stream(), None, Start::Plain, session, shutdown).await?;
+        Ok(())
     }
 
     /// Binds every listener of the configuration (before anything is served, so that a
@@ -236,6 +277,57 @@ impl Service {
         };
         if let Err(e) = served {
             self.log.line(Level::Info, &format!("{e} host={client}"));
+        }
+    }
+}
+
+/// The IMAP and POP3 sessions' authenticators for `config`.
+fn authenticators(
+    config: &Config,
+    log: &Arc<dyn Log>,
+    deployment: Deployment,
+) -> anyhow::Result<(Arc<dyn Authenticator>, Arc<dyn Authenticator>)> {
+    let check = |service| match config.accounts {
+        Accounts::System => PasswordCheck::Shadow,
+        _ => PasswordCheck::Pam(service),
+    };
+    match (config.accounts, deployment) {
+        (Accounts::Virtual, _) => {
+            let v: Arc<dyn Authenticator> = Arc::new(
+                VirtualUsers::new(
+                    &config.users,
+                    &config.data_dir,
+                    &config.hostname,
+                    Arc::new(mailstore::notify::Silent),
+                )
+                .with_mailbox_format(config.mailbox_format.format()),
+            );
+            Ok((Arc::clone(&v), v))
+        }
+        (Accounts::System | Accounts::Pam, Deployment::Daemon) => anyhow::bail!(
+            "accounts = \"{}\" needs one process per session, which becomes the user: run \
+             imapd and ipop3d from inetd, xinetd or systemd socket activation (the units in \
+             dist/), not pandad",
+            match config.accounts {
+                Accounts::Pam => "pam",
+                _ => "system",
+            }
+        ),
+        (Accounts::System | Accounts::Pam, Deployment::OneSession { peer }) => {
+            let client = peer.map(|p| p.ip().to_string());
+            let make = |service| -> Arc<dyn Authenticator> {
+                Arc::new(
+                    SystemUsers::new(
+                        check(service),
+                        Identity::Become,
+                        client.clone(),
+                        &config.hostname,
+                        Arc::clone(log),
+                    )
+                    .with_mailbox_format(config.mailbox_format.format()),
+                )
+            };
+            Ok((make(PamService::Imap), make(PamService::Pop)))
         }
     }
 }

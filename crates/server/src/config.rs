@@ -4,6 +4,11 @@
 //! hostname = "mail.example.org"      # names the server in greetings and From lines
 //! data_dir = "/var/lib/panda"        # virtual users' mail: <data_dir>/mail/<user>/
 //! users = "/etc/panda/users"         # virtual users: "name:crypt-hash" lines
+//! accounts = "virtual"               # who logs in: "virtual" (the users file, the
+//!                                    # default), "system" (passwd and /etc/shadow) or
+//!                                    # "pam" (passwd, PAM services imap and pop);
+//!                                    # system and pam need one process per session
+//!                                    # (imapd/ipop3d from inetd or systemd)
 //! plaintext = "tls-only"             # when plaintext passwords are allowed:
 //!                                    # "never", "tls-only" (default) or "always"
 //! cram_md5 = "/etc/cram-md5.pwd"     # optional: CRAM-MD5 secrets ("user<TAB>secret")
@@ -41,6 +46,20 @@ pub enum Plaintext {
     TlsOnly,
     /// Always.
     Always,
+}
+
+/// Who logs in (FAQ 3.8–3.16).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Accounts {
+    /// Virtual users from the `users` file, mail under `data_dir` (the default).
+    #[default]
+    Virtual,
+    /// The host's users: passwd, passwords in `/etc/shadow`; the session becomes the user.
+    System,
+    /// The host's users, passwords and account checks through PAM; the session becomes
+    /// the user.
+    Pam,
 }
 
 /// What a listener speaks.
@@ -130,6 +149,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The virtual users file.
     pub users: PathBuf,
+    /// Who logs in.
+    #[serde(default)]
+    pub accounts: Accounts,
     /// When plaintext passwords are allowed.
     #[serde(default)]
     pub plaintext: Plaintext,
@@ -267,6 +289,30 @@ mod tests {
         let e = Config::load(&p).unwrap_err().to_string();
         assert!(e.contains("panda.toml:4"), "{e}");
         assert!(e.contains("bogus"), "{e}");
+    }
+
+    #[test]
+    fn accounts() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("panda.toml");
+        let base = "hostname = \"h\"\ndata_dir = \"d\"\nusers = \"u\"\n";
+        std::fs::write(&p, base).unwrap();
+        assert_eq!(Config::load(&p).unwrap().accounts, Accounts::Virtual);
+        for (text, want) in [
+            ("virtual", Accounts::Virtual),
+            ("system", Accounts::System),
+            ("pam", Accounts::Pam),
+        ] {
+            std::fs::write(&p, format!("{base}accounts = \"{text}\"\n")).unwrap();
+            assert_eq!(Config::load(&p).unwrap().accounts, want);
+        }
+        std::fs::write(&p, format!("{base}accounts = \"ldap\"\n")).unwrap();
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.contains("panda.toml:4"), "{e}");
+        assert!(
+            e.contains("system") && e.contains("pam"),
+            "the choices: {e}"
+        );
     }
 
     #[test]

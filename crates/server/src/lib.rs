@@ -12,5 +12,6 @@ pub mod conn;
 pub mod log;
 pub mod quickstart;
 pub mod session;
+pub mod system_users;
 pub mod tls;
 pub mod transcript;

@@ -1,5 +1,6 @@
 //! `imapd`: one IMAP session on standard input and output, for inetd, xinetd or systemd
-//! socket activation (`Accept=yes`), as UW's imapd. TLS from the first byte when started
+//! socket activation (`Accept=yes`), as UW's imapd; with `--preauth`, a session already
+//! logged in as the invoking user (UW's rimapd). TLS from the first byte when started
 //! on port 993 or under a name beginning with `s` (`simapd`), as UW decides.
 
 use std::path::PathBuf;
@@ -7,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::Parser;
-use pandad::{Service, stdio};
+use pandad::{Deployment, Service, stdio};
 use server::config::{Config, Protocol};
 use server::log::{Log, Stderr, Syslog};
 
@@ -24,6 +25,10 @@ struct Args {
     /// Start with a TLS handshake (IMAPS).
     #[arg(long)]
     tls: bool,
+    /// Serve the invoking user without a login, greeting `* PREAUTH` (UW's rimapd, for
+    /// `ssh host exec imapd --preauth`). Root is refused.
+    #[arg(long, conflicts_with = "tls")]
+    preauth: bool,
     /// Log to standard error instead of syslog.
     #[arg(long)]
     log_stderr: bool,
@@ -49,7 +54,11 @@ fn main() -> anyhow::Result<()> {
         .build()
         .context("starting the runtime")?;
     rt.block_on(async move {
-        let service = Service::new(config, log)?;
+        if args.preauth {
+            let service = Service::build(config, log, Deployment::OneSession { peer: None })?;
+            return service.preauth_connection().await;
+        }
+        let service = Service::build(config, log, Deployment::OneSession { peer })?;
         let (_tx, rx) = tokio::sync::watch::channel(false);
         service
             .connection(stdio::stream(), peer, protocol, rx)

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::Parser;
-use pandad::{Service, stdio};
+use pandad::{Deployment, Service, stdio};
 use server::config::{Config, Protocol};
 use server::log::{Log, Stderr, Syslog};
 
@@ -49,7 +49,7 @@ fn main() -> anyhow::Result<()> {
         .build()
         .context("starting the runtime")?;
     rt.block_on(async move {
-        let service = Service::new(config, log)?;
+        let service = Service::build(config, log, Deployment::OneSession { peer })?;
         let (_tx, rx) = tokio::sync::watch::channel(false);
         service
             .connection(stdio::stream(), peer, protocol, rx)

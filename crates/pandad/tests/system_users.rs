@@ -1,0 +1,407 @@
+//! System users (`accounts = "system"` and `"pam"`) through `imapd` in inetd mode on a
+//! pipe: real accounts made with `useradd`/`chpasswd`, the session process becoming the
+//! user, refusals that say nothing on the wire and everything in the log, `--preauth`.
+//! Needs root; without it the tests skip, except in CI where they fail.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use nix::unistd::{Uid, User};
+
+/// The wire text of every refused login, whatever the reason.
+const REFUSED: &str = "NO [AUTHENTICATIONFAILED] Authentication failed";
+
+/// Whether the test can run: root and the shadow tools; in CI their absence fails.
+fn can_run(test: &str) -> bool {
+    let ci = std::env::var("CI").as_deref() == Ok("true");
+    if !Uid::effective().is_root() {
+        assert!(!ci, "{test}: needs root");
+        eprintln!("{test}: skipped: needs root");
+        return false;
+    }
+    for tool in ["useradd", "userdel", "chpasswd", "chage", "usermod"] {
+        let found = Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {tool}"))
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !found {
+            assert!(!ci, "{test}: {tool} is not installed");
+            eprintln!("{test}: skipped: {tool} is not installed");
+            return false;
+        }
+    }
+    true
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{cmd:?}: {out:?}");
+}
+
+/// Test accounts, removed with their homes and spools when dropped (even on failure).
+struct TestUsers(Vec<String>);
+
+impl TestUsers {
+    fn add(&mut self, name: &str, password: &str) -> User {
+        let _ = Command::new("userdel").args(["-r", name]).output();
+        run(Command::new("useradd").args(["-m", "-s", "/bin/sh", name]));
+        self.0.push(name.to_owned());
+        let mut chpasswd = Command::new("chpasswd")
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        chpasswd
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{name}:{password}\n").as_bytes())
+            .unwrap();
+        assert!(chpasswd.wait().unwrap().success());
+        User::from_name(name).unwrap().unwrap()
+    }
+}
+
+impl Drop for TestUsers {
+    fn drop(&mut self) {
+        for name in &self.0 {
+            let _ = Command::new("userdel").args(["-r", "-f", name]).output();
+            let _ = std::fs::remove_file(Path::new("/var/mail").join(name));
+        }
+    }
+}
+
+/// A file put in place for the test and taken away after (the previous one restored).
+struct PlacedFile {
+    path: PathBuf,
+    before: Option<Vec<u8>>,
+}
+
+impl PlacedFile {
+    fn new(path: &Path, text: &str) -> Self {
+        let before = std::fs::read(path).ok();
+        std::fs::write(path, text).unwrap();
+        PlacedFile {
+            path: path.to_owned(),
+            before,
+        }
+    }
+}
+
+impl Drop for PlacedFile {
+    fn drop(&mut self) {
+        match &self.before {
+            Some(b) => {
+                let _ = std::fs::write(&self.path, b);
+            }
+            None => {
+                let _ = std::fs::remove_file(&self.path);
+            }
+        }
+    }
+}
+
+/// A configuration choosing `accounts`.
+fn config(dir: &Path, accounts: &str) -> PathBuf {
+    let p = dir.join("panda.toml");
+    std::fs::write(
+        &p,
+        format!(
+            "hostname = \"test.invalid\"\ndata_dir = \"data\"\nusers = \"users\"\n\
+             accounts = \"{accounts}\"\nplaintext = \"always\"\n\
+             alert_file = \"none.alert\"\nnologin_file = \"none.nologin\"\n"
+        ),
+    )
+    .unwrap();
+    // The test's users (not root) read the configuration for --preauth.
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    p
+}
+
+/// One `imapd` on pipes.
+struct Imapd {
+    child: Child,
+    input: ChildStdin,
+    output: BufReader<ChildStdout>,
+}
+
+impl Imapd {
+    fn start(config: &Path, extra: &[&str], as_user: Option<&User>) -> Self {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_imapd"));
+        cmd.arg("--config")
+            .arg(config)
+            .arg("--log-stderr")
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(u) = as_user {
+            cmd.uid(u.uid.as_raw())
+                .gid(u.gid.as_raw())
+                .current_dir(&u.dir);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let input = child.stdin.take().unwrap();
+        let output = BufReader::new(child.stdout.take().unwrap());
+        Imapd {
+            child,
+            input,
+            output,
+        }
+    }
+
+    fn line(&mut self) -> String {
+        let mut l = String::new();
+        self.output.read_line(&mut l).unwrap();
+        l.trim_end().to_owned()
+    }
+
+    /// Sends `tag command` and gives the tagged reply, without the tag.
+    fn command(&mut self, tag: &str, command: &str) -> String {
+        self.input
+            .write_all(format!("{tag} {command}\r\n").as_bytes())
+            .unwrap();
+        loop {
+            let l = self.line();
+            assert!(!l.is_empty(), "imapd ended during {command}");
+            if let Some(rest) = l.strip_prefix(&format!("{tag} ")) {
+                return rest.to_owned();
+            }
+        }
+    }
+
+    /// Logs out and gives what the server wrote to its log.
+    fn finish(mut self) -> String {
+        let _ = self.input.write_all(b"z LOGOUT\r\n");
+        drop(self.input);
+        let mut rest = String::new();
+        let _ = self.output.read_to_string(&mut rest);
+        let _ = self.child.wait();
+        let mut log = String::new();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut log)
+            .unwrap();
+        log
+    }
+
+    /// The real, effective, saved and file-system user ids of the session process.
+    fn uids(&self) -> String {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Logs `user` in with `password` and expects the refusal, with `why` in the log.
+fn refused(config: &Path, user: &str, password: &str, why: &str) {
+    let mut imapd = Imapd::start(config, &[], None);
+    assert!(imapd.line().starts_with("* OK "));
+    assert_eq!(
+        imapd.command("a", &format!("LOGIN {user} {password}")),
+        REFUSED
+    );
+    let log = imapd.finish();
+    assert!(log.contains(why), "{user}: log lacks {why:?}:\n{log}");
+    assert!(
+        !log.contains(password),
+        "the password reached the log:\n{log}"
+    );
+}
+
+#[test]
+fn shadow_login_becomes_the_user_and_refusals_say_nothing() {
+    if !can_run("shadow_login") {
+        return;
+    }
+    let pid = std::process::id() % 100_000;
+    let (good, expired, locked) = (
+        format!("pts{pid}g"),
+        format!("pts{pid}e"),
+        format!("pts{pid}l"),
+    );
+    let mut users = TestUsers(Vec::new());
+    let user = users.add(&good, "Secret-1");
+    users.add(&expired, "Secret-2");
+    run(Command::new("chage").args(["-E", "0", &expired]));
+    users.add(&locked, "Secret-3");
+    run(Command::new("usermod").args(["-L", &locked]));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "system");
+
+    let mut imapd = Imapd::start(&cfg, &[], None);
+    assert!(imapd.line().starts_with("* OK "));
+    assert_eq!(imapd.uids(), "0 0 0 0");
+    let ok = imapd.command("a", &format!("LOGIN {good} Secret-1"));
+    assert!(ok.starts_with("OK "), "{ok}");
+    let uid = user.uid.as_raw();
+    assert_eq!(imapd.uids(), format!("{uid} {uid} {uid} {uid}"));
+    assert!(imapd.command("b", "CREATE box").starts_with("OK "));
+    let meta = std::fs::metadata(user.dir.join("box")).unwrap();
+    assert_eq!(meta.uid(), uid);
+    assert_eq!(meta.gid(), user.gid.as_raw());
+    assert_eq!(meta.mode() & 0o777, 0o600);
+    assert!(imapd.command("c", "SELECT INBOX").starts_with("OK "));
+    let log = imapd.finish();
+    assert!(log.contains(&format!("Login user={good}")), "{log}");
+
+    refused(&cfg, "root", "whatever", "root may not log in");
+    refused(&cfg, &expired, "Secret-2", "account expired");
+    refused(&cfg, &locked, "Secret-3", "account locked");
+    refused(&cfg, &good, "Wrong-1", "wrong password");
+    refused(&cfg, &format!("{good}x"), "Secret-1", "no such user");
+}
+
+#[test]
+fn preauth_greets_as_the_invoking_user() {
+    if !can_run("preauth") {
+        return;
+    }
+    let pid = std::process::id() % 100_000;
+    let name = format!("pts{pid}p");
+    let mut users = TestUsers(Vec::new());
+    let user = users.add(&name, "Secret-4");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "system");
+    let mut imapd = Imapd::start(&cfg, &["--preauth"], Some(&user));
+    let greeting = imapd.line();
+    assert!(greeting.starts_with("* PREAUTH [CAPABILITY "), "{greeting}");
+    assert!(imapd.command("a", "CREATE pre").starts_with("OK "));
+    assert_eq!(
+        std::fs::metadata(user.dir.join("pre")).unwrap().uid(),
+        user.uid.as_raw()
+    );
+    imapd.finish();
+
+    // Root gets no pre-authenticated session.
+    let mut imapd = Imapd::start(&cfg, &["--preauth"], None);
+    assert_eq!(imapd.line(), "");
+    let log = imapd.finish();
+    assert!(log.contains("root"), "{log}");
+}
+
+#[test]
+fn pam_login_becomes_the_user() {
+    if !can_run("pam_login") {
+        return;
+    }
+    if !Path::new("/etc/pam.d").is_dir() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "no /etc/pam.d"
+        );
+        eprintln!("pam_login: skipped: no /etc/pam.d");
+        return;
+    }
+    let pid = std::process::id() % 100_000;
+    let (good, expired) = (format!("ptp{pid}g"), format!("ptp{pid}e"));
+    let mut users = TestUsers(Vec::new());
+    let user = users.add(&good, "Secret-5");
+    users.add(&expired, "Secret-6");
+    run(Command::new("chage").args(["-E", "0", &expired]));
+    let _pam = PlacedFile::new(
+        Path::new("/etc/pam.d/imap"),
+        "auth required pam_unix.so\naccount required pam_unix.so\n\
+         session required pam_unix.so\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "pam");
+
+    let mut imapd = Imapd::start(&cfg, &[], None);
+    assert!(imapd.line().starts_with("* OK "));
+    let ok = imapd.command("a", &format!("LOGIN {good} Secret-5"));
+    assert!(ok.starts_with("OK "), "{ok}");
+    let uid = user.uid.as_raw();
+    assert_eq!(imapd.uids(), format!("{uid} {uid} {uid} {uid}"));
+    assert!(imapd.command("b", "CREATE viapam").starts_with("OK "));
+    assert_eq!(
+        std::fs::metadata(user.dir.join("viapam")).unwrap().uid(),
+        uid
+    );
+    imapd.finish();
+
+    refused(&cfg, &good, "Wrong-2", "pam_authenticate");
+    refused(&cfg, &expired, "Secret-6", "pam_acct_mgmt");
+    refused(&cfg, "root", "whatever", "root may not log in");
+}
+
+#[test]
+fn pandad_refuses_system_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    for accounts in ["system", "pam"] {
+        let cfg = config(dir.path(), accounts);
+        let out = Command::new(env!("CARGO_BIN_EXE_pandad"))
+            .arg("--config")
+            .arg(&cfg)
+            .args(["--log", "stderr"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!(
+                "accounts = \"{accounts}\" needs one process per session"
+            )) && err.contains("inetd"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn pop3_login_becomes_the_user() {
+    if !can_run("pop3_login") {
+        return;
+    }
+    let pid = std::process::id() % 100_000;
+    let name = format!("pto{pid}g");
+    let mut users = TestUsers(Vec::new());
+    let user = users.add(&name, "Secret-7");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "system");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ipop3d"))
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--log-stderr")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let mut output = BufReader::new(child.stdout.take().unwrap());
+    let mut line = || {
+        let mut l = String::new();
+        output.read_line(&mut l).unwrap();
+        l
+    };
+    assert!(line().starts_with("+OK"));
+    input
+        .write_all(format!("USER {name}\r\nPASS Secret-7\r\n").as_bytes())
+        .unwrap();
+    assert!(line().starts_with("+OK"));
+    let pass = line();
+    assert!(pass.starts_with("+OK"), "{pass}");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let uid = user.uid.as_raw();
+    let uids = status.lines().find_map(|l| l.strip_prefix("Uid:")).unwrap();
+    assert_eq!(
+        uids.split_whitespace().collect::<Vec<_>>().join(" "),
+        format!("{uid} {uid} {uid} {uid}")
+    );
+    input.write_all(b"QUIT\r\n").unwrap();
+    drop(input);
+    let _ = child.wait();
+}
