@@ -24,7 +24,6 @@ use tokio::sync::{mpsc, watch};
 
 /// inetd mode: the session's connection is standard input and output.
 pub mod stdio {
-    use std::net::SocketAddr;
     use std::os::fd::AsFd;
 
     /// Standard input and output as one stream: the socket inetd gave, or the two pipes.
@@ -45,13 +44,17 @@ pub mod stdio {
         tokio::net::TcpStream::from_std(std_stream).ok()
     }
 
-    /// The client's and our addresses, when standard input is a socket.
-    pub fn socket_addresses() -> (Option<SocketAddr>, Option<SocketAddr>) {
+    /// The client's and our addresses (getpeername and getsockname), when standard
+    /// input is a socket.
+    pub fn socket_addresses() -> crate::Ends {
         let Ok(fd) = std::io::stdin().as_fd().try_clone_to_owned() else {
-            return (None, None);
+            return crate::Ends::default();
         };
         let s = std::net::TcpStream::from(fd);
-        (s.peer_addr().ok(), s.local_addr().ok())
+        crate::Ends {
+            peer: s.peer_addr().ok(),
+            local: s.local_addr().ok(),
+        }
     }
 
     /// Whether the program was started under a name beginning with `s` (`simapd`,
@@ -68,6 +71,15 @@ pub mod stdio {
     }
 }
 
+/// A connection's two addresses, when it is a socket.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ends {
+    /// The client's.
+    pub peer: Option<SocketAddr>,
+    /// Ours: the one the client connected to, which picks a virtual host's certificate.
+    pub local: Option<SocketAddr>,
+}
+
 /// Everything sessions need, built once from the configuration.
 #[derive(Debug)]
 pub struct Service {
@@ -77,8 +89,8 @@ pub struct Service {
     pub session: Arc<SessionConfig>,
     /// The POP3 sessions' settings.
     pub pop3: Arc<Pop3Config>,
-    /// TLS, if configured.
-    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// TLS, if configured: a certificate per virtual host.
+    pub tls: Option<server::tls::ServerTls>,
     /// Where log lines go.
     pub log: Arc<dyn Log>,
 }
@@ -87,7 +99,7 @@ impl Service {
     /// Builds the service from `config`.
     pub fn new(config: Config, log: Arc<dyn Log>) -> anyhow::Result<Self> {
         let tls = match &config.tls {
-            Some(t) => Some(server::tls::server_config(&t.cert, &t.key, t.max_fragment)?),
+            Some(t) => Some(server::tls::ServerTls::load(t)?),
             None => None,
         };
         let auth = Arc::new(
@@ -195,22 +207,27 @@ impl Service {
                 }
             };
             let _ = stream.set_nodelay(true);
+            let local = stream.local_addr().ok();
             let me = Arc::clone(&self);
             let shutdown = shutdown.clone();
             let alive = alive.clone();
             tokio::spawn(async move {
-                me.connection(Box::new(stream), Some(peer), protocol, shutdown)
+                let ends = Ends {
+                    peer: Some(peer),
+                    local,
+                };
+                me.connection(Box::new(stream), ends, protocol, shutdown)
                     .await;
                 drop(alive);
             });
         }
     }
 
-    /// Runs one session on `stream` from client `peer`.
+    /// Runs one session on `stream`, whose ends are `ends`.
     pub async fn connection(
         &self,
         stream: Box<dyn conn::Stream>,
-        peer: Option<SocketAddr>,
+        ends: Ends,
         protocol: Protocol,
         shutdown: watch::Receiver<bool>,
     ) {
@@ -218,12 +235,19 @@ impl Service {
             Protocol::Imap | Protocol::Pop3 => Start::Plain,
             Protocol::Imaps | Protocol::Pop3s => Start::Tls,
         };
-        let client = peer.map_or_else(|| "[local]".to_owned(), |p| format!("[{}]", p.ip()));
+        let client = ends
+            .peer
+            .map_or_else(|| "[local]".to_owned(), |p| format!("[{}]", p.ip()));
         let transport = match start {
             Start::Plain => Transport::Plain,
             Start::Tls => Transport::Tls,
         };
-        let tls = self.tls.clone();
+        // The certificate is chosen now, by the address the client reached; SNI may
+        // still choose another in the handshake.
+        let tls = self
+            .tls
+            .as_ref()
+            .map(|t| t.for_local(ends.local.map(|a| a.ip())));
         let served = match protocol {
             Protocol::Imap | Protocol::Imaps => {
                 let session = ImapSession::new(Arc::clone(&self.session), &client, transport);

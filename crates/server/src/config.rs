@@ -16,6 +16,12 @@
 //! key = "/etc/panda/key.pem"
 //! max_fragment = 8192                # optional: cap TLS records at 8 KiB (FAQ 6.7)
 //!
+//! [[tls.host]]                       # optional virtual hosts (FAQ 3.19): a certificate
+//! cert = "/etc/panda/b.pem"          # chosen by the name the client asks for (SNI),
+//! key = "/etc/panda/b.key"           # else by the local address it connected to,
+//! address = ["192.0.2.2"]            # else [tls]'s own
+//! names = ["mail.b.example", "*.b.example"]
+//!
 //! [[listen]]
 //! address = "127.0.0.1:1143"
 //! protocol = "imap"                  # imap (with STARTTLS), imaps (TLS at once),
@@ -24,7 +30,7 @@
 //!
 //! A bad file is an error that names the file, the line and the key.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -77,6 +83,47 @@ pub struct Tls {
     pub key: PathBuf,
     /// Largest plaintext per TLS record, if capped (Panda's SChannel workaround: 8192).
     pub max_fragment: Option<usize>,
+    /// Virtual hosts, each with its own certificate; `cert` and `key` above serve the
+    /// rest.
+    #[serde(default)]
+    pub host: Vec<TlsHost>,
+}
+
+/// A virtual host's certificate, and when it is used: when the client names one of
+/// `names` in its TLS hello (SNI), or else when it connected to one of `address` (as UW's
+/// `imapd-<ip>.pem`, FAQ 3.19).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsHost {
+    /// Certificate chain, PEM.
+    pub cert: PathBuf,
+    /// Private key, PEM.
+    pub key: PathBuf,
+    /// Local addresses (one, or a list).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub address: Vec<IpAddr>,
+    /// Host names, compared without regard to case; `*.example.org` stands for any one
+    /// label in front of `example.org`.
+    #[serde(default)]
+    pub names: Vec<String>,
+}
+
+/// A value that is one item or a list of them.
+fn one_or_many<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany<T> {
+        One(T),
+        Many(Vec<T>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(x) => vec![x],
+        OneOrMany::Many(v) => v,
+    })
 }
 
 /// The format new mailboxes are created in (c-client's `new-folder-format`), when the
@@ -226,6 +273,15 @@ impl Config {
         if let Some(t) = c.tls.as_mut() {
             fix(&mut t.cert);
             fix(&mut t.key);
+            for h in &mut t.host {
+                fix(&mut h.cert);
+                fix(&mut h.key);
+            }
+            check_hosts(&mut t.host).map_err(|message| ConfigError::Invalid {
+                path: path.to_owned(),
+                line: 1,
+                message,
+            })?;
         }
         let needs_tls = c
             .listen
@@ -240,6 +296,34 @@ impl Config {
         }
         Ok(c)
     }
+}
+
+/// Checks the virtual hosts: each says when it is used, and no address or name belongs
+/// to two. Names are lowered.
+fn check_hosts(hosts: &mut [TlsHost]) -> Result<(), String> {
+    let mut addresses = std::collections::HashSet::new();
+    let mut names = std::collections::HashSet::new();
+    for h in hosts {
+        if h.address.is_empty() && h.names.is_empty() {
+            return Err(format!(
+                "[[tls.host]] with cert {} has neither address nor names",
+                h.cert.display()
+            ));
+        }
+        for a in &mut h.address {
+            *a = a.to_canonical();
+            if !addresses.insert(*a) {
+                return Err(format!("[[tls.host]]: address {a} is given twice"));
+            }
+        }
+        for n in &mut h.names {
+            *n = n.to_ascii_lowercase();
+            if !names.insert(n.clone()) {
+                return Err(format!("[[tls.host]]: name {n} is given twice"));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -288,6 +372,51 @@ mod tests {
             let e = Config::load(&p).unwrap_err().to_string();
             assert!(e.contains("panda.toml:4"), "{bad}: {e}");
             assert!(e.contains("maildir"), "the choices are listed: {e}");
+        }
+    }
+
+    #[test]
+    fn tls_hosts() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("panda.toml");
+        let base = "hostname = \"h\"\ndata_dir = \"d\"\nusers = \"u\"\n[tls]\ncert = \"c.pem\"\nkey = \"k.pem\"\n";
+        std::fs::write(
+            &p,
+            format!(
+                "{base}[[tls.host]]\ncert = \"a.pem\"\nkey = \"a.key\"\naddress = \"127.0.0.2\"\n\
+                 [[tls.host]]\ncert = \"b.pem\"\nkey = \"b.key\"\naddress = [\"::ffff:127.0.0.3\", \"::1\"]\nnames = [\"Mail.B.example\"]\n"
+            ),
+        )
+        .unwrap();
+        let c = Config::load(&p).unwrap();
+        let hosts = &c.tls.unwrap().host;
+        assert_eq!(hosts[0].cert, dir.path().join("a.pem"));
+        assert_eq!(hosts[0].address, ["127.0.0.2".parse::<IpAddr>().unwrap()]);
+        assert_eq!(
+            hosts[1].address,
+            [
+                "127.0.0.3".parse::<IpAddr>().unwrap(),
+                "::1".parse::<IpAddr>().unwrap()
+            ]
+        );
+        assert_eq!(hosts[1].names, ["mail.b.example"]);
+        for (bad, says) in [
+            (
+                "[[tls.host]]\ncert = \"a.pem\"\nkey = \"a.key\"\n",
+                "neither",
+            ),
+            (
+                "[[tls.host]]\ncert = \"a\"\nkey = \"a\"\nnames = [\"x\"]\n[[tls.host]]\ncert = \"b\"\nkey = \"b\"\nnames = [\"X\"]\n",
+                "name x is given twice",
+            ),
+            (
+                "[[tls.host]]\ncert = \"a\"\nkey = \"a\"\naddress = \"not-an-ip\"\n",
+                "panda.toml:10",
+            ),
+        ] {
+            std::fs::write(&p, format!("{base}{bad}")).unwrap();
+            let e = Config::load(&p).unwrap_err().to_string();
+            assert!(e.contains(says), "{bad}: {e}");
         }
     }
 }

@@ -38,12 +38,13 @@ fn main() -> anyhow::Result<()> {
     };
     let config = Config::load(&args.config)?;
     mailstore::lock::kod::install().context("installing the kiss-of-death handler")?;
-    let (peer, local) = stdio::socket_addresses();
-    let protocol = if args.tls || local.is_some_and(|l| l.port() == 993) || stdio::named_with_s() {
-        Protocol::Imaps
-    } else {
-        Protocol::Imap
-    };
+    let ends = stdio::socket_addresses();
+    let protocol =
+        if args.tls || ends.local.is_some_and(|l| l.port() == 993) || stdio::named_with_s() {
+            Protocol::Imaps
+        } else {
+            Protocol::Imap
+        };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -52,7 +53,7 @@ fn main() -> anyhow::Result<()> {
         let service = Service::new(config, log)?;
         let (_tx, rx) = tokio::sync::watch::channel(false);
         service
-            .connection(stdio::stream(), peer, protocol, rx)
+            .connection(stdio::stream(), ends, protocol, rx)
             .await;
         anyhow::Ok(())
     })
