@@ -71,6 +71,36 @@ pub mod stdio {
     }
 }
 
+/// Says what of `/etc/c-client.cf` is not carried over: the lines skipped, and the
+/// directives read that this server does not act on (yet).
+fn log_c_client_cf(config: &Config, log: &dyn Log) {
+    use server::cclient_cf::{FolderFormat, UserConfig};
+    let cf = &config.c_client;
+    let file = config.c_client_cf.display();
+    for n in &cf.notes {
+        log.line(Level::Info, &format!("{file}: {n}"));
+    }
+    let mut unused = Vec::new();
+    if matches!(cf.new_folder_format, Some(FolderFormat::SameAsInbox)) {
+        unused.push("new-folder-format same-as-inbox");
+    }
+    if cf.empty_folder_format.is_some() {
+        unused.push("empty-folder-format");
+    }
+    if !cf.restrict_mailbox_access.is_empty() {
+        unused.push("restrict-mailbox-access");
+    }
+    if cf.mail_subdirectory.is_some() {
+        unused.push("mail-subdirectory");
+    }
+    if cf.allow_user_config == Some(UserConfig::Allowed) {
+        unused.push("allow-user-config (users' ~/.imaprc is not read)");
+    }
+    for u in unused {
+        log.line(Level::Warning, &format!("{file}: {u}: not in effect here"));
+    }
+}
+
 /// A connection's two addresses, when it is a socket.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Ends {
@@ -98,6 +128,7 @@ pub struct Service {
 impl Service {
     /// Builds the service from `config`.
     pub fn new(config: Config, log: Arc<dyn Log>) -> anyhow::Result<Self> {
+        log_c_client_cf(&config, log.as_ref());
         let tls = match &config.tls {
             Some(t) => Some(server::tls::ServerTls::load(t)?),
             None => None,
@@ -261,5 +292,40 @@ impl Service {
         if let Err(e) = served {
             self.log.line(Level::Info, &format!("{e} host={client}"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn c_client_cf_lines_not_carried_over_are_logged() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("c-client.cf"),
+            "set new-folder-format mix\nset mail-subdirectory Mail\nset keywords A, B\n",
+        )
+        .unwrap();
+        let p = dir.path().join("panda.toml");
+        std::fs::write(
+            &p,
+            "hostname = \"h\"\ndata_dir = \"d\"\nusers = \"u\"\nc_client_cf = \"c-client.cf\"\n",
+        )
+        .unwrap();
+        let config = Config::load(&p).unwrap();
+        let log = Arc::new(server::log::Memory::default());
+        let s = Service::new(config, Arc::clone(&log) as Arc<dyn Log>).unwrap();
+        assert_eq!(s.config.mailbox_format, server::config::MailboxFormat::Mix);
+        let file = dir.path().join("c-client.cf").display().to_string();
+        assert_eq!(
+            log.lines(),
+            [
+                format!("{file}: line 3: ignored (no meaning here): set keywords A, B"),
+                format!("{file}: mail-subdirectory: not in effect here"),
+            ]
+        );
     }
 }

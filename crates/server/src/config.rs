@@ -10,6 +10,10 @@
 //! alert_file = "/etc/imapd.alert"    # shown to every client (the default)
 //! nologin_file = "/etc/nologin"      # its presence refuses service (the default)
 //! nul_as_0x80 = true                 # NUL in messages sent as 0x80 (the default)
+//! c_client_cf = "/etc/c-client.cf"   # UW's system file, read if present (the default);
+//!                                    # its new-folder-format and disable-plaintext apply
+//!                                    # when this file does not set mailbox_format and
+//!                                    # plaintext (see [`crate::cclient_cf`])
 //!
 //! [tls]
 //! cert = "/etc/panda/cert.pem"
@@ -34,6 +38,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+
+use crate::cclient_cf::{CClientCf, FolderFormat};
 
 /// When plaintext passwords (LOGIN, AUTHENTICATE PLAIN/LOGIN, POP3 USER/PASS) are allowed
 /// (FAQ 3.17, 3.18).
@@ -200,6 +206,16 @@ pub struct Config {
     /// Listeners.
     #[serde(default)]
     pub listen: Vec<Listen>,
+    /// UW c-client's system configuration file; a missing file is fine.
+    #[serde(default = "default_c_client_cf")]
+    pub c_client_cf: PathBuf,
+    /// What `c_client_cf` says (read by [`Config::load`]).
+    #[serde(skip)]
+    pub c_client: CClientCf,
+}
+
+fn default_c_client_cf() -> PathBuf {
+    PathBuf::from("/etc/c-client.cf")
 }
 
 fn default_alert_file() -> PathBuf {
@@ -282,6 +298,23 @@ impl Config {
                 line: 1,
                 message,
             })?;
+        }
+        fix(&mut c.c_client_cf);
+        c.c_client = CClientCf::load(&c.c_client_cf).map_err(|e| ConfigError::Read {
+            path: c.c_client_cf.clone(),
+            source: e,
+        })?;
+        // What this file says explicitly wins over c-client.cf.
+        let keys: toml::Table = toml::from_str(&text).unwrap_or_default();
+        if !keys.contains_key("mailbox_format")
+            && let Some(FolderFormat::Driver(f)) = c.c_client.new_folder_format
+        {
+            c.mailbox_format = f;
+        }
+        if !keys.contains_key("plaintext")
+            && let Some(p) = c.c_client.disable_plaintext
+        {
+            c.plaintext = p;
         }
         let needs_tls = c
             .listen
@@ -373,6 +406,45 @@ mod tests {
             assert!(e.contains("panda.toml:4"), "{bad}: {e}");
             assert!(e.contains("maildir"), "the choices are listed: {e}");
         }
+    }
+
+    #[test]
+    fn c_client_cf() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("panda.toml");
+        let base =
+            "hostname = \"h\"\ndata_dir = \"d\"\nusers = \"u\"\nc_client_cf = \"c-client.cf\"\n";
+        // Missing: the defaults.
+        std::fs::write(&p, base).unwrap();
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.c_client_cf, dir.path().join("c-client.cf"));
+        assert_eq!(c.mailbox_format, MailboxFormat::Unix);
+        assert_eq!(c.plaintext, Plaintext::TlsOnly);
+        std::fs::write(
+            dir.path().join("c-client.cf"),
+            "I accept the risk for IMAP toolkit 4.1.\nset new-folder-format mbx\n\
+             set disable-plaintext 1\nset restrict-mailbox-access all\nset keywords A\n",
+        )
+        .unwrap();
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.mailbox_format, MailboxFormat::Mbx);
+        assert_eq!(c.plaintext, Plaintext::Never);
+        assert_eq!(c.c_client.restrict_mailbox_access.len(), 2);
+        assert_eq!(c.c_client.notes.len(), 1);
+        // This file's own settings win.
+        std::fs::write(
+            &p,
+            format!("{base}mailbox_format = \"mix\"\nplaintext = \"always\"\n"),
+        )
+        .unwrap();
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.mailbox_format, MailboxFormat::Mix);
+        assert_eq!(c.plaintext, Plaintext::Always);
+        // A file that exists but cannot be read is an error naming it.
+        std::fs::remove_file(dir.path().join("c-client.cf")).unwrap();
+        std::fs::create_dir(dir.path().join("c-client.cf")).unwrap();
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.contains("c-client.cf"), "{e}");
     }
 
     #[test]
