@@ -1,9 +1,9 @@
 //! TLS virtual hosts (FAQ 3.19): the certificate a client gets is chosen by the name it
 //! asks for (SNI), else by the local address it connected to (127.0.0.1 or 127.0.0.2:
 //! Linux routes all of 127/8 to the loopback device), else it is `[tls]`'s own. Checked
-//! for IMAPS, IMAP STARTTLS and POP3 STLS against the daemon, and for imapd in inetd mode
-//! on a socket; and a certificate that cannot be used stops the daemon at start-up with
-//! the file's name.
+//! for IMAPS, IMAP STARTTLS and POP3 STLS against the daemon and in inetd mode (imapd,
+//! ipop3d) on a socket; and a certificate that cannot be used stops the daemon at
+//! start-up with the file's name.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -305,7 +305,7 @@ fn daemon_picks_certificate_by_sni_then_local_address() {
     }
 }
 
-/// Runs imapd (inetd mode) on one accepted connection to `ip`, with `args`, while the
+/// Runs imapd or ipop3d (inetd mode) on one accepted connection to `ip`, with `args`, while the
 /// client gets the certificate.
 fn inetd_certificate(
     config: &Path,
@@ -326,7 +326,11 @@ fn inetd_certificate(
     let (sock, _) = listener.accept().unwrap();
     let fd: std::os::fd::OwnedFd = sock.into();
     let fd2 = fd.try_clone().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_imapd"))
+    let program = match kind {
+        Kind::Imaps | Kind::Imap => env!("CARGO_BIN_EXE_imapd"),
+        Kind::Pop3 => env!("CARGO_BIN_EXE_ipop3d"),
+    };
+    let mut child = Command::new(program)
         .arg("--config")
         .arg(config)
         .arg("--log-stderr")
@@ -343,11 +347,15 @@ fn inetd_certificate(
 }
 
 #[test]
-fn inetd_imapd_picks_certificate_by_its_socket_address() {
+fn inetd_mode_picks_certificate_by_its_socket_address() {
     let dir = tempfile::tempdir().unwrap();
     let c = certs(dir.path());
     let config = write_config(dir.path(), HOSTS, "");
-    for (args, kind) in [(&["--tls"][..], Kind::Imaps), (&[][..], Kind::Imap)] {
+    for (args, kind) in [
+        (&["--tls"][..], Kind::Imaps),
+        (&[][..], Kind::Imap),
+        (&[][..], Kind::Pop3),
+    ] {
         for &(ip, sni, want, what) in &expectations(&c) {
             let got = inetd_certificate(&config, ip, args, kind, sni);
             assert!(

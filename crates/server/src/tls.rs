@@ -202,4 +202,26 @@ mod tests {
         assert_eq!(cfg.max_fragment_size, Some(8197));
         assert!(server_config(&dir.path().join("none"), &dir.path().join("k.pem"), None).is_err());
     }
+
+    #[test]
+    fn key_in_the_certificate_file_as_uw() {
+        let dir = tempfile::tempdir().unwrap();
+        let (c, k) = self_signed().unwrap();
+        let both = dir.path().join("imapd-127.0.0.2.pem");
+        std::fs::write(&both, format!("{c}{k}")).unwrap();
+        let tls = crate::config::Tls {
+            cert: both.clone(),
+            key: both.clone(),
+            max_fragment: None,
+            host: vec![crate::config::TlsHost {
+                cert: both.clone(),
+                key: both,
+                address: vec!["127.0.0.2".parse().unwrap()],
+                names: vec![],
+            }],
+        };
+        let t = ServerTls::load(&tls).unwrap();
+        let two = "::ffff:127.0.0.2".parse().ok();
+        assert!(!Arc::ptr_eq(&t.for_local(two), &t.for_local(None)));
+    }
 }
