@@ -106,7 +106,7 @@ pub struct TlsHost {
     /// Private key, PEM.
     pub key: PathBuf,
     /// Local addresses (one, or a list).
-    #[serde(default, deserialize_with = "one_or_many")]
+    #[serde(default, deserialize_with = "ip_addresses")]
     pub address: Vec<IpAddr>,
     /// Host names, compared without regard to case; `*.example.org` stands for any one
     /// label in front of `example.org`.
@@ -114,22 +114,36 @@ pub struct TlsHost {
     pub names: Vec<String>,
 }
 
-/// A value that is one item or a list of them.
-fn one_or_many<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+/// One IP address or a list of them, each error naming the value.
+fn ip_addresses<'de, D>(d: D) -> Result<Vec<IpAddr>, D::Error>
 where
     D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
 {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany<T> {
-        One(T),
-        Many(Vec<T>),
+    struct Addresses;
+    fn parse<E: serde::de::Error>(v: &str) -> Result<IpAddr, E> {
+        v.parse()
+            .map_err(|_| E::custom(format!("{v:?} is not an IP address")))
     }
-    Ok(match OneOrMany::deserialize(d)? {
-        OneOrMany::One(x) => vec![x],
-        OneOrMany::Many(v) => v,
-    })
+    impl<'de> serde::de::Visitor<'de> for Addresses {
+        type Value = Vec<IpAddr>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an IP address or a list of them")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(vec![parse(v)?])
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(v) = seq.next_element::<String>()? {
+                out.push(parse(&v)?);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_any(Addresses)
 }
 
 /// The format new mailboxes are created in (c-client's `new-folder-format`), when the
@@ -483,7 +497,7 @@ mod tests {
             ),
             (
                 "[[tls.host]]\ncert = \"a\"\nkey = \"a\"\naddress = \"not-an-ip\"\n",
-                "panda.toml:10",
+                "panda.toml:10: \"not-an-ip\" is not an IP address",
             ),
         ] {
             std::fs::write(&p, format!("{base}{bad}")).unwrap();
