@@ -25,7 +25,6 @@ use tokio::sync::{mpsc, watch};
 
 /// inetd mode: the session's connection is standard input and output.
 pub mod stdio {
-    use std::net::SocketAddr;
     use std::os::fd::AsFd;
 
     /// Standard input and output as one stream: the socket inetd gave, or the two pipes.
@@ -46,13 +45,17 @@ pub mod stdio {
         tokio::net::TcpStream::from_std(std_stream).ok()
     }
 
-    /// The client's and our addresses, when standard input is a socket.
-    pub fn socket_addresses() -> (Option<SocketAddr>, Option<SocketAddr>) {
+    /// The client's and our addresses (getpeername and getsockname), when standard
+    /// input is a socket.
+    pub fn socket_addresses() -> crate::Ends {
         let Ok(fd) = std::io::stdin().as_fd().try_clone_to_owned() else {
-            return (None, None);
+            return crate::Ends::default();
         };
         let s = std::net::TcpStream::from(fd);
-        (s.peer_addr().ok(), s.local_addr().ok())
+        crate::Ends {
+            peer: s.peer_addr().ok(),
+            local: s.local_addr().ok(),
+        }
     }
 
     /// Whether the program was started under a name beginning with `s` (`simapd`,
@@ -83,6 +86,45 @@ pub enum Deployment {
     },
 }
 
+/// Says what of `/etc/c-client.cf` is not carried over: the lines skipped, and the
+/// directives read that this server does not act on (yet).
+fn log_c_client_cf(config: &Config, log: &dyn Log) {
+    use server::cclient_cf::{FolderFormat, UserConfig};
+    let cf = &config.c_client;
+    let file = config.c_client_cf.display();
+    for n in &cf.notes {
+        log.line(Level::Info, &format!("{file}: {n}"));
+    }
+    let mut unused = Vec::new();
+    if matches!(cf.new_folder_format, Some(FolderFormat::SameAsInbox)) {
+        unused.push("new-folder-format same-as-inbox");
+    }
+    if cf.empty_folder_format.is_some() {
+        unused.push("empty-folder-format");
+    }
+    if !cf.restrict_mailbox_access.is_empty() {
+        unused.push("restrict-mailbox-access");
+    }
+    if cf.mail_subdirectory.is_some() {
+        unused.push("mail-subdirectory");
+    }
+    if cf.allow_user_config == Some(UserConfig::Allowed) {
+        unused.push("allow-user-config (users' ~/.imaprc is not read)");
+    }
+    for u in unused {
+        log.line(Level::Warning, &format!("{file}: {u}: not in effect here"));
+    }
+}
+
+/// A connection's two addresses, when it is a socket.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ends {
+    /// The client's.
+    pub peer: Option<SocketAddr>,
+    /// Ours: the one the client connected to, which picks a virtual host's certificate.
+    pub local: Option<SocketAddr>,
+}
+
 /// Everything sessions need, built once from the configuration.
 #[derive(Debug)]
 pub struct Service {
@@ -92,8 +134,8 @@ pub struct Service {
     pub session: Arc<SessionConfig>,
     /// The POP3 sessions' settings.
     pub pop3: Arc<Pop3Config>,
-    /// TLS, if configured.
-    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// TLS, if configured: a certificate per virtual host.
+    pub tls: Option<server::tls::ServerTls>,
     /// Where log lines go.
     pub log: Arc<dyn Log>,
 }
@@ -101,6 +143,7 @@ pub struct Service {
 impl Service {
     /// Builds the daemon's service from `config`.
     pub fn new(config: Config, log: Arc<dyn Log>) -> anyhow::Result<Self> {
+        log_c_client_cf(&config, log.as_ref());
         Service::build(config, log, Deployment::Daemon)
     }
 
@@ -111,7 +154,7 @@ impl Service {
         deployment: Deployment,
     ) -> anyhow::Result<Self> {
         let tls = match &config.tls {
-            Some(t) => Some(server::tls::server_config(&t.cert, &t.key, t.max_fragment)?),
+            Some(t) => Some(server::tls::ServerTls::load(t)?),
             None => None,
         };
         let (imap_auth, pop_auth) = authenticators(&config, &log, deployment)?;
@@ -236,22 +279,27 @@ impl Service {
                 }
             };
             let _ = stream.set_nodelay(true);
+            let local = stream.local_addr().ok();
             let me = Arc::clone(&self);
             let shutdown = shutdown.clone();
             let alive = alive.clone();
             tokio::spawn(async move {
-                me.connection(Box::new(stream), Some(peer), protocol, shutdown)
+                let ends = Ends {
+                    peer: Some(peer),
+                    local,
+                };
+                me.connection(Box::new(stream), ends, protocol, shutdown)
                     .await;
                 drop(alive);
             });
         }
     }
 
-    /// Runs one session on `stream` from client `peer`.
+    /// Runs one session on `stream`, whose ends are `ends`.
     pub async fn connection(
         &self,
         stream: Box<dyn conn::Stream>,
-        peer: Option<SocketAddr>,
+        ends: Ends,
         protocol: Protocol,
         shutdown: watch::Receiver<bool>,
     ) {
@@ -259,12 +307,19 @@ impl Service {
             Protocol::Imap | Protocol::Pop3 => Start::Plain,
             Protocol::Imaps | Protocol::Pop3s => Start::Tls,
         };
-        let client = peer.map_or_else(|| "[local]".to_owned(), |p| format!("[{}]", p.ip()));
+        let client = ends
+            .peer
+            .map_or_else(|| "[local]".to_owned(), |p| format!("[{}]", p.ip()));
         let transport = match start {
             Start::Plain => Transport::Plain,
             Start::Tls => Transport::Tls,
         };
-        let tls = self.tls.clone();
+        // The certificate is chosen now, by the address the client reached; SNI may
+        // still choose another in the handshake.
+        let tls = self
+            .tls
+            .as_ref()
+            .map(|t| t.for_local(ends.local.map(|a| a.ip())));
         let served = match protocol {
             Protocol::Imap | Protocol::Imaps => {
                 let session = ImapSession::new(Arc::clone(&self.session), &client, transport);
@@ -329,5 +384,40 @@ fn authenticators(
             };
             Ok((make(PamService::Imap), make(PamService::Pop)))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn c_client_cf_lines_not_carried_over_are_logged() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("c-client.cf"),
+            "set new-folder-format mix\nset mail-subdirectory Mail\nset keywords A, B\n",
+        )
+        .unwrap();
+        let p = dir.path().join("panda.toml");
+        std::fs::write(
+            &p,
+            "hostname = \"h\"\ndata_dir = \"d\"\nusers = \"u\"\nc_client_cf = \"c-client.cf\"\n",
+        )
+        .unwrap();
+        let config = Config::load(&p).unwrap();
+        let log = Arc::new(server::log::Memory::default());
+        let s = Service::new(config, Arc::clone(&log) as Arc<dyn Log>).unwrap();
+        assert_eq!(s.config.mailbox_format, server::config::MailboxFormat::Mix);
+        let file = dir.path().join("c-client.cf").display().to_string();
+        assert_eq!(
+            log.lines(),
+            [
+                format!("{file}: line 3: ignored (no meaning here): set keywords A, B"),
+                format!("{file}: mail-subdirectory: not in effect here"),
+            ]
+        );
     }
 }

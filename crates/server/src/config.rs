@@ -15,11 +15,21 @@
 //! alert_file = "/etc/imapd.alert"    # shown to every client (the default)
 //! nologin_file = "/etc/nologin"      # its presence refuses service (the default)
 //! nul_as_0x80 = true                 # NUL in messages sent as 0x80 (the default)
+//! c_client_cf = "/etc/c-client.cf"   # UW's system file, read if present (the default);
+//!                                    # its new-folder-format and disable-plaintext apply
+//!                                    # when this file does not set mailbox_format and
+//!                                    # plaintext (see [`crate::cclient_cf`])
 //!
 //! [tls]
 //! cert = "/etc/panda/cert.pem"
 //! key = "/etc/panda/key.pem"
 //! max_fragment = 8192                # optional: cap TLS records at 8 KiB (FAQ 6.7)
+//!
+//! [[tls.host]]                       # optional virtual hosts (FAQ 3.19): a certificate
+//! cert = "/etc/panda/b.pem"          # chosen by the name the client asks for (SNI),
+//! key = "/etc/panda/b.key"           # else by the local address it connected to,
+//! address = ["192.0.2.2"]            # else [tls]'s own
+//! names = ["mail.b.example", "*.b.example"]
 //!
 //! [[listen]]
 //! address = "127.0.0.1:1143"
@@ -29,10 +39,12 @@
 //!
 //! A bad file is an error that names the file, the line and the key.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+
+use crate::cclient_cf::{CClientCf, FolderFormat};
 
 /// When plaintext passwords (LOGIN, AUTHENTICATE PLAIN/LOGIN, POP3 USER/PASS) are allowed
 /// (FAQ 3.17, 3.18).
@@ -96,6 +108,61 @@ pub struct Tls {
     pub key: PathBuf,
     /// Largest plaintext per TLS record, if capped (Panda's SChannel workaround: 8192).
     pub max_fragment: Option<usize>,
+    /// Virtual hosts, each with its own certificate; `cert` and `key` above serve the
+    /// rest.
+    #[serde(default)]
+    pub host: Vec<TlsHost>,
+}
+
+/// A virtual host's certificate, and when it is used: when the client names one of
+/// `names` in its TLS hello (SNI), or else when it connected to one of `address` (as UW's
+/// `imapd-<ip>.pem`, FAQ 3.19).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsHost {
+    /// Certificate chain, PEM.
+    pub cert: PathBuf,
+    /// Private key, PEM.
+    pub key: PathBuf,
+    /// Local addresses (one, or a list).
+    #[serde(default, deserialize_with = "ip_addresses")]
+    pub address: Vec<IpAddr>,
+    /// Host names, compared without regard to case; `*.example.org` stands for any one
+    /// label in front of `example.org`.
+    #[serde(default)]
+    pub names: Vec<String>,
+}
+
+/// One IP address or a list of them, each error naming the value.
+fn ip_addresses<'de, D>(d: D) -> Result<Vec<IpAddr>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct Addresses;
+    fn parse<E: serde::de::Error>(v: &str) -> Result<IpAddr, E> {
+        v.parse()
+            .map_err(|_| E::custom(format!("{v:?} is not an IP address")))
+    }
+    impl<'de> serde::de::Visitor<'de> for Addresses {
+        type Value = Vec<IpAddr>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an IP address or a list of them")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(vec![parse(v)?])
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(v) = seq.next_element::<String>()? {
+                out.push(parse(&v)?);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_any(Addresses)
 }
 
 /// The format new mailboxes are created in (c-client's `new-folder-format`), when the
@@ -175,6 +242,16 @@ pub struct Config {
     /// Listeners.
     #[serde(default)]
     pub listen: Vec<Listen>,
+    /// UW c-client's system configuration file; a missing file is fine.
+    #[serde(default = "default_c_client_cf")]
+    pub c_client_cf: PathBuf,
+    /// What `c_client_cf` says (read by [`Config::load`]).
+    #[serde(skip)]
+    pub c_client: CClientCf,
+}
+
+fn default_c_client_cf() -> PathBuf {
+    PathBuf::from("/etc/c-client.cf")
 }
 
 fn default_alert_file() -> PathBuf {
@@ -248,6 +325,32 @@ impl Config {
         if let Some(t) = c.tls.as_mut() {
             fix(&mut t.cert);
             fix(&mut t.key);
+            for h in &mut t.host {
+                fix(&mut h.cert);
+                fix(&mut h.key);
+            }
+            check_hosts(&mut t.host).map_err(|message| ConfigError::Invalid {
+                path: path.to_owned(),
+                line: 1,
+                message,
+            })?;
+        }
+        fix(&mut c.c_client_cf);
+        c.c_client = CClientCf::load(&c.c_client_cf).map_err(|e| ConfigError::Read {
+            path: c.c_client_cf.clone(),
+            source: e,
+        })?;
+        // What this file says explicitly wins over c-client.cf.
+        let keys: toml::Table = toml::from_str(&text).unwrap_or_default();
+        if !keys.contains_key("mailbox_format")
+            && let Some(FolderFormat::Driver(f)) = c.c_client.new_folder_format
+        {
+            c.mailbox_format = f;
+        }
+        if !keys.contains_key("plaintext")
+            && let Some(p) = c.c_client.disable_plaintext
+        {
+            c.plaintext = p;
         }
         let needs_tls = c
             .listen
@@ -262,6 +365,34 @@ impl Config {
         }
         Ok(c)
     }
+}
+
+/// Checks the virtual hosts: each says when it is used, and no address or name belongs
+/// to two. Names are lowered.
+fn check_hosts(hosts: &mut [TlsHost]) -> Result<(), String> {
+    let mut addresses = std::collections::HashSet::new();
+    let mut names = std::collections::HashSet::new();
+    for h in hosts {
+        if h.address.is_empty() && h.names.is_empty() {
+            return Err(format!(
+                "[[tls.host]] with cert {} has neither address nor names",
+                h.cert.display()
+            ));
+        }
+        for a in &mut h.address {
+            *a = a.to_canonical();
+            if !addresses.insert(*a) {
+                return Err(format!("[[tls.host]]: address {a} is given twice"));
+            }
+        }
+        for n in &mut h.names {
+            *n = n.to_ascii_lowercase();
+            if !names.insert(n.clone()) {
+                return Err(format!("[[tls.host]]: name {n} is given twice"));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -334,6 +465,90 @@ mod tests {
             let e = Config::load(&p).unwrap_err().to_string();
             assert!(e.contains("panda.toml:4"), "{bad}: {e}");
             assert!(e.contains("maildir"), "the choices are listed: {e}");
+        }
+    }
+
+    #[test]
+    fn c_client_cf() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("panda.toml");
+        let base =
+            "hostname = \"h\"\ndata_dir = \"d\"\nusers = \"u\"\nc_client_cf = \"c-client.cf\"\n";
+        // Missing: the defaults.
+        std::fs::write(&p, base).unwrap();
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.c_client_cf, dir.path().join("c-client.cf"));
+        assert_eq!(c.mailbox_format, MailboxFormat::Unix);
+        assert_eq!(c.plaintext, Plaintext::TlsOnly);
+        std::fs::write(
+            dir.path().join("c-client.cf"),
+            "I accept the risk for IMAP toolkit 4.1.\nset new-folder-format mbx\n\
+             set disable-plaintext 1\nset restrict-mailbox-access all\nset keywords A\n",
+        )
+        .unwrap();
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.mailbox_format, MailboxFormat::Mbx);
+        assert_eq!(c.plaintext, Plaintext::Never);
+        assert_eq!(c.c_client.restrict_mailbox_access.len(), 2);
+        assert_eq!(c.c_client.notes.len(), 1);
+        // This file's own settings win.
+        std::fs::write(
+            &p,
+            format!("{base}mailbox_format = \"mix\"\nplaintext = \"always\"\n"),
+        )
+        .unwrap();
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.mailbox_format, MailboxFormat::Mix);
+        assert_eq!(c.plaintext, Plaintext::Always);
+        // A file that exists but cannot be read is an error naming it.
+        std::fs::remove_file(dir.path().join("c-client.cf")).unwrap();
+        std::fs::create_dir(dir.path().join("c-client.cf")).unwrap();
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.contains("c-client.cf"), "{e}");
+    }
+
+    #[test]
+    fn tls_hosts() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("panda.toml");
+        let base = "hostname = \"h\"\ndata_dir = \"d\"\nusers = \"u\"\n[tls]\ncert = \"c.pem\"\nkey = \"k.pem\"\n";
+        std::fs::write(
+            &p,
+            format!(
+                "{base}[[tls.host]]\ncert = \"a.pem\"\nkey = \"a.key\"\naddress = \"127.0.0.2\"\n\
+                 [[tls.host]]\ncert = \"b.pem\"\nkey = \"b.key\"\naddress = [\"::ffff:127.0.0.3\", \"::1\"]\nnames = [\"Mail.B.example\"]\n"
+            ),
+        )
+        .unwrap();
+        let c = Config::load(&p).unwrap();
+        let hosts = &c.tls.unwrap().host;
+        assert_eq!(hosts[0].cert, dir.path().join("a.pem"));
+        assert_eq!(hosts[0].address, ["127.0.0.2".parse::<IpAddr>().unwrap()]);
+        assert_eq!(
+            hosts[1].address,
+            [
+                "127.0.0.3".parse::<IpAddr>().unwrap(),
+                "::1".parse::<IpAddr>().unwrap()
+            ]
+        );
+        assert_eq!(hosts[1].names, ["mail.b.example"]);
+        for (bad, says) in [
+            (
+                "[[tls.host]]\ncert = \"a.pem\"\nkey = \"a.key\"\n",
+                "neither",
+            ),
+            (
+                "[[tls.host]]\ncert = \"a\"\nkey = \"a\"\nnames = [\"x\"]\n[[tls.host]]\ncert = \"b\"\nkey = \"b\"\nnames = [\"X\"]\n",
+                "name x is given twice",
+            ),
+            (
+                "[[tls.host]]\ncert = \"a\"\nkey = \"a\"\naddress = \"not-an-ip\"\n",
+                "panda.toml:10: \"not-an-ip\" is not an IP address",
+            ),
+        ] {
+            std::fs::write(&p, format!("{base}{bad}")).unwrap();
+            let e = Config::load(&p).unwrap_err().to_string();
+            assert!(e.contains(says), "{bad}: {e}");
         }
     }
 }

@@ -7,6 +7,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod auth;
+pub mod cclient_cf;
 pub mod config;
 pub mod conn;
 pub mod log;

@@ -38,21 +38,22 @@ fn main() -> anyhow::Result<()> {
     };
     let config = Config::load(&args.config)?;
     mailstore::lock::kod::install().context("installing the kiss-of-death handler")?;
-    let (peer, local) = stdio::socket_addresses();
-    let protocol = if args.tls || local.is_some_and(|l| l.port() == 995) || stdio::named_with_s() {
-        Protocol::Pop3s
-    } else {
-        Protocol::Pop3
-    };
+    let ends = stdio::socket_addresses();
+    let protocol =
+        if args.tls || ends.local.is_some_and(|l| l.port() == 995) || stdio::named_with_s() {
+            Protocol::Pop3s
+        } else {
+            Protocol::Pop3
+        };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the runtime")?;
     rt.block_on(async move {
-        let service = Service::build(config, log, Deployment::OneSession { peer })?;
+        let service = Service::build(config, log, Deployment::OneSession { peer: ends.peer })?;
         let (_tx, rx) = tokio::sync::watch::channel(false);
         service
-            .connection(stdio::stream(), peer, protocol, rx)
+            .connection(stdio::stream(), ends, protocol, rx)
             .await;
         anyhow::Ok(())
     })
