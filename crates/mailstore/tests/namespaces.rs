@@ -225,6 +225,20 @@ fn new_files_take_the_namespace_modes() {
     // Other formats, and directories made alone.
     s.create("#driver.mix/#public/m").unwrap();
     assert_eq!(mode(&site.path("pub/m")), 0o777);
+    s.append("#public/m", &mut vec![Ok(msg("in mix"))].into_iter())
+        .unwrap();
+    s.create("#driver.maildir/#public/md").unwrap();
+    s.append("#public/md", &mut vec![Ok(msg("in maildir"))].into_iter())
+        .unwrap();
+    for sub in ["md", "md/cur", "md/new", "md/tmp"] {
+        assert_eq!(mode(&site.path("pub").join(sub)), 0o777, "{sub}");
+    }
+    for f in fs::read_dir(site.path("pub/md/new")).unwrap() {
+        assert_eq!(mode(&f.unwrap().path()), 0o666, "a maildir message");
+    }
+    for f in fs::read_dir(site.path("pub/m")).unwrap() {
+        assert_eq!(mode(&f.unwrap().path()), 0o666, "mix's own files");
+    }
     s.create("#public/e/").unwrap();
     assert_eq!(mode(&site.path("pub/e")), 0o777);
 
