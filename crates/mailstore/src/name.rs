@@ -247,7 +247,12 @@ mod tests {
 
     impl Homes for FakeHomes {
         fn home_of(&self, user: &str) -> Option<PathBuf> {
-            (user == "fred").then(|| PathBuf::from("/home/fred"))
+            match user {
+                "fred" => Some(PathBuf::from("/home/fred")),
+                "imappublic" => Some(PathBuf::from("/srv/public")),
+                "ftp" => Some(PathBuf::from("/")),
+                _ => None,
+            }
         }
     }
 
@@ -324,6 +329,34 @@ mod tests {
         c.restrict = Restrict::Root;
         assert!(resolve(&c, "~fred/x").is_ok());
         assert!(resolve(&c, "/var/tmp/x").is_err());
+    }
+
+    #[test]
+    fn shared_namespaces() {
+        assert_eq!(file("#public/a/b"), PathBuf::from("/srv/public/a/b"));
+        assert_eq!(file("#PuBlIc/x"), PathBuf::from("/srv/public/x"));
+        assert_eq!(file("#public/"), PathBuf::from("/srv/public/"));
+        let inbox = resolve(&cfg(), "#public/inbox").unwrap();
+        assert_eq!(inbox.name, "#public/INBOX");
+        assert_eq!(inbox.shared_namespace(), Some(SharedNamespace::Public));
+        assert_eq!(resolve(&cfg(), "a").unwrap().shared_namespace(), None);
+        // No imapshared account; ftp's home is the filesystem root: both absent.
+        for bad in [
+            "#shared/x",
+            "#ftp/etc/passwd",
+            "#public/../x",
+            "#public//x",
+            "#public/a/~b",
+            "#publicx",
+        ] {
+            assert!(resolve(&cfg(), bad).is_err(), "{bad:?} accepted");
+        }
+        assert_eq!(
+            SharedNamespace::split("#Shared/a/b"),
+            Some((SharedNamespace::Shared, "a/b"))
+        );
+        assert_eq!(SharedNamespace::split("#sharedx"), None);
+        assert_eq!(SharedNamespace::split("#ftp"), None);
     }
 
     #[test]

@@ -176,6 +176,7 @@ impl Store {
         if loc.is_inbox() {
             return Err(Error::Inbox { action: "delete" });
         }
+        refuse_namespace_root(&loc)?;
         match find(&self.cfg, &loc)? {
             Found::Unix(path) => with_file_exclusive(&self.cfg, &loc.name, &path, |p| {
                 fs::remove_file(p).ctx("delete mailbox", p)
@@ -200,6 +201,8 @@ impl Store {
     pub fn rename(&self, from: &str, to: &str) -> Result<()> {
         let src = self.resolve(from)?;
         let dst = self.resolve(to)?;
+        refuse_namespace_root(&src)?;
+        refuse_namespace_root(&dst)?;
         let Target::File(dst_path) = &dst.target else {
             return Err(Error::AlreadyExists { name: dst.name });
         };
@@ -357,6 +360,18 @@ impl Store {
             }))
         });
         self.append(dest, &mut messages)
+    }
+}
+
+/// Refuses to delete or rename the directory of a shared namespace (`#public/`), which
+/// is its account's home.
+fn refuse_namespace_root(loc: &Location) -> Result<()> {
+    match loc.shared_namespace() {
+        Some(ns) if loc.name.len() == ns.prefix().len() => Err(Error::invalid_name(
+            &loc.name,
+            "a namespace itself cannot be deleted or renamed",
+        )),
+        _ => Ok(()),
     }
 }
 

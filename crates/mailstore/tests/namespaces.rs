@@ -253,6 +253,12 @@ fn new_files_take_the_namespace_modes() {
     assert_eq!(mode(&site.path("pub/n")), 0o777);
     assert_eq!(mode(&site.path("pub/n/b")), 0o666);
     assert_eq!(s.status("#public/n/b").unwrap().messages, 1);
+    for ns in ["#public/", "#ftp/", "#SHARED/"] {
+        assert!(s.delete(ns).is_err(), "{ns}");
+        assert!(s.rename(ns, "x").is_err(), "{ns}");
+    }
+    assert!(s.rename("#public/n", "#public/").is_err());
+    assert!(site.path("ftp").is_dir() && site.path("shared").is_dir());
     s.delete("#public/n/b").unwrap();
     assert!(!site.path("pub/n/b").exists());
     assert!(s.format_of("#public/n/b").unwrap().is_none());
