@@ -150,6 +150,98 @@ impl Restrict {
     }
 }
 
+/// A shared namespace (panda-inventory.md §4.1, FAQ 4.6): a `#prefix/` whose names are
+/// files in the home directory of a system account, made with wider modes than a user's
+/// own mailboxes so that the account's group or everyone can share them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SharedNamespace {
+    /// `#ftp/`: the home of account `ftp` (anonymous FTP export); files 0644, dirs 0755.
+    Ftp,
+    /// `#public/`: the home of account `imappublic`; files 0666, dirs 0777.
+    Public,
+    /// `#shared/`: the home of account `imapshared`; files 0660, dirs 0770. Never for
+    /// anonymous users.
+    Shared,
+}
+
+impl SharedNamespace {
+    /// The three, in the order Panda's NAMESPACE lists them (`#news.` goes between
+    /// `#ftp/` and `#public/`).
+    pub const ALL: [SharedNamespace; 3] = [
+        SharedNamespace::Shared,
+        SharedNamespace::Ftp,
+        SharedNamespace::Public,
+    ];
+
+    /// The name prefix, with its delimiter (`#public/`).
+    pub fn prefix(self) -> &'static str {
+        match self {
+            SharedNamespace::Ftp => "#ftp/",
+            SharedNamespace::Public => "#public/",
+            SharedNamespace::Shared => "#shared/",
+        }
+    }
+
+    /// The system account whose home directory holds the namespace.
+    pub fn account(self) -> &'static str {
+        match self {
+            SharedNamespace::Ftp => "ftp",
+            SharedNamespace::Public => "imappublic",
+            SharedNamespace::Shared => "imapshared",
+        }
+    }
+
+    /// The mode of new mailbox files (c-client `ftp-protection` and so on).
+    pub fn file_mode(self) -> u32 {
+        match self {
+            SharedNamespace::Ftp => 0o644,
+            SharedNamespace::Public => 0o666,
+            SharedNamespace::Shared => 0o660,
+        }
+    }
+
+    /// The mode of new directories (c-client `ftp-directory-protection` and so on).
+    pub fn dir_mode(self) -> u32 {
+        match self {
+            SharedNamespace::Ftp => 0o755,
+            SharedNamespace::Public => 0o777,
+            SharedNamespace::Shared => 0o770,
+        }
+    }
+
+    /// The namespace `name` is in (its prefix matched without regard to ASCII case), and
+    /// the rest of the name; `None` for other names.
+    pub fn split(name: &str) -> Option<(SharedNamespace, &str)> {
+        Self::ALL.into_iter().find_map(|ns| {
+            let p = ns.prefix();
+            name.get(..p.len())
+                .filter(|head| head.eq_ignore_ascii_case(p))
+                .map(|_| (ns, &name[p.len()..]))
+        })
+    }
+}
+
+/// Whether the shared namespaces are looked for (c-client
+/// `disable-automatic-shared-namespaces`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SharedNamespaces {
+    /// Each exists when its account does (the default).
+    #[default]
+    Automatic,
+    /// None exists (virtual users, whose mail is a sandbox of its own).
+    Disabled,
+}
+
+/// Who the store's user is, as far as names go.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UserKind {
+    /// A user who logged in as themselves.
+    #[default]
+    Named,
+    /// The anonymous user: no `#shared/`.
+    Anonymous,
+}
+
 /// Looks up other users' home directories for `~user/…` names.
 pub trait Homes: Send + Sync + fmt::Debug {
     /// The home directory of `user`, if there is such a user.
@@ -220,6 +312,10 @@ pub struct StoreConfig {
     pub homes: Arc<dyn Homes>,
     /// Which names are refused.
     pub restrict: Restrict,
+    /// Whether `#ftp/`, `#public/` and `#shared/` exist.
+    pub shared_namespaces: SharedNamespaces,
+    /// Whether the user is anonymous.
+    pub user_kind: UserKind,
     /// The news spool, where `#news.comp.mail` is `comp/mail` (c-client NEWSSPOOL).
     pub news_spool: PathBuf,
     /// The news server's active file, listing the groups (c-client ACTIVEFILE).
@@ -254,6 +350,8 @@ impl StoreConfig {
             notify: Arc::new(Silent),
             homes: Arc::new(SystemHomes),
             restrict: Restrict::None,
+            shared_namespaces: SharedNamespaces::Automatic,
+            user_kind: UserKind::Named,
             news_spool: PathBuf::from("/var/spool/news"),
             news_active: PathBuf::from("/var/lib/news/active"),
         }
@@ -265,6 +363,19 @@ impl StoreConfig {
             Some(sub) => self.home.join(sub),
             None => self.home.clone(),
         }
+    }
+
+    /// The directory of shared namespace `ns`: the home of its account, if the namespace
+    /// is on, the account exists, and its home is not the filesystem root. `#shared/` never exists for the anonymous user.
+    pub fn shared_home(&self, ns: SharedNamespace) -> Option<PathBuf> {
+        if self.shared_namespaces == SharedNamespaces::Disabled
+            || (ns == SharedNamespace::Shared && self.user_kind == UserKind::Anonymous)
+        {
+            return None;
+        }
+        self.homes
+            .home_of(ns.account())
+            .filter(|h| h.is_absolute() && h != Path::new("/"))
     }
 
     /// The subscription list, `~/.mailboxlist`.

@@ -21,6 +21,7 @@ pub mod list;
 pub mod lock;
 pub mod mailbox;
 pub mod name;
+pub mod namespace;
 pub mod notify;
 pub mod store;
 pub mod types;

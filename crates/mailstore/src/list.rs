@@ -18,7 +18,7 @@ use std::io::{self, BufRead, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use crate::config::{DotFiles, StoreConfig};
+use crate::config::{DotFiles, SharedNamespace, StoreConfig};
 use crate::error::{Error, IoContext, Result};
 use crate::name::{self, Target};
 use crate::store::Store;
@@ -483,12 +483,12 @@ fn canonical(reference: &str, pattern: &str) -> Result<Option<String>> {
     } else {
         format!("{reference}{pattern}")
     };
-    // Of the `#` namespaces, the store has news (`#news.`) and MH (`#mh/`, `#mhinbox`);
-    // no shared ones are configured.
+    // The `#` namespaces: news (`#news.`), MH (`#mh/`, `#mhinbox`) and the shared ones
+    // (`#ftp/`, `#public/`, `#shared/`, listed only where their accounts exist).
     let known = ["#news.", "#mh/", "#mhinbox"].iter().any(|ns| {
         pat.get(..ns.len())
             .is_some_and(|p| p.eq_ignore_ascii_case(ns))
-    });
+    }) || SharedNamespace::split(&pat).is_some();
     if pat.starts_with('#') && !known {
         return Ok(None);
     }

@@ -7,14 +7,30 @@
 //! | `~/foo`             | `<mail dir>/foo`                                        |
 //! | `~user/foo`         | `<user's home>[/<mail subdirectory>]/foo`               |
 //! | `/abs/path`         | itself                                                  |
+//! | `#ftp/foo`          | `<home of account ftp>/foo` (files 0644, dirs 0755)      |
+//! | `#public/foo`       | `<home of account imappublic>/foo` (0666, 0777)          |
+//! | `#shared/foo`       | `<home of account imapshared>/foo` (0660, 0770)          |
 //! | `#driver.mbx/foo`   | `foo`, made in format `mbx` (CREATE and APPEND only)    |
 //!
 //! A trailing `/` names a directory (CREATE makes a directory, not a mailbox). Names are
-//! at most 256 bytes; CR and LF are refused.
+//! at most 256 bytes; CR, LF and NUL are refused.
+//!
+//! A shared namespace exists only when its account does ([`StoreConfig::shared_home`]);
+//! its names may never hold `..`, `//` or `/~` (c-client treats every `#` name as
+//! restricted), and `#public/INBOX` is spelt so whatever the case.
+//!
+//! Restrictions (c-client `restrict-mailbox-access`, FAQ 5.1, panda-inventory.md §4.3):
+//! any level refuses `..`, `//` and `/~`; `root` refuses absolute names outside the
+//! user's mail directory (the spool INBOX excepted) and homes that are the filesystem
+//! root; `otherusers` refuses `~user`. Under `root`, and always in a shared namespace,
+//! the deepest existing directory of the file must lie, symbolic links followed, inside
+//! the directory the name is confined to: a link out of it is refused. That check reads
+//! the filesystem (it never writes).
 
-use std::path::PathBuf;
+use std::fs;
+use std::path::{Path, PathBuf};
 
-use crate::config::{Format, Restrict, StoreConfig};
+use crate::config::{Format, Restrict, SharedNamespace, StoreConfig};
 use crate::error::{Error, Result};
 
 /// The longest mailbox name (c-client NETMAXMBX).
@@ -42,6 +58,11 @@ impl Location {
     /// Whether this is INBOX.
     pub fn is_inbox(&self) -> bool {
         self.target == Target::Inbox
+    }
+
+    /// The shared namespace the name is in, if any.
+    pub fn shared_namespace(&self) -> Option<SharedNamespace> {
+        SharedNamespace::split(&self.name).map(|(ns, _)| ns)
     }
 }
 
@@ -73,9 +94,10 @@ pub fn resolve(cfg: &StoreConfig, name: &str) -> Result<Location> {
             target: Target::Inbox,
         });
     }
-    if cfg.restrict != Restrict::None
-        && (name.contains("..") || name.contains("//") || name.contains("/~"))
-    {
+    if let Some((ns, rest)) = SharedNamespace::split(name) {
+        return shared(cfg, name, ns, rest);
+    }
+    if cfg.restrict != Restrict::None && escapes(name) {
         return Err(Error::invalid_name(name, "restricted name"));
     }
     let path = match name.as_bytes()[0] {
@@ -110,6 +132,11 @@ pub fn resolve(cfg: &StoreConfig, name: &str) -> Result<Location> {
         }
         _ => cfg.mail_dir().join(name),
     };
+    // The user's own names (not `#mh/`, `#news.` or `~user`) stay in their mail directory.
+    let own = !name.starts_with('#') && (!name.starts_with('~') || name.starts_with("~/"));
+    if cfg.restrict.root() && own && path != cfg.spool {
+        confine(name, &cfg.mail_dir(), &path)?;
+    }
     Ok(Location {
         name: name.to_owned(),
         target: Target::File(keep_trailing_slash(path, name)),
@@ -136,11 +163,57 @@ pub fn driver_prefix(name: &str) -> Result<Option<(Format, &str)>> {
     }
 }
 
+/// The shared namespace `ns` this name is in, whose part after the prefix is `rest`.
+fn shared(cfg: &StoreConfig, name: &str, ns: SharedNamespace, rest: &str) -> Result<Location> {
+    if escapes(name) {
+        return Err(Error::invalid_name(name, "restricted name"));
+    }
+    let home = cfg
+        .shared_home(ns)
+        .ok_or_else(|| Error::invalid_name(name, "unknown namespace"))?;
+    let rest = canon_inbox(rest);
+    let path = keep_trailing_slash(home.join(rest), name);
+    confine(name, &home, &path)?;
+    Ok(Location {
+        name: format!("{}{rest}", ns.prefix()),
+        target: Target::File(path),
+    })
+}
+
+/// Whether `name` holds `..`, `//` or `/~`, which could leave where it is confined to.
+fn escapes(name: &str) -> bool {
+    name.contains("..") || name.contains("//") || name.contains("/~")
+}
+
+/// Refuses `path` when its deepest existing directory (symbolic links followed) is not
+/// inside `root` (also resolved): a link that leads out of where the name is confined.
+fn confine(name: &str, root: &Path, path: &Path) -> Result<()> {
+    let Ok(root) = fs::canonicalize(root) else {
+        // Nothing exists there yet, so nothing there can be a link.
+        return Ok(());
+    };
+    let deepest = path
+        .ancestors()
+        .find_map(|p| fs::canonicalize(p).ok())
+        .unwrap_or_default();
+    if deepest.starts_with(&root) {
+        Ok(())
+    } else {
+        Err(Error::invalid_name(
+            name,
+            "restricted name (a link leads outside)",
+        ))
+    }
+}
+
 fn other_user(cfg: &StoreConfig, name: &str, user: &str) -> Result<PathBuf> {
     let home = cfg
         .homes
         .home_of(user)
         .ok_or_else(|| Error::invalid_name(name, "no such user"))?;
+    if cfg.restrict.root() && home == Path::new("/") {
+        return Err(Error::invalid_name(name, "restricted name"));
+    }
     Ok(match &cfg.mail_subdir {
         Some(sub) => home.join(sub),
         None => home,
@@ -174,7 +247,12 @@ mod tests {
 
     impl Homes for FakeHomes {
         fn home_of(&self, user: &str) -> Option<PathBuf> {
-            (user == "fred").then(|| PathBuf::from("/home/fred"))
+            match user {
+                "fred" => Some(PathBuf::from("/home/fred")),
+                "imappublic" => Some(PathBuf::from("/srv/public")),
+                "ftp" => Some(PathBuf::from("/")),
+                _ => None,
+            }
         }
     }
 
@@ -251,6 +329,34 @@ mod tests {
         c.restrict = Restrict::Root;
         assert!(resolve(&c, "~fred/x").is_ok());
         assert!(resolve(&c, "/var/tmp/x").is_err());
+    }
+
+    #[test]
+    fn shared_namespaces() {
+        assert_eq!(file("#public/a/b"), PathBuf::from("/srv/public/a/b"));
+        assert_eq!(file("#PuBlIc/x"), PathBuf::from("/srv/public/x"));
+        assert_eq!(file("#public/"), PathBuf::from("/srv/public/"));
+        let inbox = resolve(&cfg(), "#public/inbox").unwrap();
+        assert_eq!(inbox.name, "#public/INBOX");
+        assert_eq!(inbox.shared_namespace(), Some(SharedNamespace::Public));
+        assert_eq!(resolve(&cfg(), "a").unwrap().shared_namespace(), None);
+        // No imapshared account; ftp's home is the filesystem root: both absent.
+        for bad in [
+            "#shared/x",
+            "#ftp/etc/passwd",
+            "#public/../x",
+            "#public//x",
+            "#public/a/~b",
+            "#publicx",
+        ] {
+            assert!(resolve(&cfg(), bad).is_err(), "{bad:?} accepted");
+        }
+        assert_eq!(
+            SharedNamespace::split("#Shared/a/b"),
+            Some((SharedNamespace::Shared, "a/b"))
+        );
+        assert_eq!(SharedNamespace::split("#sharedx"), None);
+        assert_eq!(SharedNamespace::split("#ftp"), None);
     }
 
     #[test]

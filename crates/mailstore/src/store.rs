@@ -38,9 +38,23 @@ impl Store {
         &self.cfg
     }
 
-    /// Resolves a name without touching the filesystem.
+    /// Resolves a name (reading, never writing, the filesystem: see [`name`]).
     pub fn resolve(&self, name: &str) -> Result<Location> {
         name::resolve(&self.cfg, name)
+    }
+
+    /// The configuration for mailbox `loc`: in a shared namespace, new files and
+    /// directories take the namespace's modes (panda-inventory.md §4.4).
+    fn config_for(&self, loc: &Location) -> Arc<StoreConfig> {
+        match loc.shared_namespace() {
+            Some(ns) => {
+                let mut c = (*self.cfg).clone();
+                c.mailbox_mode = ns.file_mode();
+                c.dir_mode = ns.dir_mode();
+                Arc::new(c)
+            }
+            None => Arc::clone(&self.cfg),
+        }
     }
 
     /// The format mailbox `name` is in; `None` if it does not exist. A directory is
@@ -63,7 +77,7 @@ impl Store {
     pub fn open(&self, name: &str, access: Access) -> Result<Box<dyn Mailbox>> {
         let loc = self.resolve(name)?;
         let found = find(&self.cfg, &loc)?;
-        open_found(&self.cfg, &loc, found, access)
+        open_found(&self.config_for(&loc), &loc, found, access)
     }
 
     /// The counts of mailbox `name` (IMAP STATUS, `mailutil check`), read without
@@ -129,19 +143,20 @@ impl Store {
         let Target::File(path) = &loc.target else {
             return Err(Error::Inbox { action: "create" });
         };
+        let cfg = self.config_for(&loc);
         let dir_only = path.as_os_str().to_string_lossy().ends_with('/');
         if dir_only {
-            return make_dirs(&self.cfg, path);
+            return make_dirs(&cfg, path);
         }
         if let Some(parent) = path.parent() {
-            make_dirs(&self.cfg, parent)?;
+            make_dirs(&cfg, parent)?;
         }
         if fs::symlink_metadata(path).is_ok() {
             return Err(Error::NodeExists { node: path.clone() });
         }
         match format {
-            Format::Unix => unix::open::create(&self.cfg, path, keywords),
-            f if drivers::driver(f).is_some() => driver_of(f)?.create(&self.cfg, path, keywords),
+            Format::Unix => unix::open::create(&cfg, path, keywords),
+            f if drivers::driver(f).is_some() => driver_of(f)?.create(&cfg, path, keywords),
             Format::Dummy => fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -161,6 +176,7 @@ impl Store {
         if loc.is_inbox() {
             return Err(Error::Inbox { action: "delete" });
         }
+        refuse_namespace_root(&loc)?;
         match find(&self.cfg, &loc)? {
             Found::Unix(path) => with_file_exclusive(&self.cfg, &loc.name, &path, |p| {
                 fs::remove_file(p).ctx("delete mailbox", p)
@@ -185,6 +201,8 @@ impl Store {
     pub fn rename(&self, from: &str, to: &str) -> Result<()> {
         let src = self.resolve(from)?;
         let dst = self.resolve(to)?;
+        refuse_namespace_root(&src)?;
+        refuse_namespace_root(&dst)?;
         let Target::File(dst_path) = &dst.target else {
             return Err(Error::AlreadyExists { name: dst.name });
         };
@@ -197,9 +215,10 @@ impl Store {
         if !matches!(find(&self.cfg, &dst)?, Found::Missing(_)) {
             return Err(Error::AlreadyExists { name: dst.name });
         }
+        let dst_cfg = self.config_for(&dst);
         let make_parent = || -> Result<()> {
             match dst_path.parent() {
-                Some(p) => make_dirs(&self.cfg, p),
+                Some(p) => make_dirs(&dst_cfg, p),
                 None => Ok(()),
             }
         };
@@ -258,9 +277,10 @@ impl Store {
         };
         let format = format.or(Some(self.cfg.empty_format));
         let loc = self.resolve(rest)?;
+        let cfg = self.config_for(&loc);
         match find(&self.cfg, &loc)? {
             Found::Driver { format, path, .. } => {
-                driver_of(format)?.append(&self.cfg, &loc.name, &path, msgs)
+                driver_of(format)?.append(&cfg, &loc.name, &path, msgs)
             }
             // An empty file takes the format `#driver.` asks for (c-client's EMPTYPROTO:
             // unix otherwise).
@@ -271,8 +291,8 @@ impl Store {
             {
                 let d = driver_of(format.unwrap_or(Format::Unix))?;
                 fs::remove_file(&path).ctx("replace empty mailbox", &path)?;
-                d.create(&self.cfg, &path, &[])?;
-                d.append(&self.cfg, &loc.name, &path, msgs)
+                d.create(&cfg, &path, &[])?;
+                d.append(&cfg, &loc.name, &path, msgs)
             }
             Found::Unix(path) | Found::Empty(path) => {
                 unix::append::append(&self.cfg, &loc.name, &path, msgs)
@@ -340,6 +360,18 @@ impl Store {
             }))
         });
         self.append(dest, &mut messages)
+    }
+}
+
+/// Refuses to delete or rename the directory of a shared namespace (`#public/`), which
+/// is its account's home.
+fn refuse_namespace_root(loc: &Location) -> Result<()> {
+    match loc.shared_namespace() {
+        Some(ns) if loc.name.len() == ns.prefix().len() => Err(Error::invalid_name(
+            &loc.name,
+            "a namespace itself cannot be deleted or renamed",
+        )),
+        _ => Ok(()),
     }
 }
 

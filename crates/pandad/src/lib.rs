@@ -379,7 +379,15 @@ fn authenticators(
                         &config.hostname,
                         Arc::clone(log),
                     )
-                    .with_mailbox_format(config.mailbox_format.format()),
+                    .with_mailbox_format(config.mailbox_format.format())
+                    .with_names(
+                        config.restrict.restrict(),
+                        if config.shared_namespaces {
+                            mailstore::config::SharedNamespaces::Automatic
+                        } else {
+                            mailstore::config::SharedNamespaces::Disabled
+                        },
+                    ),
                 )
             };
             Ok((make(PamService::Imap), make(PamService::Pop)))

@@ -257,6 +257,28 @@ fn shadow_login_becomes_the_user_and_refusals_say_nothing() {
     let log = imapd.finish();
     assert!(log.contains(&format!("Login user={good}")), "{log}");
 
+    // restrict = "all" (FAQ 5.1) reaches the session: no absolute names, no ~user.
+    let restricted = dir.path().join("restricted.toml");
+    std::fs::write(
+        &restricted,
+        std::fs::read_to_string(&cfg).unwrap() + "restrict = \"all\"\n",
+    )
+    .unwrap();
+    let mut imapd = Imapd::start(&restricted, &[], None);
+    assert!(imapd.line().starts_with("* OK "));
+    assert!(
+        imapd
+            .command("a", &format!("LOGIN {good} Secret-1"))
+            .starts_with("OK ")
+    );
+    for name in ["/tmp/escape", "~root/x", "../x"] {
+        let answer = imapd.command("b", &format!("CREATE \"{name}\""));
+        assert!(answer.starts_with("NO "), "{name}: {answer}");
+    }
+    assert!(!std::path::Path::new("/tmp/escape").exists());
+    assert!(imapd.command("c", "CREATE inside").starts_with("OK "));
+    imapd.finish();
+
     refused(&cfg, "root", "whatever", "root may not log in");
     refused(&cfg, &expired, "Secret-2", "account expired");
     refused(&cfg, &locked, "Secret-3", "account locked");

@@ -174,6 +174,8 @@ impl VirtualUsers {
         store.state_dir = Some(self.data_dir.join("state").join(user));
         store.notify = Arc::clone(&self.notify);
         store.restrict = mailstore::config::Restrict::All;
+        // The system accounts' homes are outside the sandbox of virtual users.
+        store.shared_namespaces = mailstore::config::SharedNamespaces::Disabled;
         store.create_format = self.mailbox_format;
         // tenex and mtx mailboxes start as empty files, which take the format at the
         // first append (c-client's empty-folder-format).

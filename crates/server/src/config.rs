@@ -19,6 +19,9 @@
 //!                                    # its new-folder-format and disable-plaintext apply
 //!                                    # when this file does not set mailbox_format and
 //!                                    # plaintext (see [`crate::cclient_cf`])
+//! restrict = "all"                   # system users' names (FAQ 5.1): "none" (default),
+//!                                    # "root", "otherusers" or "all"; virtual users: all
+//! shared_namespaces = true           # #ftp/, #public/, #shared/ for system users (default)
 //!
 //! [tls]
 //! cert = "/etc/panda/cert.pem"
@@ -206,6 +209,35 @@ impl MailboxFormat {
     }
 }
 
+/// Which mailbox names system users may not use (c-client `restrict-mailbox-access`, FAQ
+/// 5.1); virtual users always have [`Restrict::All`](mailstore::config::Restrict::All).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RestrictLevel {
+    /// No restriction (UW's default).
+    #[default]
+    None,
+    /// No absolute names outside the user's mail directory.
+    Root,
+    /// No `~user` names.
+    Otherusers,
+    /// Both.
+    All,
+}
+
+impl RestrictLevel {
+    /// The store's setting.
+    pub fn restrict(self) -> mailstore::config::Restrict {
+        use mailstore::config::Restrict as R;
+        match self {
+            RestrictLevel::None => R::None,
+            RestrictLevel::Root => R::Root,
+            RestrictLevel::Otherusers => R::OtherUsers,
+            RestrictLevel::All => R::All,
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -239,6 +271,14 @@ pub struct Config {
     /// The format of new mailboxes.
     #[serde(default)]
     pub mailbox_format: MailboxFormat,
+    /// Restrictions on system users' mailbox names.
+    #[serde(default)]
+    pub restrict: RestrictLevel,
+    /// Whether system users have the shared namespaces (`#ftp/`, `#public/`, `#shared/`
+    /// where their accounts exist; c-client `disable-automatic-shared-namespaces` is
+    /// `false`).
+    #[serde(default = "default_true")]
+    pub shared_namespaces: bool,
     /// Listeners.
     #[serde(default)]
     pub listen: Vec<Listen>,
@@ -459,6 +499,26 @@ mod tests {
         std::fs::write(&p, format!("{base}mailbox_format = \"mix\"\n")).unwrap();
         let c = Config::load(&p).unwrap();
         assert_eq!(c.mailbox_format.format(), mailstore::Format::Mix);
+        assert_eq!(c.restrict, RestrictLevel::None);
+        assert!(c.shared_namespaces);
+        std::fs::write(
+            &p,
+            format!("{base}restrict = \"otherusers\"\nshared_namespaces = false\n"),
+        )
+        .unwrap();
+        let c = Config::load(&p).unwrap();
+        assert_eq!(
+            c.restrict.restrict(),
+            mailstore::config::Restrict::OtherUsers
+        );
+        assert!(!c.shared_namespaces);
+        std::fs::write(&p, format!("{base}restrict = \"everything\"\n")).unwrap();
+        assert!(
+            Config::load(&p)
+                .unwrap_err()
+                .to_string()
+                .contains("panda.toml:4")
+        );
         // Formats that cannot be made this way (INBOX-only, read-only, MH's own root).
         for bad in ["mbox", "news", "phile", "dummy", "mh", "MIX"] {
             std::fs::write(&p, format!("{base}mailbox_format = \"{bad}\"\n")).unwrap();

@@ -85,6 +85,8 @@ pub struct SystemUsers {
     notify: Arc<dyn Notify>,
     log: Arc<dyn Log>,
     mailbox_format: mailstore::Format,
+    restrict: mailstore::config::Restrict,
+    shared: mailstore::config::SharedNamespaces,
     state: Mutex<State>,
 }
 
@@ -106,6 +108,8 @@ impl SystemUsers {
             notify: Arc::new(mailstore::notify::Silent),
             log,
             mailbox_format: mailstore::Format::Unix,
+            restrict: mailstore::config::Restrict::None,
+            shared: mailstore::config::SharedNamespaces::Automatic,
             state: Mutex::new(State::default()),
         }
     }
@@ -113,6 +117,18 @@ impl SystemUsers {
     /// New mailboxes are created in `format` (c-client's `new-folder-format`).
     pub fn with_mailbox_format(mut self, format: mailstore::Format) -> Self {
         self.mailbox_format = format;
+        self
+    }
+
+    /// Which names users may not use (FAQ 5.1), and whether the shared namespaces
+    /// (`#ftp/`, `#public/`, `#shared/`) are looked for.
+    pub fn with_names(
+        mut self,
+        restrict: mailstore::config::Restrict,
+        shared: mailstore::config::SharedNamespaces,
+    ) -> Self {
+        self.restrict = restrict;
+        self.shared = shared;
         self
     }
 
@@ -204,6 +220,8 @@ impl SystemUsers {
         store.hostname = self.hostname.clone();
         store.notify = Arc::clone(&self.notify);
         store.create_format = self.mailbox_format;
+        store.restrict = self.restrict;
+        store.shared_namespaces = self.shared;
         if matches!(
             self.mailbox_format,
             mailstore::Format::Tenex | mailstore::Format::Mtx

@@ -82,12 +82,15 @@ pub(crate) fn dir_holds_file(path: &Path, meta: &fs::Metadata, own: &str) -> io:
     }
 }
 
-/// Makes directory `path` (its parent exists) with the configured mode.
+/// Makes directory `path` (its parent exists) with the configured mode, whatever the
+/// umask.
 pub(crate) fn create_dir(cfg: &StoreConfig, path: &Path) -> Result<()> {
     fs::DirBuilder::new()
         .mode(cfg.dir_mode)
         .create(path)
-        .map_err(|e| Error::node(path, e))
+        .map_err(|e| Error::node(path, e))?;
+    let _ = fs::set_permissions(path, fs::Permissions::from_mode(cfg.dir_mode));
+    Ok(())
 }
 
 /// Removes the directory of a deleted mailbox, unless other mailboxes are still in it.

@@ -5,7 +5,7 @@
 
 use std::fs::{self, FileTimes, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -81,7 +81,11 @@ fn stage_all(
                 .mode(cfg.mailbox_mode)
                 .open(&tmp)
             {
-                Ok(f) => break (f, base, tmp),
+                Ok(f) => {
+                    // The mode whatever the umask (0666 in `#public/`).
+                    let _ = f.set_permissions(fs::Permissions::from_mode(cfg.mailbox_mode));
+                    break (f, base, tmp);
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(Error::io("create", &tmp, e)),
             }

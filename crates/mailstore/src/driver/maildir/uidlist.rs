@@ -19,7 +19,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use crate::error::{IoContext, Result};
@@ -227,6 +227,8 @@ pub fn write(dir: &Path, list: &UidList, mode: u32) -> Result<()> {
         .mode(mode)
         .open(&tmp)
         .ctx("create", &tmp)?;
+    // The mode whatever the umask (0666 in `#public/`).
+    let _ = f.set_permissions(std::fs::Permissions::from_mode(mode));
     f.write_all(&list.to_bytes())
         .and_then(|()| f.sync_all())
         .ctx("write", &tmp)?;

@@ -6,7 +6,7 @@
 
 use std::fs::OpenOptions;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use super::files::{self, DATA_ROLL, INDEX, Locked, META, Mode, Modseq, STATUS, Share};
@@ -59,6 +59,10 @@ pub(crate) fn append(
         .mode(cfg.mailbox_mode)
         .open(&data_path)
         .ctx("open", &data_path)?;
+    if start == 0 {
+        // A new data file: the mode whatever the umask (0666 in `#public/`).
+        let _ = data.set_permissions(std::fs::Permissions::from_mode(cfg.mailbox_mode));
+    }
 
     let mut uids = Vec::new();
     let mut new_index = Vec::new();

@@ -3,7 +3,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom};
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::format::{self, Index, LineError, Meta, Status};
@@ -122,13 +122,16 @@ pub(crate) fn open(path: &Path, mode: Mode) -> Result<File> {
 
 /// Creates `path`, which must not exist, with mode `perm`.
 pub(crate) fn create_new(path: &Path, perm: u32) -> Result<File> {
-    OpenOptions::new()
+    let file = OpenOptions::new()
         .read(true)
         .write(true)
         .create_new(true)
         .mode(perm)
         .open(path)
-        .map_err(|e| Error::node(path, e))
+        .map_err(|e| Error::node(path, e))?;
+    // The mode whatever the umask (0666 in `#public/`, as c-client sets it).
+    let _ = file.set_permissions(fs::Permissions::from_mode(perm));
+    Ok(file)
 }
 
 /// Reads all of `file` from its start.
