@@ -244,9 +244,11 @@ impl RestrictLevel {
 pub struct Config {
     /// This server's host name.
     pub hostname: String,
-    /// Where virtual users' mail lives.
+    /// Where virtual users' mail lives (needed with virtual users only).
+    #[serde(default)]
     pub data_dir: PathBuf,
-    /// The virtual users file.
+    /// The virtual users file (needed with virtual users only).
+    #[serde(default)]
     pub users: PathBuf,
     /// Who logs in.
     #[serde(default)]
@@ -357,8 +359,21 @@ impl Config {
                 *p = base.join(&*p);
             }
         };
-        fix(&mut c.data_dir);
-        fix(&mut c.users);
+        if c.accounts == Accounts::Virtual {
+            for (key, value) in [("data_dir", &c.data_dir), ("users", &c.users)] {
+                if value.as_os_str().is_empty() {
+                    return Err(ConfigError::Invalid {
+                        path: path.to_owned(),
+                        line: 1,
+                        message: format!(
+                            "`{key}` is needed with virtual users (accounts = \"virtual\", the default)"
+                        ),
+                    });
+                }
+            }
+            fix(&mut c.data_dir);
+            fix(&mut c.users);
+        }
         if let Some(p) = c.cram_md5.as_mut() {
             fix(p);
         }
@@ -484,6 +499,21 @@ mod tests {
             e.contains("system") && e.contains("pam"),
             "the choices: {e}"
         );
+    }
+
+    #[test]
+    fn virtual_users_need_their_files_and_system_users_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("panda.toml");
+        std::fs::write(&p, "hostname = \"h\"\naccounts = \"system\"\n").unwrap();
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.accounts, Accounts::System);
+        std::fs::write(&p, "hostname = \"h\"\nusers = \"u\"\n").unwrap();
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.contains("`data_dir` is needed with virtual users"), "{e}");
+        std::fs::write(&p, "hostname = \"h\"\ndata_dir = \"d\"\n").unwrap();
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.contains("`users` is needed with virtual users"), "{e}");
     }
 
     #[test]
