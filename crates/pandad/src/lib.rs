@@ -70,6 +70,85 @@ pub mod stdio {
             })
             .unwrap_or(false)
     }
+
+    /// What an inetd program serves.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Program {
+        /// Its name in the log (`imapd`, `ipop3d`).
+        pub name: &'static str,
+        /// The protocol in plain text (with STARTTLS or STLS).
+        pub plain: server::config::Protocol,
+        /// The protocol with TLS from the first byte.
+        pub tls: server::config::Protocol,
+        /// The port on which a connection is TLS from the first byte (993, 995).
+        pub tls_port: u16,
+    }
+
+    /// How the one session starts.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Start {
+        /// A client connected (or a pipe): greeting, then login.
+        Greeting,
+        /// TLS from the first byte, whatever the port and name.
+        Tls,
+        /// Already logged in as the invoking user (`imapd --preauth`, UW's rimapd).
+        Preauth,
+    }
+
+    /// Where the program logs.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum LogTo {
+        /// syslog (as UW's).
+        Syslog,
+        /// Standard error.
+        Stderr,
+    }
+
+    /// Runs `program`'s one session on standard input and output, configured by the file
+    /// `config`: the life of an `imapd` or `ipop3d` started by inetd, xinetd or systemd.
+    pub fn run(
+        program: Program,
+        config: &std::path::Path,
+        start: Start,
+        log_to: LogTo,
+    ) -> anyhow::Result<()> {
+        use anyhow::Context as _;
+        use server::log::{Log, Stderr, Syslog};
+        use std::sync::Arc;
+        let log: Arc<dyn Log> = match log_to {
+            LogTo::Stderr => Arc::new(Stderr::new(program.name)),
+            LogTo::Syslog => Arc::new(Syslog::new(program.name)),
+        };
+        let config = server::config::Config::load(config)?;
+        mailstore::lock::kod::install().context("installing the kiss-of-death handler")?;
+        let ends = socket_addresses();
+        let tls = start == Start::Tls
+            || ends.local.is_some_and(|l| l.port() == program.tls_port)
+            || named_with_s();
+        let protocol = if tls { program.tls } else { program.plain };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("starting the runtime")?;
+        rt.block_on(async move {
+            if start == Start::Preauth {
+                let service = crate::Service::build(
+                    config,
+                    log,
+                    crate::Deployment::OneSession { peer: None },
+                )?;
+                return service.preauth_connection().await;
+            }
+            let service = crate::Service::build(
+                config,
+                log,
+                crate::Deployment::OneSession { peer: ends.peer },
+            )?;
+            let (_tx, rx) = tokio::sync::watch::channel(false);
+            service.connection(stream(), ends, protocol, rx).await;
+            anyhow::Ok(())
+        })
+    }
 }
 
 /// How a [`Service`]'s sessions are run.

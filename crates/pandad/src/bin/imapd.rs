@@ -4,13 +4,10 @@
 //! on port 993 or under a name beginning with `s` (`simapd`), as UW decides.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use anyhow::Context as _;
 use clap::Parser;
-use pandad::{Deployment, Service, stdio};
-use server::config::{Config, Protocol};
-use server::log::{Log, Stderr, Syslog};
+use pandad::stdio::{self, LogTo, Program, Start};
+use server::config::Protocol;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -36,34 +33,24 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let log: Arc<dyn Log> = if args.log_stderr {
-        Arc::new(Stderr::new("imapd"))
-    } else {
-        Arc::new(Syslog::new("imapd"))
+    let start = match (args.preauth, args.tls) {
+        (true, _) => Start::Preauth,
+        (false, true) => Start::Tls,
+        (false, false) => Start::Greeting,
     };
-    let config = Config::load(&args.config)?;
-    mailstore::lock::kod::install().context("installing the kiss-of-death handler")?;
-    let ends = stdio::socket_addresses();
-    let protocol =
-        if args.tls || ends.local.is_some_and(|l| l.port() == 993) || stdio::named_with_s() {
-            Protocol::Imaps
+    stdio::run(
+        Program {
+            name: "imapd",
+            plain: Protocol::Imap,
+            tls: Protocol::Imaps,
+            tls_port: 993,
+        },
+        &args.config,
+        start,
+        if args.log_stderr {
+            LogTo::Stderr
         } else {
-            Protocol::Imap
-        };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the runtime")?;
-    rt.block_on(async move {
-        if args.preauth {
-            let service = Service::build(config, log, Deployment::OneSession { peer: None })?;
-            return service.preauth_connection().await;
-        }
-        let service = Service::build(config, log, Deployment::OneSession { peer: ends.peer })?;
-        let (_tx, rx) = tokio::sync::watch::channel(false);
-        service
-            .connection(stdio::stream(), ends, protocol, rx)
-            .await;
-        anyhow::Ok(())
-    })
+            LogTo::Syslog
+        },
+    )
 }

@@ -3,13 +3,10 @@
 //! on port 995 or under a name beginning with `s` (`sipop3d`).
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use anyhow::Context as _;
 use clap::Parser;
-use pandad::{Deployment, Service, stdio};
-use server::config::{Config, Protocol};
-use server::log::{Log, Stderr, Syslog};
+use pandad::stdio::{self, LogTo, Program, Start};
+use server::config::Protocol;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -31,30 +28,23 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let log: Arc<dyn Log> = if args.log_stderr {
-        Arc::new(Stderr::new("ipop3d"))
-    } else {
-        Arc::new(Syslog::new("ipop3d"))
-    };
-    let config = Config::load(&args.config)?;
-    mailstore::lock::kod::install().context("installing the kiss-of-death handler")?;
-    let ends = stdio::socket_addresses();
-    let protocol =
-        if args.tls || ends.local.is_some_and(|l| l.port() == 995) || stdio::named_with_s() {
-            Protocol::Pop3s
+    stdio::run(
+        Program {
+            name: "ipop3d",
+            plain: Protocol::Pop3,
+            tls: Protocol::Pop3s,
+            tls_port: 995,
+        },
+        &args.config,
+        if args.tls {
+            Start::Tls
         } else {
-            Protocol::Pop3
-        };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the runtime")?;
-    rt.block_on(async move {
-        let service = Service::build(config, log, Deployment::OneSession { peer: ends.peer })?;
-        let (_tx, rx) = tokio::sync::watch::channel(false);
-        service
-            .connection(stdio::stream(), ends, protocol, rx)
-            .await;
-        anyhow::Ok(())
-    })
+            Start::Greeting
+        },
+        if args.log_stderr {
+            LogTo::Stderr
+        } else {
+            LogTo::Syslog
+        },
+    )
 }
