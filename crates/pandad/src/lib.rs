@@ -459,6 +459,12 @@ fn authenticators(
                         Arc::clone(log),
                     )
                     .with_mailbox_format(config.mailbox_format.format())
+                    .with_secrets(
+                        config
+                            .cram_md5
+                            .as_deref()
+                            .map(|p| Arc::new(CramSecrets::new(p))),
+                    )
                     .with_names(
                         config.restrict.restrict(),
                         if config.shared_namespaces {

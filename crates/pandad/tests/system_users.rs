@@ -427,3 +427,52 @@ fn pop3_login_becomes_the_user() {
     drop(input);
     let _ = child.wait();
 }
+
+#[test]
+fn the_cram_md5_secrets_file_is_the_password_source_while_it_exists() {
+    if !can_run("secrets_file") {
+        return;
+    }
+    let pid = std::process::id() % 100_000;
+    let good = format!("ptm{pid}g");
+    let mut users = TestUsers(Vec::new());
+    let user = users.add(&good, "Shadow-7");
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = dir.path().join("cram-md5.pwd");
+    std::fs::write(
+        &secrets,
+        format!("# FAQ 3.16\n{good}\tMd5-Secret-7\nptm{pid}nobody\tWhatever-8\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o400)).unwrap();
+    let cfg = config(dir.path(), "system");
+    std::fs::write(
+        &cfg,
+        std::fs::read_to_string(&cfg).unwrap() + &format!("cram_md5 = \"{}\"\n", secrets.display()),
+    )
+    .unwrap();
+
+    // The secret logs in (and the session becomes the user); the shadow password does not.
+    let mut imapd = Imapd::start(&cfg, &[], None);
+    assert!(imapd.line().starts_with("* OK "));
+    let ok = imapd.command("a", &format!("LOGIN {good} Md5-Secret-7"));
+    assert!(ok.starts_with("OK "), "{ok}");
+    let uid = user.uid.as_raw();
+    assert_eq!(imapd.uids(), format!("{uid} {uid} {uid} {uid}"));
+    imapd.finish();
+    refused(&cfg, &good, "Shadow-7", "CRAM-MD5 secrets file");
+    // A secret without a passwd entry is no account.
+    refused(
+        &cfg,
+        &format!("ptm{pid}nobody"),
+        "Whatever-8",
+        "no such user",
+    );
+    // Without the file, shadow again.
+    std::fs::remove_file(&secrets).unwrap();
+    let mut imapd = Imapd::start(&cfg, &[], None);
+    assert!(imapd.line().starts_with("* OK "));
+    let ok = imapd.command("a", &format!("LOGIN {good} Shadow-7"));
+    assert!(ok.starts_with("OK "), "{ok}");
+    imapd.finish();
+}

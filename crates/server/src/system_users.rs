@@ -87,6 +87,7 @@ pub struct SystemUsers {
     mailbox_format: mailstore::Format,
     restrict: mailstore::config::Restrict,
     shared: mailstore::config::SharedNamespaces,
+    secrets: Option<Arc<crate::auth::CramSecrets>>,
     state: Mutex<State>,
 }
 
@@ -110,6 +111,7 @@ impl SystemUsers {
             mailbox_format: mailstore::Format::Unix,
             restrict: mailstore::config::Restrict::None,
             shared: mailstore::config::SharedNamespaces::Automatic,
+            secrets: None,
             state: Mutex::new(State::default()),
         }
     }
@@ -129,6 +131,14 @@ impl SystemUsers {
     ) -> Self {
         self.restrict = restrict;
         self.shared = shared;
+        self
+    }
+
+    /// The CRAM-MD5 secrets file: while it exists it is also where plaintext passwords are
+    /// checked, instead of shadow or PAM (FAQ 3.16, c-client's md5.txt); the user must
+    /// still have a passwd entry.
+    pub fn with_secrets(mut self, secrets: Option<Arc<crate::auth::CramSecrets>>) -> Self {
+        self.secrets = secrets;
         self
     }
 
@@ -250,6 +260,16 @@ impl SystemUsers {
 impl Authenticator for SystemUsers {
     fn login(&self, user: &str, password: &[u8]) -> Option<Account> {
         let account = self.lookup(user)?;
+        if let Some(secrets) = self.secrets.as_ref().filter(|s| s.available()) {
+            let matches = secrets
+                .secret_of(&account.name)
+                .is_some_and(|secret| same_bytes(&secret, password));
+            if !matches {
+                self.refused(user, "no such secret in the CRAM-MD5 secrets file");
+                return None;
+            }
+            return self.enter(&account, None);
+        }
         let pam = match self.check {
             PasswordCheck::Shadow => {
                 if let Err(why) = sysuser::shadow::check(&account.name, password) {
@@ -280,6 +300,12 @@ impl Authenticator for SystemUsers {
         let account = self.lookup(user)?;
         self.enter(&account, None)
     }
+}
+
+/// Whether `a` and `b` are the same bytes, in a time that does not depend on where they
+/// differ.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// A user name made safe for a log line.
