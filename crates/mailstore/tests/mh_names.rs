@@ -56,49 +56,49 @@ fn mh_inbox_takes_spool_mail() {
 fn mh_names_list_and_create() {
     let dir = tempfile::tempdir().unwrap();
     let s = store(dir.path());
-    s.create("#mh/work/project").unwrap();
-    assert!(dir.path().join("home/Mail/work/project").is_dir());
-    s.append("#mh/work/project", &mut vec![Ok(msg("x"))].into_iter())
+    s.create("#mh/jobs/project").unwrap();
+    assert!(dir.path().join("home/Mail/jobs/project").is_dir());
+    s.append("#mh/jobs/project", &mut vec![Ok(msg("x"))].into_iter())
         .unwrap();
-    fs::write(dir.path().join("home/Mail/work/project/,3"), "gone\n").unwrap();
+    fs::write(dir.path().join("home/Mail/jobs/project/,3"), "gone\n").unwrap();
     fs::write(
-        dir.path().join("home/Mail/work/project/.mh_sequences"),
+        dir.path().join("home/Mail/jobs/project/.mh_sequences"),
         "cur: 1\n",
     )
     .unwrap();
     // The plain name inside the MH root is the same mailbox.
-    assert_eq!(s.format_of("Mail/work/project").unwrap(), Some(Format::Mh));
+    assert_eq!(s.format_of("Mail/jobs/project").unwrap(), Some(Format::Mh));
     let listed: Vec<String> = s
         .list("", "Mail/*")
         .unwrap()
         .into_iter()
         .map(|l| l.name)
         .collect();
-    assert!(listed.contains(&"Mail/work".to_owned()), "{listed:?}");
+    assert!(listed.contains(&"Mail/jobs".to_owned()), "{listed:?}");
     let deeper: Vec<String> = s
-        .list("", "Mail/work/project/*")
+        .list("", "Mail/jobs/project/*")
         .unwrap()
         .into_iter()
         .map(|l| l.name)
         .collect();
     // The message files and MH's own files are not mailboxes.
     assert!(
-        deeper.iter().all(|n| n == "Mail/work/project/"),
+        deeper.iter().all(|n| n == "Mail/jobs/project/"),
         "{deeper:?}"
     );
-    assert!(s.create("#mh/work/123").is_err());
-    s.delete("#mh/work/project").unwrap();
-    assert!(!dir.path().join("home/Mail/work/project").exists());
+    assert!(s.create("#mh/jobs/123").is_err());
+    s.delete("#mh/jobs/project").unwrap();
+    assert!(!dir.path().join("home/Mail/jobs/project").exists());
 }
 
 #[test]
 fn list_in_the_mh_namespace() {
     let dir = tempfile::tempdir().unwrap();
     let s = store(dir.path());
-    s.create("#mh/work").unwrap();
-    s.create("#mh/work/old").unwrap();
+    s.create("#mh/jobs").unwrap();
+    s.create("#mh/jobs/old").unwrap();
     fs::create_dir(dir.path().join("home/Mail/inbox")).unwrap();
-    s.append("#mh/work", &mut vec![Ok(msg("one"))].into_iter())
+    s.append("#mh/jobs", &mut vec![Ok(msg("one"))].into_iter())
         .unwrap();
     let names = |pat: &str| -> Vec<String> {
         s.list("", pat)
@@ -107,11 +107,11 @@ fn list_in_the_mh_namespace() {
             .map(|e| e.name)
             .collect()
     };
-    assert_eq!(names("#mh/%"), vec!["#mh/inbox", "#mh/work"]);
+    assert_eq!(names("#mh/%"), vec!["#mh/inbox", "#mh/jobs"]);
     // The message files are not mailboxes.
     assert_eq!(
         names("#mh/*"),
-        vec!["#mh/inbox", "#mh/work", "#mh/work/old"]
+        vec!["#mh/inbox", "#mh/jobs", "#mh/jobs/old"]
     );
     assert_eq!(names("#mhinbox"), vec!["#mhinbox"]);
     // Without a profile there is no MH namespace.

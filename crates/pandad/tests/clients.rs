@@ -127,19 +127,25 @@ fn text(o: &Output) -> String {
     )
 }
 
+/// Runs the Python client script `name` (in tests/support) against port `port` as the
+/// demo user; fails the test with its output unless it succeeds.
+fn run_script(s: &Server, name: &str, port: u16) {
+    let out = Command::new("python3")
+        .arg(support(name))
+        .arg(port.to_string())
+        .arg(&s.password)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{name}: {}", text(&out));
+}
+
 #[test]
 fn python_imaplib_whole_session() {
     if !have("python3", "python_imaplib_whole_session") {
         return;
     }
     let s = Server::start();
-    let out = Command::new("python3")
-        .arg(support("imaplib_session.py"))
-        .arg(s.imap.to_string())
-        .arg(&s.password)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
+    run_script(&s, "imaplib_session.py", s.imap);
 }
 
 #[test]
@@ -148,13 +154,7 @@ fn python_imaplib_utf8_accept() {
         return;
     }
     let s = Server::start();
-    let out = Command::new("python3")
-        .arg(support("imaplib_utf8.py"))
-        .arg(s.imap.to_string())
-        .arg(&s.password)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
+    run_script(&s, "imaplib_utf8.py", s.imap);
 }
 
 #[test]
@@ -163,13 +163,7 @@ fn python_imaplib_in_every_writable_format() {
         return;
     }
     let s = Server::start();
-    let out = Command::new("python3")
-        .arg(support("imaplib_formats.py"))
-        .arg(s.imap.to_string())
-        .arg(&s.password)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
+    run_script(&s, "imaplib_formats.py", s.imap);
     // The mailboxes are on disk in their formats.
     let home = s.path("mail/demo");
     assert!(home.join("box-mix/.mixmeta").is_file());
@@ -574,13 +568,7 @@ fn python_poplib_whole_session() {
         return;
     }
     let s = Server::start();
-    let out = Command::new("python3")
-        .arg(support("poplib_session.py"))
-        .arg(s.pop3.to_string())
-        .arg(&s.password)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
+    run_script(&s, "poplib_session.py", s.pop3);
 }
 
 #[test]

@@ -7,7 +7,7 @@
 //! ~/.mh_profile        "Path: Mail" names the MH root (relative to the home; ~/Mail when
 //!                      the profile says nothing; no profile: no MH names at all)
 //! <root>/inbox/        #mhinbox
-//! <root>/work/1, 2, …  #mh/work: one message per file, LF line ends, numbered from 1
+//! <root>/jobs/1, 2, …  #mh/jobs: one message per file, LF line ends, numbered from 1
 //! ```
 //!
 //! Names: `#mhinbox` is `<root>/inbox`, `#mh/<name>` is `<root>/<name>`; a component of
