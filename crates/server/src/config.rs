@@ -541,6 +541,29 @@ mod tests {
     }
 
     #[test]
+    fn max_sessions_and_closed_box() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("panda.toml");
+        let base = "hostname = \"h\"\naccounts = \"system\"\n";
+        std::fs::write(&p, base).unwrap();
+        assert_eq!(Config::load(&p).unwrap().max_sessions, 256);
+        std::fs::write(
+            &p,
+            format!("{base}max_sessions = 3\nrestrict = \"closed\"\n"),
+        )
+        .unwrap();
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.max_sessions, 3);
+        assert_eq!(c.restrict, RestrictLevel::Closed);
+        assert_eq!(c.restrict.restrict(), mailstore::config::Restrict::All);
+        std::fs::write(&p, format!("{base}max_sessions = 0\n")).unwrap();
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.contains("`max_sessions` must be at least 1"), "{e}");
+        std::fs::write(&p, format!("{base}max_sessions = -1\n")).unwrap();
+        assert!(Config::load(&p).is_err());
+    }
+
+    #[test]
     fn mailbox_format() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("panda.toml");

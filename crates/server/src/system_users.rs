@@ -403,4 +403,38 @@ mod tests {
         assert_eq!(a.store.mbox_inbox, mailstore::config::MboxInbox::Enabled);
         assert_eq!(a.store.restrict, mailstore::config::Restrict::None);
     }
+
+    #[test]
+    fn a_closed_box_account_sees_its_home_as_the_root() {
+        let fred = SystemAccount {
+            name: "fred".into(),
+            uid: nix::unistd::Uid::from_raw(1234),
+            gid: nix::unistd::Gid::from_raw(1234),
+            home: "/home/fred".into(),
+        };
+        let users = |identity| {
+            SystemUsers::new(
+                PasswordCheck::Shadow,
+                identity,
+                None,
+                "h",
+                Arc::new(Memory::default()),
+            )
+            .with_root(Root::Home)
+        };
+        let a = users(Identity::Become).account(&fred);
+        let root = std::path::Path::new("/");
+        assert_eq!(a.store.home, root);
+        assert_eq!(a.store.spool, root.join("INBOX"));
+        assert_eq!(a.store.locks.tmp_dir, root);
+        assert_eq!(
+            a.store.shared_namespaces,
+            mailstore::config::SharedNamespaces::Disabled
+        );
+        assert_eq!(a.store.restrict, mailstore::config::Restrict::All);
+        assert!(a.store.homes.home_of("root").is_none());
+        // A process that keeps its identity cannot change its root: paths stay real.
+        let a = users(Identity::Keep).account(&fred);
+        assert_eq!(a.store.home, std::path::Path::new("/home/fred"));
+    }
 }
