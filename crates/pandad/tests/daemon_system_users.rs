@@ -310,6 +310,8 @@ fn pandad_runs_each_system_session_in_its_own_process() {
          assert m.create('made')[0] == 'OK'; m.logout()\n\
          m = imaplib.IMAP4_SSL('127.0.0.1', {imaps}, ssl_context=c); m.login('{name}', 'Secret-1')\n\
          assert m.select('INBOX') == ('OK', [b'2']), 'imaps select'; m.logout()\n\
+         m = imaplib.IMAP4('127.0.0.1', {imap}); m.starttls(ssl_context=c); m.login('{name}', 'Secret-1')\n\
+         assert m.select('INBOX') == ('OK', [b'2']), 'starttls select'; m.logout()\n\
          p = poplib.POP3('127.0.0.1', {pop3}); p.user('{name}'); p.pass_('Secret-1')\n\
          assert p.stat()[0] == 2, p.stat(); p.quit()\n",
         imap = d.imap,
@@ -329,7 +331,9 @@ fn pandad_runs_each_system_session_in_its_own_process() {
     );
     let made = std::fs::metadata(user.dir.join("made")).unwrap();
     assert_eq!((made.uid(), made.mode() & 0o777), (uid, 0o600));
-    d.wait_for(|log| log.matches("ended").count() >= 4);
+    d.wait_for(|log| log.matches("ended").count() >= 5);
+    // Reaped: no zombie left behind.
+    assert_eq!(d.children(), Vec::<u32>::new());
 
     // One process per session: root until the login, the user after it.
     let before = d.children();
