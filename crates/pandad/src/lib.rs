@@ -23,6 +23,8 @@ use server::system_users::{Identity, PamService, PasswordCheck, SystemUsers};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
+pub mod cli;
+
 /// inetd mode: the session's connection is standard input and output.
 pub mod stdio {
     use std::os::fd::AsFd;

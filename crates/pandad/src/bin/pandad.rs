@@ -13,7 +13,12 @@ use server::log::{Log, Stderr, Syslog};
 use server::quickstart::{self, Created, Ports};
 
 #[derive(Parser, Debug)]
-#[command(name = "pandad", version, about = "Panda IMAP daemon")]
+#[command(
+    name = "pandad",
+    version,
+    about = "Panda IMAP daemon",
+    after_help = "The manual: pandad(8) and panda.toml(5)."
+)]
 struct Args {
     /// Make (or reuse) a demo setup and serve it on loopback.
     #[arg(long)]
@@ -52,7 +57,7 @@ enum LogTo {
 }
 
 fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+    let args: Args = pandad::cli::parse();
     let log: Arc<dyn Log> = match args.log {
         Some(LogTo::Syslog) => Arc::new(Syslog::new("pandad")),
         Some(LogTo::Stderr) => Arc::new(Stderr::new("pandad")),
