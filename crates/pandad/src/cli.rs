@@ -5,8 +5,8 @@
 
 use std::io::Write as _;
 
-use clap::error::ErrorKind;
 use clap::Parser;
+use clap::error::ErrorKind;
 
 /// `EX_USAGE`: the command was used incorrectly.
 pub const EX_USAGE: i32 = 64;
