@@ -24,6 +24,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
 pub mod children;
+pub mod cli;
 
 /// inetd mode: the session's connection is standard input and output.
 pub mod stdio {

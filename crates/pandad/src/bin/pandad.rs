@@ -16,7 +16,12 @@ use server::log::{Log, Stderr, Syslog};
 use server::quickstart::{self, Created, Ports};
 
 #[derive(Parser, Debug)]
-#[command(name = "pandad", version, about = "Panda IMAP daemon")]
+#[command(
+    name = "pandad",
+    version,
+    about = "Panda IMAP daemon",
+    after_help = "The manual: pandad(8) and panda.toml(5)."
+)]
 struct Args {
     /// Make (or reuse) a demo setup and serve it on loopback.
     #[arg(long)]
@@ -79,7 +84,7 @@ enum LogTo {
 }
 
 fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+    let args: Args = pandad::cli::parse();
     if let Some(protocol) = args.session_child {
         let log_to = match args.log {
             Some(LogTo::Stderr) => pandad::stdio::LogTo::Stderr,
