@@ -163,6 +163,25 @@ impl Mailboxes {
         })
     }
 
+    /// The keywords mailbox `name` has defined (none if it cannot be read).
+    pub fn keywords_of(&self, name: &str) -> Vec<String> {
+        let Ok(store) = self.local(name) else {
+            return Vec::new();
+        };
+        let name = match mailstore::name::driver_prefix(name) {
+            Ok(Some((_, rest))) => rest,
+            _ => name,
+        };
+        match store.open(name, Access::ReadOnly) {
+            Ok(m) => {
+                let k = m.keywords().iter().map(|k| k.to_string()).collect();
+                let _ = m.close(Close::Keep);
+                k
+            }
+            Err(_) => Vec::new(),
+        }
+    }
+
     /// Appends `messages` to the existing mailbox `name`, one at a time.
     pub fn append(
         &self,

@@ -8,14 +8,14 @@
 //!            "UNFLAGGED" / "UNSEEN" /
 //!            ("BCC" / "BODY" / "CC" / "FROM" / "KEYWORD" / "SUBJECT" / "TEXT" / "TO" /
 //!             "UNKEYWORD") SP string /
-//!            ("BEFORE" / "ON" / "SINCE") SP date /
+//!            ("BEFORE" / "ON" / "SINCE" / "SENTBEFORE" / "SENTON" / "SENTSINCE") SP date /
 //!            ("LARGER" / "SMALLER") SP number
 //! string   = atom / DQUOTE *(any but DQUOTE) DQUOTE / "{" number "}" CRLF *OCTET
 //! date     = day "-" month-name "-" year / year "-" month "-" day
 //! ```
 //!
 //! Keys are matched without regard to case; several keys must all match. There is no OR,
-//! NOT, UID, HEADER or SENT* key: c-client refuses them (`Unknown search criterion: OR`),
+//! NOT, UID or HEADER key: c-client refuses them (`Unknown search criterion: OR`),
 //! and so does this parser. The argument of a key must follow its single space: a second
 //! space, or no argument, makes the key itself unknown, as in c-client.
 
@@ -47,6 +47,12 @@ pub enum Key {
     On(Day),
     /// SINCE: arrived on or after this day.
     Since(Day),
+    /// SENTBEFORE: its Date: is before this day.
+    SentBefore(Day),
+    /// SENTON: its Date: is this day.
+    SentOn(Day),
+    /// SENTSINCE: its Date: is this day or later.
+    SentSince(Day),
     /// LARGER: RFC822.SIZE above.
     Larger(u32),
     /// SMALLER: RFC822.SIZE below.
@@ -178,6 +184,15 @@ pub fn parse(text: &str) -> Result<Criteria, UnknownCriterion> {
             "BEFORE" => words.string().and_then(|d| parse_day(&d)).map(Key::Before),
             "ON" => words.string().and_then(|d| parse_day(&d)).map(Key::On),
             "SINCE" => words.string().and_then(|d| parse_day(&d)).map(Key::Since),
+            "SENTBEFORE" => words
+                .string()
+                .and_then(|d| parse_day(&d))
+                .map(Key::SentBefore),
+            "SENTON" => words.string().and_then(|d| parse_day(&d)).map(Key::SentOn),
+            "SENTSINCE" => words
+                .string()
+                .and_then(|d| parse_day(&d))
+                .map(Key::SentSince),
             "LARGER" => words.string().and_then(|n| number(&n)).map(Key::Larger),
             "SMALLER" => words.string().and_then(|n| number(&n)).map(Key::Smaller),
             _ => None,
@@ -203,48 +218,40 @@ const MONTHS: [&str; 12] = [
 ];
 
 /// A date as c-client's `mail_parse_date` reads a search date: `d-Mon-yyyy` (the IMAP
-/// form) or `yyyy-mm-dd`; a two-digit year is 19xx from 70, else 20xx.
+/// form; the month may be spelled out), `yyyy-m-d` or `m/d/yyyy`. A two-digit year is
+/// 19xx from 70, else 20xx; years before 1970 are refused. The day is checked against 31
+/// only, not against its month (`31-Apr-2000` is taken, as c-client takes it).
 fn parse_day(s: &str) -> Option<Day> {
-    let parts: Vec<&str> = s.split('-').collect();
-    let [a, b, c] = parts.as_slice() else {
-        return None;
+    let digits = |t: &str| !t.is_empty() && t.len() <= 4 && t.bytes().all(|b| b.is_ascii_digit());
+    let num = |t: &str| -> Option<u16> { if digits(t) { t.parse().ok() } else { None } };
+    let year = |t: &str| -> Option<i16> {
+        let y = num(t)?;
+        let y = match t.len() {
+            1 | 2 if y >= 70 => y + 1900,
+            1 | 2 => y + 2000,
+            _ => y,
+        };
+        i16::try_from(y).ok().filter(|y| *y >= 1970)
     };
-    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
-    let (year, month, day) = if digits(a) && a.len() == 4 && digits(b) && digits(c) {
-        (
-            a.parse::<i16>().ok()?,
-            b.parse::<u8>().ok()?,
-            c.parse::<u8>().ok()?,
-        )
-    } else if digits(a) && digits(c) {
-        let month = MONTHS
-            .iter()
-            .position(|m| b.get(..3).is_some_and(|p| m.eq_ignore_ascii_case(p)))?;
-        let mut year: i16 = c.parse().ok()?;
-        if c.len() <= 2 {
-            year += if year >= 70 { 1900 } else { 2000 };
-        }
-        (year, u8::try_from(month + 1).ok()?, a.parse::<u8>().ok()?)
+    let (y, m, d) = if let Some((m, rest)) = s.split_once('/') {
+        let (d, y) = rest.split_once('/')?;
+        (year(y)?, num(m)?, num(d)?)
     } else {
-        return None;
+        let mut parts = s.splitn(3, '-');
+        let (a, b, c) = (parts.next()?, parts.next()?, parts.next()?);
+        if a.len() == 4 && digits(a) {
+            (year(a)?, num(b)?, num(c)?)
+        } else {
+            let month = MONTHS.iter().position(|m| {
+                b.len() >= 3
+                    && b.bytes().all(|x| x.is_ascii_alphabetic())
+                    && m.eq_ignore_ascii_case(&b[..3])
+            })?;
+            (year(c)?, u16::try_from(month + 1).ok()?, num(a)?)
+        }
     };
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    let max = *days.get(usize::from(month).checked_sub(1)?)?;
-    (1..=max).contains(&day).then_some((year, month, day))
+    let (m, d) = (u8::try_from(m).ok()?, u8::try_from(d).ok()?);
+    ((1..=12).contains(&m) && (1..=31).contains(&d)).then_some((y, m, d))
 }
 
 impl Criteria {
@@ -305,6 +312,9 @@ fn matches(
         Key::Before(d) => day() < *d,
         Key::On(d) => day() == *d,
         Key::Since(d) => day() >= *d,
+        Key::SentBefore(d) => sent_day(whole(text, mailbox, seq)?).is_some_and(|s| s < *d),
+        Key::SentOn(d) => sent_day(whole(text, mailbox, seq)?).is_some_and(|s| s == *d),
+        Key::SentSince(d) => sent_day(whole(text, mailbox, seq)?).is_some_and(|s| s >= *d),
         Key::Larger(n) => info.size > *n,
         Key::Smaller(n) => info.size < *n,
         Key::Header(name, needle) => {
@@ -329,6 +339,17 @@ fn whole<'t>(
         *text = Some(mailbox.fetch(seq, Part::Whole)?);
     }
     Ok(text.as_deref().unwrap_or_default())
+}
+
+/// The day of the message's Date: as written (in its own zone); none without a Date:
+/// that parses (then no SENT* key matches, as in c-client).
+fn sent_day(msg: &[u8]) -> Option<Day> {
+    let end = rfc822::header::split(msg).1;
+    let date = rfc822::header::fields(&msg[..end])
+        .find(|f| f.is("Date"))
+        .and_then(|f| rfc822::date::parse_rfc5322(&mime::unfold(f.value())))?;
+    let c = date.civil();
+    Some((c.year, c.month.number(), c.day))
 }
 
 /// Whether a header field (`name`, or any) of `msg`, decoded and unfolded, contains
@@ -387,6 +408,15 @@ mod tests {
             vec![Key::Since((2001, 2, 3))]
         );
         assert_eq!(parse("").unwrap(), Criteria(vec![]));
+        for (text, day) in [
+            ("ON 1/2/2000", (2000, 1, 2)),
+            ("ON 2000-1-2", (2000, 1, 2)),
+            ("ON 02-january-00", (2000, 1, 2)),
+            ("ON 2-Jan-99", (1999, 1, 2)),
+            ("ON 31-Apr-2000", (2000, 4, 31)),
+        ] {
+            assert_eq!(parse(text).unwrap().0, vec![Key::On(day)], "{text}");
+        }
         assert_eq!(parse("  DELETED   SEEN ").unwrap().0.len(), 2);
         assert_eq!(
             parse("TEXT {3}\r\na b").unwrap().0,
@@ -412,8 +442,15 @@ mod tests {
         assert_eq!(err("SINCE 32-Jan-2000"), "Unknown search criterion: SINCE");
         assert_eq!(err("DRAFT 100"), "Unknown search criterion: 100");
         assert_eq!(
-            err("sentbefore 1-Jan-2000"),
+            err("sentbefore 13/1/2000"),
             "Unknown search criterion: SENTBEFORE"
         );
+        assert_eq!(err("BEFORE Jan-1-2000"), "Unknown search criterion: BEFORE");
+        assert_eq!(err("BEFORE 1-Jan-1969"), "Unknown search criterion: BEFORE");
+        assert_eq!(
+            err("BEFORE 1-Jan-2000x"),
+            "Unknown search criterion: BEFORE"
+        );
+        assert_eq!(err("HEADER X y"), "Unknown search criterion: HEADER");
     }
 }

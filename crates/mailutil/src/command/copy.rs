@@ -71,16 +71,23 @@ pub fn copy_mailbox(
     let verbose = ctx.switches.verbosity == Verbosity::Verbose;
     let mut name = dst.to_owned();
     let mut mode = merge.clone();
+    // Whether the destination is new (then it has no keywords yet).
+    let mut created = false;
     if create == Create::New {
+        // Only -kwcopy defines the source's keywords in the new mailbox.
         let keywords = match ctx.switches.keywords {
-            KeywordMode::Ignore => Vec::new(),
-            KeywordMode::Copy | KeywordMode::CreateAll => source.keywords(),
+            KeywordMode::CreateAll => source.keywords(),
+            KeywordMode::Copy | KeywordMode::Ignore => Vec::new(),
         };
+        created = true;
         while let Err(e) = ctx.mailboxes.create(&name, &keywords) {
             eprintln!("{}", cant("create", &name, &e));
             match mode {
                 Merge::Refuse => return false,
-                Merge::Append => break,
+                Merge::Append => {
+                    created = false;
+                    break;
+                }
                 Merge::Prompt => match prompt_for_name() {
                     Some(n) => name = n,
                     None => return false,
@@ -108,13 +115,29 @@ pub fn copy_mailbox(
         KeywordMode::Ignore => KeywordCopy::Drop,
         KeywordMode::Copy | KeywordMode::CreateAll => KeywordCopy::Keep,
     };
+    // Without -kwcopy, a keyword the destination does not have is dropped with a
+    // warning, as c-client's append does.
+    let known = match ctx.switches.keywords {
+        KeywordMode::Copy if created => Some(Vec::new()),
+        KeywordMode::Copy => Some(ctx.mailboxes.keywords_of(&name)),
+        KeywordMode::CreateAll | KeywordMode::Ignore => None,
+    };
     let all: Vec<SeqNo> = (0..n).filter_map(SeqNo::from_index).collect();
     let progress = Progress::new(n, &name);
     let result = {
         let mut next = all.iter();
         let mut messages = std::iter::from_fn(|| {
             let &seq = next.next()?;
-            let m = source.message(seq, keywords);
+            let mut m = source.message(seq, keywords);
+            if let (Ok(m), Some(known)) = (&mut m, &known) {
+                m.keywords.retain(|k| {
+                    let kept = known.iter().any(|x| x.eq_ignore_ascii_case(k.as_str()));
+                    if !kept {
+                        eprintln!("warning: Unknown flag: {k}");
+                    }
+                    kept
+                });
+            }
             progress.tick();
             Some(m)
         });
