@@ -553,3 +553,17 @@ fn user_switch_works_as_that_account() {
     };
     assert_eq!(as_account(UW_MAILUTIL), as_account(&ours()));
 }
+
+#[test]
+fn help_prints_the_usage_and_succeeds() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mailutil"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("\nusage: "), "{text}");
+    assert!(
+        text.contains("\n transfer [-rw[copy]] [-kw[copy]] [-ig[nore]] [-m[erge] m] SOURCE DEST\n")
+    );
+}
