@@ -19,9 +19,9 @@ impl Progress {
             return Progress(ProgressBar::hidden());
         }
         let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
-        if let Ok(style) = ProgressStyle::with_template(
-            "{msg} [{bar:40}] {pos}/{len} messages ({per_sec}, {eta} left)",
-        ) {
+        if let Ok(style) =
+            ProgressStyle::with_template("{msg} [{wide_bar}] {pos}/{len} messages ({eta} left)")
+        {
             bar.set_style(style.progress_chars("=> "));
         }
         bar.set_message(label.to_owned());

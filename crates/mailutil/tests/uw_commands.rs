@@ -411,6 +411,12 @@ fn prune_criteria_as_uw() {
             );
         }
     }
+    for verbose in [
+        ["-v", "prune", "@/fixture", "SUBJECT prune-me"],
+        ["-v", "prune", "@/box", "SUBJECT nothing"],
+    ] {
+        same_as_uw("cmd-prune", &standard_setup, &verbose, "", Order::AsPrinted);
+    }
     same_as_uw(
         "cmd-prune",
         &standard_setup,
@@ -566,4 +572,23 @@ fn help_prints_the_usage_and_succeeds() {
     assert!(
         text.contains("\n transfer [-rw[copy]] [-kw[copy]] [-ig[nore]] [-m[erge] m] SOURCE DEST\n")
     );
+}
+
+#[test]
+fn copy_of_many_messages_shows_progress_on_a_terminal() {
+    if !oracle_available("copy_of_many_messages_shows_progress_on_a_terminal") {
+        return;
+    }
+    let (dir, rel) = workdir("cmd-tty");
+    write_fixture(&dir, 700);
+    // script(1) gives the copy a terminal; what the terminal showed comes back on its
+    // standard output.
+    let line = format!("{} copy -kw {rel}/fixture {rel}/copy", ours());
+    let out = user_command("script", &["-qec", &line, "/dev/null"])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(shown.contains("/700 messages"), "{shown}");
+    assert_eq!(read_ours(&format!("{rel}/copy")).1.len(), 700);
 }
