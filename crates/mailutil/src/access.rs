@@ -22,6 +22,13 @@ pub enum Error {
     Local(mailstore::Error),
     /// A `{host}mailbox` name, which needs the network client.
     Remote,
+    /// `#driver.FORMAT/NAME` names a mailbox that exists in another format.
+    WrongFormat {
+        /// The format the name asked for.
+        format: mailstore::Format,
+        /// The name without its `#driver.` prefix.
+        name: String,
+    },
 }
 
 impl From<mailstore::Error> for Error {
@@ -43,6 +50,10 @@ impl Error {
             },
             Error::Local(e) => e.to_string(),
             Error::Remote => "remote mailbox names are not supported yet".into(),
+            Error::WrongFormat { format, name } => format!(
+                "Not a {}-format mailbox: {name}",
+                format.name().to_ascii_uppercase()
+            ),
         }
     }
 
@@ -58,7 +69,7 @@ impl Error {
                     | mailstore::Error::InvalidName { .. }
                     | mailstore::Error::NotSelectable { .. }
                     | mailstore::Error::UnknownFormat { .. }
-            )
+            ) | Error::WrongFormat { .. }
         )
     }
 
@@ -182,6 +193,32 @@ impl Mailboxes {
         }
     }
 
+    /// Defines `keywords` in the existing mailbox `name` as c-client's mailutil does for
+    /// `-kwcopy`: by appending a placeholder message that has them all and \Deleted, then
+    /// expunging, which takes any message already \Deleted in `name` with it.
+    pub fn define_keywords(&self, name: &str, keywords: &[String]) -> Result<(), Error> {
+        let store = self.local(name)?;
+        let keywords = keywords
+            .iter()
+            .map(|k| mailstore::Keyword::new(k))
+            .collect::<Result<Vec<_>, _>>()?;
+        let placeholder = AppendMessage {
+            data: b"From: mailutil\r\nSubject: keywords\r\n\r\nPlaceholder, expunged at once.\r\n"
+                .to_vec(),
+            flags: Flags::DELETED,
+            keywords,
+            date: None,
+        };
+        store.append(name, &mut std::iter::once(Ok(placeholder)))?;
+        let plain = match mailstore::name::driver_prefix(name) {
+            Ok(Some((_, rest))) => rest,
+            _ => name,
+        };
+        let mut mailbox = store.open(plain, Access::ReadWrite)?;
+        mailbox.expunge(ExpungeScope::AllDeleted)?;
+        Ok(mailbox.close(Close::Keep)?)
+    }
+
     /// Appends `messages` to the existing mailbox `name`, one at a time.
     pub fn append(
         &self,
@@ -189,6 +226,18 @@ impl Mailboxes {
         messages: &mut dyn Iterator<Item = Result<AppendMessage, Error>>,
     ) -> Result<(), Error> {
         let store = self.local(name)?;
+        // c-client's drivers refuse to append, under their name, to a mailbox in another
+        // format.
+        if let Ok(Some((format, rest))) = mailstore::name::driver_prefix(name)
+            && let Ok(Some(found)) = store.format_of(rest)
+            && found != format
+            && found != mailstore::Format::Dummy
+        {
+            return Err(Error::WrongFormat {
+                format,
+                name: rest.to_owned(),
+            });
+        }
         // The store takes its own error type; a remote source's error is kept aside.
         let mut held = None;
         let mut local = messages.map_while(|m| match m {

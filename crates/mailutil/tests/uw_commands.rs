@@ -159,6 +159,22 @@ fn same_as_uw(
     let names = |o: &Outcome| o.tree.iter().map(|t| t.0.clone()).collect::<Vec<_>>();
     assert_eq!(names(&uw), names(&ours), "{args:?}: files left");
     for (u, o) in uw.tree.iter().zip(&ours.tree) {
+        if let (Some((uf, um)), Some((of, om))) = (&u.1, &o.1) {
+            assert_eq!(uf, of, "{args:?}: format of {}", u.0);
+            let brief = |v: &[Message]| {
+                v.iter()
+                    .map(|m| (subject(&m.text), m.flags, m.keywords.clone()))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(brief(um), brief(om), "{args:?}: messages in {}", u.0);
+            for (i, (a, b)) in um.iter().zip(om).enumerate() {
+                let show = |m: &Message| {
+                    let text = String::from_utf8_lossy(&m.text).into_owned();
+                    (m.flags, m.keywords.clone(), m.date, text)
+                };
+                assert_eq!(show(a), show(b), "{args:?}: message {} of {}", i + 1, u.0);
+            }
+        }
         assert_eq!(u, o, "{args:?}: mailbox {}", u.0);
     }
     uw
@@ -305,6 +321,10 @@ fn copy_move_append_appenddelete_as_uw() {
         &["append", "@/fixture", "@/dst"],
         &["append", "-ig", "@/box", "@/dst"],
         &["appenddelete", "@/box", "@/dst"],
+        &["append", "-kw", "@/fixture", "@/dst"],
+        &["appenddelete", "-ig", "@/fixture", "#driver.mix/@/dst"],
+        &["copy", "-kw", "@/box", "@/copy"],
+        &["copy", "--", "@/box", "@/copy"],
         // Failures: no source, an existing destination, no destination to append to.
         &["copy", "@/nosuch", "@/copy"],
         &["copy", "@/fixture", "@/dst"],

@@ -101,6 +101,16 @@ pub fn copy_mailbox(
             }
         }
     }
+    // -kwcopy into a mailbox that was there: its keywords are defined first.
+    if ctx.switches.keywords == KeywordMode::CreateAll && !created {
+        let all = source.keywords();
+        if !all.is_empty()
+            && let Err(e) = ctx.mailboxes.define_keywords(&name, &all)
+        {
+            eprintln!("{}", cant("append to", &name, &e));
+            return false;
+        }
+    }
     let n = source.count();
     if n == 0 {
         if verbose {
