@@ -160,18 +160,20 @@ impl Mailboxes {
     /// Opens mailbox `name`.
     pub fn open(&self, name: &str, access: Access) -> Result<Opened, Error> {
         let store = self.local(name)?;
+        let mailbox = store.open(name, access)?;
+        // c-client's drivers name the stream by its file; an empty file (the dummy
+        // driver) keeps the name it was opened by.
         let label = match store.resolve(name) {
             Ok(Location {
                 target: Target::File(path),
                 ..
-            }) => path.to_string_lossy().into_owned(),
-            Ok(loc) => loc.name,
-            Err(_) => name.to_owned(),
+            }) if mailbox.format() != mailstore::Format::Dummy => {
+                path.to_string_lossy().into_owned()
+            }
+            Ok(loc) if loc.is_inbox() => loc.name,
+            _ => name.to_owned(),
         };
-        Ok(Opened::Local {
-            mailbox: store.open(name, access)?,
-            label,
-        })
+        Ok(Opened::Local { mailbox, label })
     }
 
     /// The keywords mailbox `name` has defined (none if it cannot be read).

@@ -223,11 +223,12 @@ fn fresh_box() -> String {
 }
 
 /// The fixture (12 messages with keywords), a fresh mailbox `box`, a mailbox `dst`
-/// that exists, and a directory `dir`.
+/// that exists, an empty file `empty`, and a directory `dir`.
 fn standard_setup(dir: &Path, _rel: &str) {
     write_fixture(dir, 12);
     put(&dir.join("box"), fresh_box());
     put(&dir.join("dst"), fresh_box());
+    put(&dir.join("empty"), "");
     fs::create_dir(dir.join("dir")).unwrap();
     give(&dir.join("dir"));
 }
@@ -325,6 +326,9 @@ fn copy_move_append_appenddelete_as_uw() {
         &["appenddelete", "-ig", "@/fixture", "#driver.mix/@/dst"],
         &["copy", "-kw", "@/box", "@/copy"],
         &["copy", "--", "@/box", "@/copy"],
+        &["-v", "copy", "@/empty", "@/copy"],
+        &["-v", "append", "@/empty", "@/nosuch"],
+        &["move", "@/empty", "#driver.mix/@/mix"],
         // Failures: no source, an existing destination, no destination to append to.
         &["copy", "@/nosuch", "@/copy"],
         &["copy", "@/fixture", "@/dst"],
