@@ -10,6 +10,12 @@
 //! [`Account`] is returned, so no mailbox is touched as root: `setgid`, `initgroups`,
 //! `setuid`, verified (see [`sysuser::privilege`]). That is only right for a process that
 //! serves one session (inetd, systemd `Accept=yes`).
+//!
+//! The anonymous user (FAQ 4.1) becomes the account `nobody`, with a read-only store of
+//! `#ftp/`, `#public/` and `#news.` only. A member of the administrators' group (UW's
+//! `mailadm`) logs in as another user with their own password (`user*admin`). A shadow
+//! login whose password or account expires soon leaves alerts for the client
+//! ([`Authenticator::take_alerts`]), worded as c-client's `ckp_psx`.
 
 use std::sync::{Arc, Mutex};
 
@@ -17,7 +23,7 @@ use mailstore::notify::Notify;
 use sysuser::account::SystemAccount;
 use sysuser::pam::PamSession;
 
-use crate::auth::{Account, Authenticator};
+use crate::auth::{Account, Alert, AlertLevel, Authenticator};
 use crate::log::{Level, Log};
 
 /// How passwords are checked.
@@ -73,7 +79,11 @@ enum Switched {
 struct State {
     switched: Switched,
     pam: Option<PamSession>,
+    alerts: Vec<Alert>,
 }
+
+/// The account the anonymous user becomes (c-client's ANONYMOUSUSER).
+const ANONYMOUS_ACCOUNT: &str = "nobody";
 
 /// System users (see the module documentation).
 #[derive(Debug)]
@@ -88,6 +98,11 @@ pub struct SystemUsers {
     restrict: mailstore::config::Restrict,
     shared: mailstore::config::SharedNamespaces,
     secrets: Option<Arc<crate::auth::CramSecrets>>,
+    admin_group: String,
+    mail_subdir: Option<std::path::PathBuf>,
+    namespace_dirs: mailstore::config::NamespaceDirs,
+    empty_format: Option<mailstore::Format>,
+    anonymous_home: std::path::PathBuf,
     state: Mutex<State>,
 }
 
@@ -112,8 +127,34 @@ impl SystemUsers {
             restrict: mailstore::config::Restrict::None,
             shared: mailstore::config::SharedNamespaces::Automatic,
             secrets: None,
+            admin_group: "mailadm".into(),
+            mail_subdir: None,
+            namespace_dirs: mailstore::config::NamespaceDirs::default(),
+            empty_format: None,
+            anonymous_home: std::path::PathBuf::from("/var/mail/anonymous"),
             state: Mutex::new(State::default()),
         }
+    }
+
+    /// The group whose members may log in as others (UW's `mailadm`).
+    pub fn with_admin_group(mut self, group: &str) -> Self {
+        self.admin_group = group.to_owned();
+        self
+    }
+
+    /// Where mailboxes live under each home (c-client's `mail-subdirectory`), the
+    /// directories standing for the shared namespaces, and the format an empty file takes
+    /// at its first append (c-client's `empty-folder-format`).
+    pub fn with_layout(
+        mut self,
+        mail_subdir: Option<std::path::PathBuf>,
+        namespace_dirs: mailstore::config::NamespaceDirs,
+        empty_format: Option<mailstore::Format>,
+    ) -> Self {
+        self.mail_subdir = mail_subdir;
+        self.namespace_dirs = namespace_dirs;
+        self.empty_format = empty_format;
+        self
     }
 
     /// New mailboxes are created in `format` (c-client's `new-folder-format`).
@@ -232,15 +273,66 @@ impl SystemUsers {
         store.create_format = self.mailbox_format;
         store.restrict = self.restrict;
         store.shared_namespaces = self.shared;
+        store.mail_subdir = self.mail_subdir.clone();
+        store.namespace_dirs = self.namespace_dirs.clone();
         if matches!(
             self.mailbox_format,
             mailstore::Format::Tenex | mailstore::Format::Mtx
         ) {
             store.empty_format = self.mailbox_format;
         }
+        if let Some(f) = self.empty_format {
+            store.empty_format = f;
+        }
         Account {
             user: account.name.clone(),
             store,
+        }
+    }
+
+    /// Checks `account`'s password: the CRAM-MD5 secrets file while it exists, else
+    /// shadow (leaving expiry alerts) or PAM (giving its session).
+    fn check_password(
+        &self,
+        user: &str,
+        account: &SystemAccount,
+        password: &[u8],
+    ) -> Result<Option<PamSession>, ()> {
+        if let Some(secrets) = self.secrets.as_ref().filter(|s| s.available()) {
+            let matches = secrets
+                .secret_of(&account.name)
+                .is_some_and(|secret| same_bytes(&secret, password));
+            if !matches {
+                self.refused(user, "no such secret in the CRAM-MD5 secrets file");
+                return Err(());
+            }
+            return Ok(None);
+        }
+        match self.check {
+            PasswordCheck::Shadow => match sysuser::shadow::check(&account.name, password) {
+                Ok(expiries) => {
+                    if let Ok(mut state) = self.state.lock() {
+                        state.alerts = expiries.into_iter().map(alert).collect();
+                    }
+                    Ok(None)
+                }
+                Err(why) => {
+                    self.refused(user, &why.to_string());
+                    Err(())
+                }
+            },
+            PasswordCheck::Pam(service) => match sysuser::pam::login(
+                service.name(),
+                &account.name,
+                password,
+                self.client.as_deref(),
+            ) {
+                Ok(session) => Ok(Some(session)),
+                Err(why) => {
+                    self.refused(user, &why.to_string());
+                    Err(())
+                }
+            },
         }
     }
 
@@ -260,45 +352,91 @@ impl SystemUsers {
 impl Authenticator for SystemUsers {
     fn login(&self, user: &str, password: &[u8]) -> Option<Account> {
         let account = self.lookup(user)?;
-        if let Some(secrets) = self.secrets.as_ref().filter(|s| s.available()) {
-            let matches = secrets
-                .secret_of(&account.name)
-                .is_some_and(|secret| same_bytes(&secret, password));
-            if !matches {
-                self.refused(user, "no such secret in the CRAM-MD5 secrets file");
-                return None;
-            }
-            return self.enter(&account, None);
-        }
-        let pam = match self.check {
-            PasswordCheck::Shadow => {
-                if let Err(why) = sysuser::shadow::check(&account.name, password) {
-                    self.refused(user, &why.to_string());
-                    return None;
-                }
-                None
-            }
-            PasswordCheck::Pam(service) => {
-                match sysuser::pam::login(
-                    service.name(),
-                    &account.name,
-                    password,
-                    self.client.as_deref(),
-                ) {
-                    Ok(session) => Some(session),
-                    Err(why) => {
-                        self.refused(user, &why.to_string());
-                        return None;
-                    }
-                }
-            }
-        };
+        let pam = self.check_password(user, &account, password).ok()?;
         self.enter(&account, pam)
     }
 
     fn account_of(&self, user: &str) -> Option<Account> {
         let account = self.lookup(user)?;
         self.enter(&account, None)
+    }
+
+    /// The process becomes `nobody` (c-client's anonymous user); its store is read-only
+    /// and has only `#ftp/`, `#public/` and `#news.`.
+    fn anonymous(&self) -> Option<Account> {
+        let nobody = self.lookup(ANONYMOUS_ACCOUNT)?;
+        self.enter(&nobody, None)?;
+        let home = &self.anonymous_home;
+        let mut store = mailstore::config::StoreConfig::new("anonymous", home);
+        store.spool = home.join("INBOX");
+        store.mbox_inbox = mailstore::config::MboxInbox::Disabled;
+        store.hostname = self.hostname.clone();
+        store.notify = Arc::clone(&self.notify);
+        store.state_dir = None;
+        store.restrict = mailstore::config::Restrict::All;
+        store.shared_namespaces = self.shared;
+        store.namespace_dirs = self.namespace_dirs.clone();
+        store.user_kind = mailstore::config::UserKind::Anonymous;
+        Some(Account {
+            user: "ANONYMOUS".into(),
+            store,
+        })
+    }
+
+    fn login_as_admin(&self, user: &str, admin: &str, password: &[u8]) -> Option<Account> {
+        let admin_account = self.lookup(admin)?;
+        let pam = self.check_password(admin, &admin_account, password).ok()?;
+        let listed = match sysuser::account::listed_in_group(&admin_account.name, &self.admin_group)
+        {
+            Ok(listed) => listed,
+            Err(e) => {
+                self.refused(admin, &format!("group lookup failed: {e}"));
+                false
+            }
+        };
+        let target = if listed { self.lookup(user) } else { None };
+        self.log.line(
+            if target.is_some() {
+                Level::Info
+            } else {
+                Level::Warning
+            },
+            &format!(
+                "{} {} override of user={} host={}",
+                if target.is_some() { "Admin" } else { "Failed" },
+                printable(admin),
+                printable(user),
+                self.client.as_deref().unwrap_or("[local]")
+            ),
+        );
+        self.enter(&target?, pam)
+    }
+
+    fn take_alerts(&self) -> Vec<Alert> {
+        self.state
+            .lock()
+            .map(|mut s| std::mem::take(&mut s.alerts))
+            .unwrap_or_default()
+    }
+}
+
+/// c-client's words for an expiry warning.
+fn alert(e: sysuser::shadow::Expiry) -> Alert {
+    use sysuser::shadow::Expiry;
+    let (what, days) = match e {
+        Expiry::Password { days } => ("Password", days),
+        Expiry::Account { days } => ("Account", days),
+    };
+    if days > 0 {
+        Alert {
+            level: AlertLevel::Notice,
+            text: format!("{what} expires in {days} day(s)"),
+        }
+    } else {
+        Alert {
+            level: AlertLevel::Warning,
+            text: format!("{what} expires today!"),
+        }
     }
 }
 
