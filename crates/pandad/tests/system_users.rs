@@ -674,6 +674,40 @@ fn an_administrator_logs_in_as_another_user() {
         "Wrong-4",
         "wrong password",
     );
+
+    // POP3: USER alice*bob, PASS with bob's password.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ipop3d"))
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--log-stderr")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let mut output = BufReader::new(child.stdout.take().unwrap());
+    let mut line = || {
+        let mut l = String::new();
+        output.read_line(&mut l).unwrap();
+        l
+    };
+    assert!(line().starts_with("+OK"));
+    input
+        .write_all(format!("USER {alice}*{bob}\r\nPASS Bob-2\r\n").as_bytes())
+        .unwrap();
+    assert!(line().starts_with("+OK"));
+    let pass = line();
+    assert!(pass.starts_with("+OK"), "{pass}");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let uids = status.lines().find_map(|l| l.strip_prefix("Uid:")).unwrap();
+    assert_eq!(
+        uids.split_whitespace().collect::<Vec<_>>().join(" "),
+        format!("{uid} {uid} {uid} {uid}")
+    );
+    input.write_all(b"QUIT\r\n").unwrap();
+    drop(input);
+    let _ = child.wait();
 }
 
 /// Standard base64, for AUTHENTICATE.

@@ -84,6 +84,16 @@ pub enum Role {
     Admin,
 }
 
+/// Checks a plaintext login as UW's `server_login` does: `user*admin` is the mail
+/// administrator `admin` acting for `user` with their own password; any other name is
+/// checked by [`login_as_uw`].
+pub fn plaintext_login(auth: &dyn Authenticator, login: &str, password: &[u8]) -> Option<Account> {
+    match split_admin(login) {
+        Some((user, admin)) => auth.login_as_admin(user, admin, password),
+        None => login_as_uw(auth, login, password),
+    }
+}
+
 /// Splits UW's `user*admin` login name; `None` when there is no `*`.
 pub fn split_admin(login: &str) -> Option<(&str, &str)> {
     login

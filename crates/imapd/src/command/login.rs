@@ -166,11 +166,7 @@ pub(crate) fn run(
     if let Some(f) = absurd_name(&ctx, attempts, &user) {
         return Err(f);
     }
-    let account = match server::auth::split_admin(&user) {
-        Some((target, admin)) => ctx.cfg.auth.login_as_admin(target, admin, password),
-        None => check_password(&ctx, &user, password),
-    };
-    match account {
+    match server::auth::plaintext_login(&*ctx.cfg.auth, &user, password) {
         Some(account) => {
             ctx.cfg.log.line(
                 Level::Info,

@@ -103,7 +103,7 @@ fn advance(mut ctx: Ctx<'_>, ex: Exchange, step: Step) -> Transition {
             password,
         }) => {
             let account = match authzid {
-                Some(z) if z != user => None,
+                Some(z) if z != user => ctx.cfg.auth.login_as_admin(&z, &user, &password.0),
                 _ => server::auth::login_as_uw(&*ctx.cfg.auth, &user, &password.0),
             };
             match account {
