@@ -15,11 +15,12 @@ use imapd::{ImapSession, NulBytes, SessionConfig};
 use ipop3d::config::TlsOffer;
 use ipop3d::{Pop3Config, Pop3Session};
 use server::auth::{Authenticator, CramSecrets, VirtualUsers};
+use server::cclient_cf::FolderFormat;
 use server::config::{Accounts, Config, Protocol};
 use server::conn::{self, Start};
 use server::log::{Level, Log};
 use server::session::Transport;
-use server::system_users::{Identity, PamService, PasswordCheck, SystemUsers};
+use server::system_users::{FormatChoice, Identity, PamService, PasswordCheck, SystemUsers};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
@@ -168,7 +169,7 @@ pub enum Deployment {
 /// Says what of `/etc/c-client.cf` is not carried over: the lines skipped, and the
 /// directives read that have no effect with this configuration, each naming its line.
 fn log_c_client_cf(config: &Config, log: &dyn Log) {
-    use server::cclient_cf::{FolderFormat, UserConfig};
+    use server::cclient_cf::UserConfig;
     let cf = &config.c_client;
     let file = config.c_client_cf.display();
     for n in &cf.notes {
@@ -176,14 +177,16 @@ fn log_c_client_cf(config: &Config, log: &dyn Log) {
     }
     let virtual_users = config.accounts == Accounts::Virtual;
     let mut unused: Vec<(&str, &str)> = Vec::new();
-    if matches!(cf.new_folder_format, Some(FolderFormat::SameAsInbox)) {
-        unused.push(("new-folder-format", "same-as-inbox is not supported"));
+    if matches!(cf.new_folder_format, Some(FolderFormat::SameAsInbox)) && virtual_users {
+        unused.push((
+            "new-folder-format",
+            "same-as-inbox is for system users only",
+        ));
     }
     match cf.empty_folder_format {
-        Some(FolderFormat::SameAsInbox | FolderFormat::Invalid) => unused.push((
-            "empty-folder-format",
-            "same-as-inbox and invalid are not supported",
-        )),
+        Some(FolderFormat::Invalid) => {
+            unused.push(("empty-folder-format", "invalid is not supported"));
+        }
         Some(_) if virtual_users => {
             unused.push(("empty-folder-format", "not for virtual users"));
         }
@@ -473,6 +476,16 @@ fn authenticators(
         ),
         (Accounts::System | Accounts::Pam, Deployment::OneSession { peer }) => {
             let client = peer.map(|p| p.ip().to_string());
+            let choice = |f: Option<FolderFormat>| match f {
+                Some(FolderFormat::SameAsInbox) => FormatChoice::SameAsInbox,
+                _ => FormatChoice::Configured,
+            };
+            // mailbox_format in panda.toml wins over c-client.cf's new-folder-format.
+            let new_format = match config.mailbox_format_origin {
+                server::config::Origin::CClientCf => choice(config.c_client.new_folder_format),
+                _ => FormatChoice::Configured,
+            };
+            let empty_format = choice(config.c_client.empty_folder_format);
             let make = |service| -> Arc<dyn Authenticator> {
                 Arc::new(
                     SystemUsers::new(
@@ -484,6 +497,7 @@ fn authenticators(
                     )
                     .with_mailbox_format(config.mailbox_format.format())
                     .with_admin_group(&config.admin_group)
+                    .with_format_choices(new_format, empty_format)
                     .with_layout(
                         config.mail_subdirectory.clone(),
                         config.namespace_dirs(),

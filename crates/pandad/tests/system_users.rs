@@ -831,3 +831,52 @@ fn c_client_cf_mail_subdirectory_restrictions_and_formats_reach_the_session() {
     assert!(other.starts_with("NO "), "{other}");
     imapd.finish();
 }
+
+#[test]
+fn same_as_inbox_makes_new_mailboxes_in_the_inbox_format() {
+    if !can_run("same_as_inbox") {
+        return;
+    }
+    let pid = std::process::id() % 100_000;
+    let name = format!("pts{pid}i");
+    let mut users = TestUsers(Vec::new());
+    let user = users.add(&name, "Secret-12");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("c-client.cf"),
+        "set new-folder-format same-as-inbox\n",
+    )
+    .unwrap();
+    let cfg = config(dir.path(), "system");
+    add_to_config(&cfg, "c_client_cf = \"c-client.cf\"\n");
+    let mut imapd = Imapd::start(&cfg, &[], None);
+    assert!(imapd.line().starts_with("* OK "));
+    assert!(
+        imapd
+            .command("a", &format!("LOGIN {name} Secret-12"))
+            .starts_with("OK ")
+    );
+    // An mbx INBOX in the home (made by the server, then moved into place).
+    assert!(
+        imapd
+            .command("b", "CREATE \"#driver.mbx/box\"")
+            .starts_with("OK ")
+    );
+    imapd.finish();
+    std::fs::rename(user.dir.join("box"), user.dir.join("INBOX")).unwrap();
+    let mut imapd = Imapd::start(&cfg, &[], None);
+    assert!(imapd.line().starts_with("* OK "));
+    assert!(
+        imapd
+            .command("c", &format!("LOGIN {name} Secret-12"))
+            .starts_with("OK ")
+    );
+    assert!(imapd.command("d", "CREATE likeinbox").starts_with("OK "));
+    let head = std::fs::read(user.dir.join("likeinbox")).unwrap();
+    assert!(
+        head.starts_with(b"*mbx*"),
+        "not mbx: {:?}",
+        String::from_utf8_lossy(&head[..head.len().min(40)])
+    );
+    imapd.finish();
+}

@@ -218,6 +218,18 @@ impl MailboxFormat {
     }
 }
 
+/// Where a setting comes from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// Nowhere: the default.
+    #[default]
+    Default,
+    /// This file.
+    ConfigFile,
+    /// UW's `c-client.cf`.
+    CClientCf,
+}
+
 /// Which mailbox names system users may not use (c-client `restrict-mailbox-access`, FAQ
 /// 5.1); virtual users always have [`Restrict::All`](mailstore::config::Restrict::All).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -282,6 +294,9 @@ pub struct Config {
     /// The format of new mailboxes.
     #[serde(default)]
     pub mailbox_format: MailboxFormat,
+    /// Where `mailbox_format` was set (set by [`Config::load`]).
+    #[serde(skip)]
+    pub mailbox_format_origin: Origin,
     /// Restrictions on system users' mailbox names.
     #[serde(default)]
     pub restrict: RestrictLevel,
@@ -447,10 +462,13 @@ impl Config {
         })?;
         // What this file says explicitly wins over c-client.cf.
         let keys: toml::Table = toml::from_str(&text).unwrap_or_default();
-        if !keys.contains_key("mailbox_format")
-            && let Some(FolderFormat::Driver(f)) = c.c_client.new_folder_format
-        {
-            c.mailbox_format = f;
+        if keys.contains_key("mailbox_format") {
+            c.mailbox_format_origin = Origin::ConfigFile;
+        } else if let Some(f) = c.c_client.new_folder_format {
+            c.mailbox_format_origin = Origin::CClientCf;
+            if let FolderFormat::Driver(f) = f {
+                c.mailbox_format = f;
+            }
         }
         if !keys.contains_key("plaintext")
             && let Some(p) = c.c_client.disable_plaintext

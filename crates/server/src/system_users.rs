@@ -54,6 +54,17 @@ impl PamService {
     }
 }
 
+/// Where the format of new (or empty) mailboxes comes from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FormatChoice {
+    /// The configuration (`mailbox_format`, c-client's `empty-folder-format <driver>`).
+    #[default]
+    Configured,
+    /// The format of the user's INBOX, when it has one new mailboxes can take
+    /// (c-client's `same-as-inbox`).
+    SameAsInbox,
+}
+
 /// What a login does to the process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Identity {
@@ -103,6 +114,8 @@ pub struct SystemUsers {
     namespace_dirs: mailstore::config::NamespaceDirs,
     empty_format: Option<mailstore::Format>,
     anonymous_home: std::path::PathBuf,
+    new_format: FormatChoice,
+    empty_format_choice: FormatChoice,
     state: Mutex<State>,
 }
 
@@ -132,8 +145,19 @@ impl SystemUsers {
             namespace_dirs: mailstore::config::NamespaceDirs::default(),
             empty_format: None,
             anonymous_home: std::path::PathBuf::from("/var/mail/anonymous"),
+            new_format: FormatChoice::Configured,
+            empty_format_choice: FormatChoice::Configured,
             state: Mutex::new(State::default()),
         }
+    }
+
+    /// Whether new mailboxes (`new`) and empty files at their first append (`empty`) take
+    /// the format of the user's INBOX (c-client's `same-as-inbox`), looked at as the
+    /// user when they log in.
+    pub fn with_format_choices(mut self, new: FormatChoice, empty: FormatChoice) -> Self {
+        self.new_format = new;
+        self.empty_format_choice = empty;
+        self
     }
 
     /// The group whose members may log in as others (UW's `mailadm`).
@@ -284,6 +308,23 @@ impl SystemUsers {
         if let Some(f) = self.empty_format {
             store.empty_format = f;
         }
+        if self.new_format == FormatChoice::SameAsInbox
+            || self.empty_format_choice == FormatChoice::SameAsInbox
+        {
+            let inbox = mailstore::Store::new(store.clone())
+                .format_of("INBOX")
+                .ok()
+                .flatten()
+                .and_then(creatable);
+            if let Some(f) = inbox {
+                if self.new_format == FormatChoice::SameAsInbox {
+                    store.create_format = f;
+                }
+                if self.empty_format_choice == FormatChoice::SameAsInbox {
+                    store.empty_format = f;
+                }
+            }
+        }
         Account {
             user: account.name.clone(),
             store,
@@ -417,6 +458,18 @@ impl Authenticator for SystemUsers {
             .lock()
             .map(|mut s| std::mem::take(&mut s.alerts))
             .unwrap_or_default()
+    }
+}
+
+/// The format a new mailbox can be made in that an INBOX of format `f` is in: `~/mbox`
+/// is the traditional format; an INBOX not yet there (dummy) or of a format that cannot
+/// be made has none.
+fn creatable(f: mailstore::Format) -> Option<mailstore::Format> {
+    use mailstore::Format as F;
+    match f {
+        F::Unix | F::Mbox => Some(F::Unix),
+        F::Mmdf | F::Mbx | F::Mix | F::Mx | F::Tenex | F::Mtx | F::Maildir => Some(f),
+        _ => None,
     }
 }
 
