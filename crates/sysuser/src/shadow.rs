@@ -121,9 +121,7 @@ impl ShadowEntry {
             Err(Refusal::WrongPassword)
         }
     }
-}
 
-impl ShadowEntry {
     /// The warnings due on day `today` (c-client's `ckp_psx`): the password ends within
     /// its warning period, the account within 28 days.
     pub fn warnings(&self, today: i64) -> Vec<Expiry> {
