@@ -1,4 +1,6 @@
-//! AUTHENTICATE (RFC 3501 §6.2.2, RFC 4959 SASL-IR): PLAIN, LOGIN and CRAM-MD5.
+//! AUTHENTICATE (RFC 3501 §6.2.2, RFC 4959 SASL-IR): PLAIN, LOGIN, CRAM-MD5, and
+//! ANONYMOUS (RFC 4505) while the anonymous file exists. A PLAIN authorization identity
+//! other than the user asks for a mail administrator's override (panda-inventory.md §8.4).
 //!
 //! The exchange is `sasl`'s; this module starts it, carries each client line to it, and
 //! checks what it proves. A line `*` cancels.
@@ -22,6 +24,7 @@ pub(crate) fn start(
 ) -> Result<Done, Failure> {
     let mech = Mechanism::from_name(mechanism)
         .filter(|m| *m != Mechanism::CramMd5 || capability::cram_offered(ctx.cfg))
+        .filter(|m| *m != Mechanism::Anonymous || capability::anonymous_offered(ctx.cfg))
         .ok_or_else(|| Failure::no_code("CANNOT", "Unsupported authentication mechanism"))?;
     if mech.is_plaintext() && !capability::plaintext_allowed(ctx.cfg, ctx.transport) {
         return Err(Failure::no_code(
@@ -80,8 +83,11 @@ fn advance(
     }
 }
 
-fn finish(ctx: Ctx<'_>, attempts: &mut Attempts, creds: Credentials) -> Result<Done, Failure> {
+fn finish(mut ctx: Ctx<'_>, attempts: &mut Attempts, creds: Credentials) -> Result<Done, Failure> {
     let (user, mech, account) = match creds {
+        Credentials::Anonymous { trace } => {
+            return login::anonymous(ctx, "Authenticated", &trace);
+        }
         Credentials::Password {
             authzid,
             user,
@@ -90,9 +96,9 @@ fn finish(ctx: Ctx<'_>, attempts: &mut Attempts, creds: Credentials) -> Result<D
             if let Some(f) = login::absurd_name(&ctx, attempts, &user) {
                 return Err(f);
             }
-            // Acting as someone else needs an administrator; virtual users have none.
+            // Acting as someone else needs an administrator.
             let account = match authzid {
-                Some(z) if z != user => None,
+                Some(z) if z != user => ctx.cfg.auth.login_as_admin(&z, &user, &password.0),
                 _ => login::check_password(&ctx, &user, &password.0),
             };
             (user, "PLAIN/LOGIN", account)
@@ -129,7 +135,7 @@ fn finish(ctx: Ctx<'_>, attempts: &mut Attempts, creds: Credentials) -> Result<D
                     ctx.client
                 ),
             );
-            Ok(login::welcome(&ctx, account))
+            Ok(login::welcome(&mut ctx, account))
         }
         None => Err(attempts.failed(&ctx, &user, mech)),
     }

@@ -34,8 +34,10 @@ pub(crate) fn start(
         ctx.out.end();
         return Transition::Stay;
     };
-    let Some(mech) =
-        Mechanism::from_name(name).filter(|m| *m != Mechanism::CramMd5 || ctx.secrets_offered())
+    let Some(mech) = Mechanism::from_name(name)
+        // ipop3d has no anonymous access (as UW's).
+        .filter(|m| *m != Mechanism::Anonymous)
+        .filter(|m| *m != Mechanism::CramMd5 || ctx.secrets_offered())
     else {
         ctx.out.err("Unsupported authentication mechanism");
         return Transition::Stay;
@@ -101,7 +103,7 @@ fn advance(mut ctx: Ctx<'_>, ex: Exchange, step: Step) -> Transition {
             password,
         }) => {
             let account = match authzid {
-                Some(z) if z != user => None,
+                Some(z) if z != user => ctx.cfg.auth.login_as_admin(&z, &user, &password.0),
                 _ => server::auth::login_as_uw(&*ctx.cfg.auth, &user, &password.0),
             };
             match account {
@@ -109,6 +111,7 @@ fn advance(mut ctx: Ctx<'_>, ex: Exchange, step: Step) -> Transition {
                 None => ctx.failed(&user, "AUTH"),
             }
         }
+        Step::Done(Credentials::Anonymous { .. }) => ctx.failed("anonymous", "AUTH"),
         Step::Done(Credentials::CramMd5 {
             user,
             challenge,
