@@ -59,6 +59,8 @@ pub(crate) struct Imap {
     caps: Vec<String>,
     trace: Trace,
     host: String,
+    /// The text of the server's BYE, for the error when the connection then ends.
+    bye: Option<String>,
 }
 
 impl Imap {
@@ -95,6 +97,7 @@ impl Imap {
             caps: Vec::new(),
             trace: options.trace_for(name),
             host: host.to_owned(),
+            bye: None,
         };
         let greeting = s.greeting(prompt)?;
         if greeting == Greeting::NotAuthenticated
@@ -187,10 +190,11 @@ impl Imap {
             let n = self.stream()?.read(&mut buf)?;
             if n == 0 {
                 self.stream = None;
-                return Err(ClientError::Closed(format!(
-                    "Connection to {} lost",
-                    self.host
-                )));
+                let text = self
+                    .bye
+                    .take()
+                    .unwrap_or_else(|| format!("Connection to {} lost", self.host));
+                return Err(ClientError::Closed(text));
             }
             self.framer.feed(&buf[..n]);
         }
@@ -273,6 +277,9 @@ impl Imap {
         }
     }
 
+    /// Keeps untagged data for the command's caller. A BYE is remembered: the tagged
+    /// answer (to LOGOUT) may still follow, and a read that then finds the connection
+    /// closed reports the server's words.
     fn untagged(&mut self, u: Untagged, keep: &mut Vec<Untagged>) -> Result<(), ClientError> {
         if let Untagged::Condition {
             condition: Condition::Bye,
@@ -280,9 +287,7 @@ impl Imap {
             ..
         } = &u
         {
-            // The tagged answer (LOGOUT) may still follow; a read that finds the
-            // connection closed reports it.
-            let _ = text;
+            self.bye = Some(text.clone());
         }
         keep.push(u);
         Ok(())
