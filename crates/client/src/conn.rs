@@ -5,7 +5,9 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
 use crate::error::{ClientError, strerror};
-use crate::tls::TlsStream;
+use crate::name::{RemoteName, TlsMode};
+use crate::session::ClientOptions;
+use crate::tls::{self, TlsStream};
 
 /// Whether the protocol trace goes to standard error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,6 +69,35 @@ impl Write for Stream {
             Stream::Tls(s) => s.flush(),
         }
     }
+}
+
+/// Opens the connection `name` asks for (FAQ 4.3 without rsh/ssh): `/ssl` is TLS from
+/// the first byte on the SSL port (or the port given) and fails otherwise; `/tryssl` tries
+/// that and falls back to plain TCP on the plain port (or the port given), unless the
+/// certificate was refused; anything else is plain TCP, STARTTLS coming later.
+pub(crate) fn open(name: &RemoteName, options: &ClientOptions) -> Result<Stream, ClientError> {
+    let roots = || tls::roots(options.ca_file.as_deref(), &options.trust_anchors);
+    let host = name.host.as_str();
+    Ok(match name.tls {
+        TlsMode::Ssl => {
+            let tcp = tcp(host, name.effective_port(), options.timeout)?;
+            Stream::Tls(Box::new(tls::handshake(tcp, host, name.cert, roots())?))
+        }
+        TlsMode::TrySsl => {
+            let ssl_port = name.port.unwrap_or(name.service.ssl_port());
+            let tried = tcp(host, ssl_port, options.timeout)
+                .and_then(|t| tls::handshake(t, host, name.cert, roots()));
+            match tried {
+                Ok(s) => Stream::Tls(Box::new(s)),
+                Err(e @ ClientError::Certificate { .. }) => return Err(e),
+                Err(_) => {
+                    let plain_port = name.port.unwrap_or(name.service.plain_port());
+                    Stream::Plain(tcp(host, plain_port, options.timeout)?)
+                }
+            }
+        }
+        _ => Stream::Plain(tcp(host, name.effective_port(), options.timeout)?),
+    })
 }
 
 /// Opens TCP to `host` (a bracketed IP literal or a name) on `port`.

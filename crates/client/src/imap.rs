@@ -71,25 +71,7 @@ impl Imap {
     ) -> Result<Imap, ClientError> {
         let roots = || tls::roots(options.ca_file.as_deref(), &options.trust_anchors);
         let host = name.host.as_str();
-        let stream = match name.tls {
-            TlsMode::Ssl => {
-                let tcp = conn::tcp(host, name.effective_port(), options.timeout)?;
-                Stream::Tls(Box::new(tls::handshake(tcp, host, name.cert, roots())?))
-            }
-            TlsMode::TrySsl => {
-                let ssl_port = name.port.unwrap_or(name.service.ssl_port());
-                let tried = conn::tcp(host, ssl_port, options.timeout)
-                    .and_then(|tcp| tls::handshake(tcp, host, name.cert, roots()));
-                match tried {
-                    Ok(s) => Stream::Tls(Box::new(s)),
-                    Err(e @ ClientError::Certificate { .. }) => return Err(e),
-                    Err(_) => {
-                        Stream::Plain(conn::tcp(host, name.service.plain_port(), options.timeout)?)
-                    }
-                }
-            }
-            _ => Stream::Plain(conn::tcp(host, name.effective_port(), options.timeout)?),
-        };
+        let stream = conn::open(name, options)?;
         let mut s = Imap {
             stream: Some(stream),
             framer: ResponseFramer::new(Limits::default()),

@@ -22,6 +22,16 @@ fn fake(caps: &'static str) -> (u16, Arc<Mutex<Vec<String>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
     std::thread::spawn(move || {
+        // Two connections, one after the other (for /tryssl's fallback).
+        for _ in 0..2 {
+            serve_one(&listener, caps, &log);
+        }
+    });
+    (port, seen)
+}
+
+fn serve_one(listener: &TcpListener, caps: &str, log: &Mutex<Vec<String>>) {
+    {
         let Ok((sock, _)) = listener.accept() else {
             return;
         };
@@ -78,8 +88,7 @@ fn fake(caps: &'static str) -> (u16, Arc<Mutex<Vec<String>>>) {
             }
             line.clear();
         }
-    });
-    (port, seen)
+    }
 }
 
 fn connect(port: u16, switches: &str, password: &str) -> Result<Session, ClientError> {
@@ -199,5 +208,25 @@ fn literal_plus_when_advertised() {
         seen.iter()
             .any(|l| l.ends_with("APPEND INBOX (\\Seen) \"01-Jan-2024 00:00:00 +0000\" {3+}")),
         "{seen:?}"
+    );
+}
+
+#[test]
+fn tryssl_falls_back_to_plain_when_tls_fails() {
+    let (port, seen) = fake("IMAP4rev1");
+    let name = RemoteName::parse(&format!("{{127.0.0.1:{port}/tryssl/user=u}}")).unwrap();
+    let s = Session::connect(
+        &name,
+        &ClientOptions::default(),
+        &mut FixedPrompt::new("u", "p"),
+    )
+    .unwrap();
+    assert_eq!(s.link(), client::Link::Plain);
+    s.logout().unwrap();
+    assert!(
+        seen.lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.ends_with("LOGIN u p"))
     );
 }
