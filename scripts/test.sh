@@ -7,11 +7,12 @@
 # being skipped. The charset tests compare with the system's converters: glibc iconv
 # (libc-bin), Python's codecs and Perl's Encode (perl). The build links libpam
 # (libpam0g-dev); the system-user tests make accounts with passwd's tools and log in
-# through pam_unix (libpam-modules). The manual pages are checked with groff (groff-base).
+# through pam_unix (libpam-modules). The manual pages are checked with groff (groff-base). The client crate
+# talks to Dovecot (dovecot-imapd).
 set -eu
 cd "$(dirname "$0")/.."
 
-packages="uw-mailutils fetchmail isync python3 perl libc-bin systemd libpam0g-dev libpam-modules passwd groff-base"
+packages="uw-mailutils fetchmail isync python3 perl libc-bin systemd libpam0g-dev libpam-modules passwd groff-base dovecot-imapd"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

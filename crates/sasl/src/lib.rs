@@ -1,6 +1,6 @@
-//! Server-side SASL exchanges (RFC 4422), without I/O: the protocol layer carries the
-//! challenges and responses (base64 on the wire) and hands the outcome to an
-//! authenticator.
+//! SASL exchanges (RFC 4422), without I/O: the server side here, the client side in
+//! [`client`]. The protocol layer carries the challenges and responses (base64 on the
+//! wire) and hands the outcome to an authenticator.
 //!
 //! - PLAIN (RFC 4616): `[authzid] NUL authcid NUL password`.
 //! - LOGIN (draft-murchison-sasl-login): the server asks `Username:` then `Password:`.
@@ -13,6 +13,8 @@
 #![deny(missing_debug_implementations)]
 #![warn(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod client;
 
 use std::fmt;
 
