@@ -12,8 +12,9 @@ pub enum ClientError {
     /// The host name does not resolve.
     #[error("No such host as {0}")]
     NoSuchHost(String),
-    /// TCP connect failed.
-    #[error("Can't connect to {host},{port}: {reason}")]
+    /// TCP connect failed (c-client's words for its non-blocking connect, which is what
+    /// Debian's UW tools print: `Connection failed to 127.0.0.1,143: Connection refused`).
+    #[error("Connection failed to {host},{port}: {reason}")]
     Connect {
         /// The host.
         host: String,
@@ -28,7 +29,7 @@ pub enum ClientError {
         /// The host as named.
         host: String,
         /// OpenSSL's words for the failure, as c-client passes them on
-        /// (`self signed certificate`, `certificate has expired`,
+        /// (`self-signed certificate`, as OpenSSL 3 and the FAQ spell it, `certificate has expired`,
         /// `unable to get local issuer certificate`) or c-client's own
         /// (`Server name does not match certificate`).
         reason: String,

@@ -12,7 +12,7 @@
 //!
 //! | failure                                   | REASON                                   |
 //! |-------------------------------------------|------------------------------------------|
-//! | self-signed certificate, not trusted      | `self signed certificate`                |
+//! | self-signed certificate, not trusted      | `self-signed certificate`                |
 //! | issuer not among the trust anchors        | `unable to get local issuer certificate` |
 //! | expired                                   | `certificate has expired`                |
 //! | not yet valid                             | `certificate is not yet valid`           |
@@ -189,7 +189,7 @@ fn classify(host: &str, e: &io::Error, cert: Option<&CertificateDer<'_>>) -> Cli
     let der = cert.map(|c| c.as_ref()).unwrap_or_default();
     let reason = match ce {
         CertificateError::UnknownIssuer if is_self_issued(der) => {
-            "self signed certificate".to_owned()
+            "self-signed certificate".to_owned()
         }
         CertificateError::UnknownIssuer => "unable to get local issuer certificate".to_owned(),
         CertificateError::Expired | CertificateError::ExpiredContext { .. } => {

@@ -131,7 +131,7 @@ fn self_signed_for_another_name_is_self_signed_first() {
     let port = serve(self_signed("wrong.example"));
     assert_eq!(
         failure(port, &ClientOptions::default()),
-        "Certificate failure for localhost: self signed certificate: /CN=wrong.example"
+        "Certificate failure for localhost: self-signed certificate: /CN=wrong.example"
     );
 }
 
@@ -235,7 +235,7 @@ fn nothing_listening_is_cant_connect() {
     .unwrap_err();
     assert_eq!(
         e.to_string(),
-        format!("Can't connect to 127.0.0.1,{port}: Connection refused")
+        format!("Connection failed to 127.0.0.1,{port}: Connection refused")
     );
 }
 

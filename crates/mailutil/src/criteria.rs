@@ -279,6 +279,81 @@ impl Criteria {
         }
         Ok(out)
     }
+
+    /// The criteria as IMAP SEARCH keys, for a server to search with (dates in IMAP's
+    /// `d-Mon-yyyy`, strings quoted). No key at all is `ALL`.
+    pub fn to_imap(&self) -> String {
+        let day = |&(y, m, d): &Day| {
+            let month = MONTHS
+                .get(usize::from(m).saturating_sub(1))
+                .copied()
+                .unwrap_or("Jan");
+            format!("{d}-{month}-{y:04}")
+        };
+        let keys: Vec<String> = self
+            .0
+            .iter()
+            .map(|key| match key {
+                Key::All => "ALL".to_owned(),
+                Key::Flag(f, has) => {
+                    let name = [
+                        (Flags::ANSWERED, "ANSWERED"),
+                        (Flags::DELETED, "DELETED"),
+                        (Flags::DRAFT, "DRAFT"),
+                        (Flags::FLAGGED, "FLAGGED"),
+                        (Flags::SEEN, "SEEN"),
+                    ]
+                    .into_iter()
+                    .find(|(bit, _)| f.contains(*bit))
+                    .map_or("ALL", |(_, n)| n);
+                    match has {
+                        Has::Set => name.to_owned(),
+                        Has::Clear => format!("UN{name}"),
+                    }
+                }
+                Key::New => "NEW".to_owned(),
+                Key::Old => "OLD".to_owned(),
+                Key::Recent => "RECENT".to_owned(),
+                Key::Keyword(k, Has::Set) => format!("KEYWORD {k}"),
+                Key::Keyword(k, Has::Clear) => format!("UNKEYWORD {k}"),
+                Key::Before(d) => format!("BEFORE {}", day(d)),
+                Key::On(d) => format!("ON {}", day(d)),
+                Key::Since(d) => format!("SINCE {}", day(d)),
+                Key::SentBefore(d) => format!("SENTBEFORE {}", day(d)),
+                Key::SentOn(d) => format!("SENTON {}", day(d)),
+                Key::SentSince(d) => format!("SENTSINCE {}", day(d)),
+                Key::Larger(n) => format!("LARGER {n}"),
+                Key::Smaller(n) => format!("SMALLER {n}"),
+                Key::Header(h, t) => format!("{} {}", h.to_ascii_uppercase(), quoted(t)),
+                Key::Body(t) => format!("BODY {}", quoted(t)),
+                Key::Text(t) => format!("TEXT {}", quoted(t)),
+            })
+            .collect();
+        if keys.is_empty() {
+            "ALL".to_owned()
+        } else {
+            keys.join(" ")
+        }
+    }
+}
+
+/// `text` as an IMAP quoted string (line ends, which a quoted string cannot hold, become
+/// spaces).
+fn quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\r' | '\n' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// Whether message `seq` matches `key`; `text` caches its whole text once read.

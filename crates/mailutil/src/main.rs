@@ -16,6 +16,7 @@ mod command;
 mod console;
 mod criteria;
 mod progress;
+mod remote;
 mod usage;
 
 use std::process::ExitCode;
@@ -67,6 +68,29 @@ fn run(program: &str, args: Args) -> Outcome {
             return Outcome::Failure;
         }
     };
+    let telemetry = if sw.debug {
+        remote::Telemetry::On
+    } else {
+        remote::Telemetry::Off
+    };
+    let ctx = Context {
+        mailboxes: Mailboxes::new(store, remote::Pool::new(telemetry)),
+        switches: sw,
+    };
+    let outcome = dispatch(program, &ctx, &command, src.as_deref(), dst.as_deref());
+    ctx.mailboxes.finish();
+    outcome
+}
+
+/// Runs `command` on `src` and `dst`.
+fn dispatch(
+    program: &str,
+    ctx: &Context,
+    command: &str,
+    src: Option<&str>,
+    dst: Option<&str>,
+) -> Outcome {
+    let sw = &ctx.switches;
     let usage = |synopsis: &str| {
         print!("{}", usage::command(program, synopsis));
         Outcome::Failure
@@ -74,27 +98,22 @@ fn run(program: &str, args: Args) -> Outcome {
     // Switches that only copies take.
     let copying = sw.access == args::SourceAccess::ReadWrite || sw.copy_switches;
     let merging = sw.merge.is_some();
-    let ctx = Context {
-        mailboxes: Mailboxes::Local(store),
-        switches: sw,
-    };
-    let (src, dst) = (src.as_deref(), dst.as_deref());
     let copy_usage = |cmd: &str| format!("{cmd} {}", usage::COPY_ARGS);
-    match command.as_str() {
+    match command {
         "check" => match (src, dst) {
-            (_, None) if !merging && !copying => command::check::run(&ctx, src.unwrap_or("INBOX")),
+            (_, None) if !merging && !copying => command::check::run(ctx, src.unwrap_or("INBOX")),
             _ => usage(usage::CHECK),
         },
         "create" => match (src, dst) {
-            (Some(name), None) if !merging && !copying => command::create::run(&ctx, name),
+            (Some(name), None) if !merging && !copying => command::create::run(ctx, name),
             _ => usage(usage::CREATE),
         },
         "delete" => match (src, dst) {
-            (Some(name), None) if !merging && !copying => command::delete::run(&ctx, name),
+            (Some(name), None) if !merging && !copying => command::delete::run(ctx, name),
             _ => usage(usage::DELETE),
         },
         "rename" => match (src, dst) {
-            (Some(from), Some(to)) if !merging && !copying => command::rename::run(&ctx, from, to),
+            (Some(from), Some(to)) if !merging && !copying => command::rename::run(ctx, from, to),
             _ => usage(usage::RENAME),
         },
         cmd @ ("copy" | "move" | "append" | "appenddelete") => {
@@ -105,13 +124,13 @@ fn run(program: &str, args: Args) -> Outcome {
                 _ => (Create::Existing, Remove::Delete),
             };
             match (src, dst) {
-                (Some(s), Some(d)) if !merging => command::copy::run(&ctx, s, d, create, remove),
+                (Some(s), Some(d)) if !merging => command::copy::run(ctx, s, d, create, remove),
                 _ => usage(&copy_usage(cmd)),
             }
         }
         "prune" => match (src, dst) {
             (Some(name), Some(text)) if !merging && !copying => match criteria::parse(text) {
-                Ok(c) => command::prune::run(&ctx, name, &c),
+                Ok(c) => command::prune::run(ctx, name, &c),
                 Err(e) => {
                     eprintln!("{e}");
                     usage(usage::PRUNE)
@@ -120,7 +139,7 @@ fn run(program: &str, args: Args) -> Outcome {
             _ => usage(usage::PRUNE),
         },
         "transfer" => match (src, dst) {
-            (Some(s), Some(d)) => command::transfer::run(&ctx, s, d),
+            (Some(s), Some(d)) => command::transfer::run(ctx, s, d),
             _ => usage(usage::TRANSFER),
         },
         _ => {

@@ -220,7 +220,7 @@ fn imap_self_signed_quick_start_certificate_is_refused_without_novalidate_cert()
         .unwrap_err();
     assert!(
         e.to_string()
-            .starts_with("Certificate failure for localhost: self signed certificate: /CN="),
+            .starts_with("Certificate failure for localhost: self-signed certificate: /CN="),
         "{e}"
     );
 }

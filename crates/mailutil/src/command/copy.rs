@@ -128,8 +128,9 @@ pub fn copy_mailbox(
     // Without -kwcopy, a keyword the destination does not have is dropped with a
     // warning, as c-client's append does.
     let known = match ctx.switches.keywords {
+        KeywordMode::Copy if ctx.mailboxes.takes_new_keywords(&name) => None,
         KeywordMode::Copy if created => Some(Vec::new()),
-        KeywordMode::Copy => Some(ctx.mailboxes.keywords_of(&name)),
+        KeywordMode::Copy => ctx.mailboxes.keywords_of(&name),
         KeywordMode::CreateAll | KeywordMode::Ignore => None,
     };
     let all: Vec<SeqNo> = (0..n).filter_map(SeqNo::from_index).collect();
@@ -161,7 +162,8 @@ pub fn copy_mailbox(
             }
             if remove == Remove::Delete {
                 match source.delete_and_expunge(&all) {
-                    Ok(gone) => ctx.note_expunged(gone),
+                    Ok(gone) if source.is_local() => ctx.note_expunged(gone),
+                    Ok(_) => {}
                     Err(e) => {
                         eprintln!("{}", e.reason());
                         return false;

@@ -9,7 +9,7 @@ pub mod prune;
 pub mod rename;
 pub mod transfer;
 
-use crate::access::Mailboxes;
+use crate::access::{Error, Mailboxes};
 use crate::args::Switches;
 
 /// What every command works with.
@@ -57,5 +57,22 @@ impl Outcome {
         } else {
             Outcome::Failure
         }
+    }
+}
+
+/// Runs `op`, and once more after a failure to reach or log in to a server: c-client's
+/// `mailutil` opens a stream for `check`, `create`, `delete` and `rename` and, when that
+/// fails, lets the operation open its own, so the failure shows twice (and a password
+/// is asked for again).
+pub fn again_after_connect_failure<T>(
+    mut op: impl FnMut() -> Result<T, Error>,
+) -> Result<T, Error> {
+    match op() {
+        Err(e @ Error::Connect(client::ClientError::Name(_))) => Err(e),
+        Err(e @ Error::Connect(_)) => {
+            eprintln!("{}", e.reason());
+            op()
+        }
+        r => r,
     }
 }

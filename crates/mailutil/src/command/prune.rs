@@ -22,7 +22,9 @@ pub fn run(ctx: &Context, name: &str, criteria: &Criteria) -> Outcome {
         Ok(found) if found.is_empty() => println!("No matching messages, so nothing purged"),
         Ok(found) => match mailbox.delete_and_expunge(&found) {
             Ok(purged) => {
-                ctx.note_expunged(purged);
+                if mailbox.is_local() {
+                    ctx.note_expunged(purged);
+                }
                 println!("{purged} message(s) purged");
             }
             Err(e) => eprintln!("{}", e.reason()),

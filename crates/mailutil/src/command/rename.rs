@@ -1,11 +1,11 @@
-//! `rename SOURCE DESTINATION`, within one store.
+//! `rename SOURCE DESTINATION`, within one store or on one server.
 
-use super::{Context, Outcome};
+use super::{Context, Outcome, again_after_connect_failure};
 use crate::access::{Error, cant};
 
 /// Renames mailbox `from` to `to`.
 pub fn run(ctx: &Context, from: &str, to: &str) -> Outcome {
-    match ctx.mailboxes.rename(from, to) {
+    match again_after_connect_failure(|| ctx.mailboxes.rename(from, to)) {
         Ok(()) => Outcome::Success,
         Err(Error::Local(mailstore::Error::AlreadyExists { .. })) => {
             // c-client's wording names the source first.

@@ -6,12 +6,21 @@
 
 use super::copy::{Create, Remove, copy_mailbox};
 use super::{Context, Outcome};
-use crate::access::{Access, cant};
+use crate::access::{Access, Error, cant, is_remote};
 use crate::args::{Merge, SourceAccess, Verbosity};
+use crate::remote;
 
 /// Transfers the hierarchy `src` to `dst`.
 pub fn run(ctx: &Context, src: &str, dst: &str) -> Outcome {
     let verbose = ctx.switches.verbosity == Verbosity::Verbose;
+    // Remote sides are connected to first, source then destination, as c-client does; a
+    // failure ends the transfer (the reason has been printed).
+    for side in [src, dst] {
+        if let Err(e) = ctx.mailboxes.connect(side) {
+            eprintln!("{}", e.reason());
+            return Outcome::Failure;
+        }
+    }
     if verbose {
         println!("Listing mailboxes...");
     }
@@ -30,10 +39,22 @@ pub fn run(ctx: &Context, src: &str, dst: &str) -> Outcome {
     };
     let listed = match ctx.mailboxes.list(src, "*") {
         Ok(l) => l,
+        Err(e @ Error::Connect(_)) => {
+            eprintln!("{}", e.reason());
+            return Outcome::Failure;
+        }
         Err(e) => {
             eprintln!("{}", e.reason());
             Vec::new()
         }
+    };
+    // A remote destination is named by its server's canonical spelling.
+    let dst = if is_remote(dst) {
+        let server = ctx.mailboxes.shown_name(dst);
+        let server = &server[..server.find('}').map_or(0, |i| i + 1)];
+        format!("{server}{}", remote::mailbox_part(dst))
+    } else {
+        dst.to_owned()
     };
     let access = match ctx.switches.access {
         SourceAccess::ReadWrite => Access::ReadWrite,
@@ -41,9 +62,15 @@ pub fn run(ctx: &Context, src: &str, dst: &str) -> Outcome {
     };
     let merge = ctx.switches.merge.clone().unwrap_or(Merge::Refuse);
     for entry in listed.iter().filter(|e| e.selectable && !e.name.is_empty()) {
+        // The name without its server, for the destination.
+        let plain = if is_remote(&entry.name) {
+            remote::mailbox_part(&entry.name)
+        } else {
+            &entry.name
+        };
         let target = format!(
             "{dst}{}",
-            swap_delimiters(&entry.name, entry.delimiter, dst_delimiter)
+            swap_delimiters(plain, entry.delimiter, dst_delimiter)
         );
         if verbose {
             println!("Copying {}\n  => {target}", entry.name);
@@ -67,13 +94,10 @@ pub fn run(ctx: &Context, src: &str, dst: &str) -> Outcome {
     Outcome::Success
 }
 
-/// The reference to ask the destination's delimiter with: its `{server}` part for a
-/// remote name, nothing for a local one.
+/// The reference to ask the destination's delimiter with: the name itself for a remote
+/// name (its server, then the mailbox part), nothing for a local one.
 fn dst_reference(dst: &str) -> &str {
-    match (dst.starts_with('{'), dst.find('}')) {
-        (true, Some(i)) => &dst[..=i],
-        _ => "",
-    }
+    if is_remote(dst) { dst } else { "" }
 }
 
 /// `name` with its delimiter `from` and the destination's `to` exchanged, as c-client's
