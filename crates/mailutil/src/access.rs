@@ -368,16 +368,26 @@ impl Mailboxes {
                     session: Some(session),
                     servers: self.servers.clone(),
                     label,
+                    selection: Selection::Selected,
                     messages,
                     keywords,
                 })))
             }
-            Err(e) => {
-                if matches!(e, ClientError::Server(_)) {
-                    self.servers.give_back(session);
-                }
-                Err(Error::Remote(e))
+            // c-client keeps the connection as a "half-open" stream of no messages when
+            // the server refuses the SELECT: the refusal is told, and a copy goes on with
+            // an empty source (creating its destination), a prune finds nothing.
+            Err(ClientError::Server(text)) => {
+                eprintln!("{text}");
+                Ok(Opened::Remote(Box::new(RemoteMailbox {
+                    session: Some(session),
+                    servers: self.servers.clone(),
+                    label,
+                    selection: Selection::HalfOpen,
+                    messages: Vec::new(),
+                    keywords: Vec::new(),
+                })))
             }
+            Err(e) => Err(Error::Remote(e)),
         }
     }
 
@@ -543,8 +553,18 @@ pub struct RemoteMailbox {
     servers: Pool,
     /// The canonical name.
     label: String,
+    selection: Selection,
     messages: Vec<client::MessageMeta>,
     keywords: Vec<String>,
+}
+
+/// Whether the server selected the mailbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Selection {
+    /// It did.
+    Selected,
+    /// It refused; the connection stands, with no mailbox and no messages.
+    HalfOpen,
 }
 
 impl RemoteMailbox {
@@ -656,6 +676,7 @@ impl Opened {
     pub fn search(&mut self, criteria: &Criteria) -> Result<Vec<SeqNo>, Error> {
         match self {
             Opened::Local { mailbox, .. } => Ok(criteria.search(&mut **mailbox)?),
+            Opened::Remote(r) if r.selection == Selection::HalfOpen => Ok(Vec::new()),
             Opened::Remote(r) => {
                 let text = criteria.to_imap();
                 let mut found = r.run(|s| s.search(&text))?;
@@ -677,6 +698,7 @@ impl Opened {
                 mailbox.set_flags(seqs, FlagOp::Add, Flags::DELETED, &[])?;
                 Ok(mailbox.expunge(ExpungeScope::AllDeleted)?.len())
             }
+            Opened::Remote(r) if r.selection == Selection::HalfOpen => Ok(0),
             Opened::Remote(r) => {
                 let numbers: Vec<u32> = seqs.iter().map(|s| s.get()).collect();
                 let set = remote::sequence_set(&numbers);
