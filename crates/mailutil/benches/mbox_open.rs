@@ -13,6 +13,10 @@
 //!
 //! It prints a table and the ratios. It needs root (to run UW's tools as a test account);
 //! without UW's `mailutil` it measures ours alone.
+//!
+//! `-- --copy-only [MESSAGES]` measures only `mailutil copy` of the generated mailbox into
+//! a new mix and a new mbx mailbox, ours and UW's, once each (UW's copy is quadratic in
+//! the number of messages: minutes at 100,000).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -54,6 +58,10 @@ fn main() {
     );
     let exe = common::runnable(&std::env::current_exe().unwrap());
     let ours_bin = common::ours();
+    if args.iter().any(|a| a == "--copy-only") {
+        copy_rows(&dir, &rel, uw_here, &ours_bin);
+        return;
+    }
 
     // First read-write open of a mailbox without UW headers.
     let mut table = Vec::new();
@@ -221,6 +229,54 @@ fn main() {
         }
     }
     let _ = fs::remove_file(&ours_rw);
+}
+
+/// `mailutil copy` of the generated mailbox into new mix and mbx mailboxes, ours and UW's.
+fn copy_rows(dir: &Path, rel: &str, uw_here: bool, ours_bin: &str) {
+    let mut whos = vec![("ours", ours_bin)];
+    if uw_here {
+        whos.push(("UW", common::UW_MAILUTIL));
+    }
+    println!();
+    println!(
+        "{:<42} {:>5} {:>10} {:>10}",
+        "operation", "who", "seconds", "peak RSS"
+    );
+    for format in ["mix", "mbx"] {
+        let mut times = Vec::new();
+        for (who, program) in &whos {
+            let target = format!("copy-{who}-{format}");
+            let clear = || {
+                let _ = fs::remove_dir_all(dir.join(&target));
+                let _ = fs::remove_file(dir.join(&target));
+            };
+            clear();
+            let m = measure(
+                program,
+                &[
+                    "copy",
+                    &format!("{rel}/raw"),
+                    &format!("#driver.{format}/{rel}/{target}"),
+                ],
+                false,
+            );
+            // What the copy made, as our mailutil counts it.
+            let made = common::as_user(ours_bin, &["check", &format!("{rel}/{target}")]);
+            print!("{who} {format}: {}", String::from_utf8_lossy(&made.stdout));
+            clear();
+            println!(
+                "{:<42} {:>5} {:>10.3} {:>8.1} MB",
+                format!("copy to {format}"),
+                who,
+                m.wall.as_secs_f64(),
+                m.rss_kib as f64 / 1024.0
+            );
+            times.push(m.wall.as_secs_f64());
+        }
+        if let [ours, uw] = times[..] {
+            println!("copy to {format}: ours is {:.1}x faster", uw / ours);
+        }
+    }
 }
 
 /// One measured run.
