@@ -28,6 +28,8 @@ pub enum Error {
     Remote(ClientError),
     /// A command that cannot span two servers, or a server and the local store.
     AcrossServers,
+    /// What a POP3 server cannot do (c-client's words).
+    Pop3(&'static str),
     /// `#driver.FORMAT/NAME` names a mailbox that exists in another format.
     WrongFormat {
         /// The format the name asked for.
@@ -57,6 +59,7 @@ impl Error {
             Error::Local(e) => e.to_string(),
             Error::Connect(e) | Error::Remote(e) => remote_words(e),
             Error::AcrossServers => "mailboxes are on different servers".into(),
+            Error::Pop3(words) => (*words).into(),
             Error::WrongFormat { format, name } => format!(
                 "Not a {}-format mailbox: {name}",
                 format.name().to_ascii_uppercase()
@@ -79,6 +82,7 @@ impl Error {
             ) | Error::WrongFormat { .. }
                 | Error::Connect(_)
                 | Error::Remote(_)
+                | Error::Pop3(_)
         )
     }
 
@@ -202,6 +206,8 @@ impl Mailboxes {
     /// typed at the prompt included), a local one as given.
     pub fn shown_name(&self, name: &str) -> String {
         match self.side(name) {
+            // c-client's POP3 status names the mailbox as it was given.
+            Ok(Side::Remote(r)) if r.service == client::Service::Pop3 => name.to_owned(),
             Ok(Side::Remote(r)) => self.servers.canonical(&r).to_string(),
             _ => name.to_owned(),
         }
@@ -329,6 +335,9 @@ impl Mailboxes {
     /// SELECTs (or EXAMINEs) `name` on a session kept for this mailbox until it closes,
     /// and reads every message's flags, date and size.
     fn open_remote(&self, name: &RemoteName, access: Access) -> Result<Opened, Error> {
+        if name.service == client::Service::Pop3 && access == Access::ReadOnly {
+            return Err(Error::Pop3("Read-only POP3 access not available"));
+        }
         let mut session = self.servers.take(name).map_err(Error::Connect)?;
         let access = match access {
             Access::ReadWrite => client::Access::ReadWrite,
@@ -708,7 +717,14 @@ impl Opened {
                         s.store_flags(&set, client::StoreMode::Add, &["\\Deleted".into()])?;
                     }
                     s.expunge()?;
-                    Ok(s.search("ALL")?.len())
+                    match s.search("ALL") {
+                        Ok(all) => Ok(all.len()),
+                        // POP3 deletes at QUIT: those flagged now are as good as gone.
+                        Err(ClientError::Unsupported { .. }) => {
+                            Ok(before.saturating_sub(numbers.len()))
+                        }
+                        Err(e) => Err(e),
+                    }
                 })?;
                 Ok(before.saturating_sub(left))
             }

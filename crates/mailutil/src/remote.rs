@@ -115,7 +115,11 @@ struct LoginPrompt {
 impl LoginPrompt {
     fn new(name: &RemoteName) -> Self {
         LoginPrompt {
-            host: canonical_host(&name.host),
+            // c-client's IMAP driver names the host as the resolver does; POP3 as written.
+            host: match name.service {
+                client::Service::Imap => canonical_host(&name.host),
+                client::Service::Pop3 => name.host.clone(),
+            },
             service: name.service.name(),
             user: name.user.clone(),
             authuser: name.authuser.clone(),

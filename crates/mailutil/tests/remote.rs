@@ -78,6 +78,7 @@ struct Daemon {
     dir: tempfile::TempDir,
     imap: u16,
     imaps: u16,
+    pop3: u16,
     password: String,
 }
 
@@ -114,6 +115,7 @@ impl Daemon {
             dir,
             imap: ports[0],
             imaps: ports[1],
+            pop3: ports[2],
             password,
         }
     }
@@ -501,6 +503,7 @@ fn normalized(r: &Run, d: &Daemon) -> Run {
         t.replace(&dir, "DIR")
             .replace(&d.imap.to_string(), "PORT")
             .replace(&d.imaps.to_string(), "SSLPORT")
+            .replace(&d.pop3.to_string(), "POP3PORT")
     };
     Run {
         status: r.status,
@@ -525,6 +528,8 @@ fn session_of_commands(program: &str, d: &Daemon, rel: &str) -> Vec<(String, Run
     let no_user = format!("{{127.0.0.1:{}/imap/notls}}INBOX", d.imap);
     let ssl = format!("{{127.0.0.1:{}/imap/ssl/user=demo}}INBOX", d.imaps);
     let pw2 = pw.repeat(2);
+    let pop3 = format!("{{127.0.0.1:{}/pop3/notls/user=demo}}", d.pop3);
+    let popped = format!("{rel}/popped");
     let ghost = format!("{rel}/ghost");
     let wrong = "wrong\nwrong\nwrong\n".to_owned();
     let commands: Vec<(Vec<&str>, &str)> = vec![
@@ -550,6 +555,9 @@ fn session_of_commands(program: &str, d: &Daemon, rel: &str) -> Vec<(String, Run
         (vec!["prune", &nonesuch, "all"], &pw),
         (vec!["delete", &kept], &pw),
         (vec!["delete", &kept], &pw),
+        (vec!["check", &pop3], &pw),
+        (vec!["copy", &pop3, &popped], &pw),
+        (vec!["copy", "-rw", &pop3, &popped], &pw),
         (vec!["check", &inbox], &wrong),
         (vec!["check", &ssl], ""),
     ];
@@ -617,7 +625,7 @@ fn uw_and_ours_agree_on_remote_commands() {
     // The local copies hold the same messages with the same flags.
     assert_eq!(read_ours(&format!("{uw_rel}/ghost")).1, vec![]);
     assert_eq!(read_ours(&format!("{our_rel}/ghost")).1, vec![]);
-    for name in ["local", "moved"] {
+    for name in ["local", "moved", "popped"] {
         let (_, a) = read_ours(&format!("{uw_rel}/{name}"));
         let (_, b) = read_ours(&format!("{our_rel}/{name}"));
         let strip = |v: &[Seen]| -> Vec<(Flags, Vec<u8>)> {
