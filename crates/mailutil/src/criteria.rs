@@ -287,7 +287,9 @@ impl Criteria {
             let month = MONTHS
                 .get(usize::from(m).saturating_sub(1))
                 .copied()
-                .unwrap_or("Jan");
+                .unwrap_or("JAN");
+            // As IMAP writes it: "Jan".
+            let month = format!("{}{}", &month[..1], month[1..].to_ascii_lowercase());
             format!("{d}-{month}-{y:04}")
         };
         let keys: Vec<String> = self
@@ -466,6 +468,20 @@ fn in_part(msg: &[u8], part: &mime::Part, needle: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn criteria_as_imap_search() {
+        let c = parse(r#"subject "a \b" unseen before 2024-01-05 keyword $x larger 10"#).unwrap();
+        assert_eq!(
+            c.to_imap(),
+            r#"SUBJECT "a \\b" UNSEEN BEFORE 5-Jan-2024 KEYWORD $x LARGER 10"#
+        );
+        assert_eq!(parse("").unwrap().to_imap(), "ALL");
+        assert_eq!(
+            parse("since 1/2/99 deleted").unwrap().to_imap(),
+            "SINCE 2-Jan-1999 DELETED"
+        );
+    }
 
     #[test]
     fn keys_and_arguments() {
