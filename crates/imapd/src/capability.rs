@@ -28,6 +28,11 @@ pub(crate) fn cram_offered(cfg: &SessionConfig) -> bool {
     cfg.cram.as_ref().is_some_and(|c| c.available())
 }
 
+/// Whether GSSAPI is offered (built with it and a keytab holds a key for the service).
+pub(crate) fn gssapi_offered(cfg: &SessionConfig) -> bool {
+    cfg.gssapi.as_ref().is_some_and(|g| g.offered())
+}
+
 /// The capability names, space-separated.
 pub(crate) fn list(cfg: &SessionConfig, transport: Transport, phase: Phase) -> String {
     let mut caps = vec!["IMAP4REV1", "I18NLEVEL=1", "LITERAL+"];
@@ -43,6 +48,9 @@ pub(crate) fn list(cfg: &SessionConfig, transport: Transport, phase: Phase) -> S
             }
             if cram_offered(cfg) {
                 caps.push("AUTH=CRAM-MD5");
+            }
+            if gssapi_offered(cfg) {
+                caps.push("AUTH=GSSAPI");
             }
             // PLAIN and LOGIN are hidden until the connection is encrypted (they still
             // work where plaintext is allowed).

@@ -6,6 +6,7 @@
 //! - LOGIN (draft-murchison-sasl-login): the server asks `Username:` then `Password:`.
 //! - CRAM-MD5 (RFC 2195): the server sends `<random.time@host>`, the client answers
 //!   `user SP hex(HMAC-MD5(secret, challenge))`.
+//! - GSSAPI (RFC 4752): Kerberos V5 through a [`gssapi::GssAcceptor`]; see [`gssapi`].
 
 #![forbid(unsafe_code)]
 #![deny(missing_debug_implementations)]
@@ -16,6 +17,10 @@ use std::fmt;
 
 use hmac::{Hmac, KeyInit, Mac};
 
+pub mod gssapi;
+
+use gssapi::{GssAcceptor, GssExchange};
+
 /// A mechanism this crate serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mechanism {
@@ -25,6 +30,8 @@ pub enum Mechanism {
     Login,
     /// CRAM-MD5
     CramMd5,
+    /// GSSAPI (Kerberos V5)
+    Gssapi,
 }
 
 impl Mechanism {
@@ -34,6 +41,7 @@ impl Mechanism {
             "PLAIN" => Some(Mechanism::Plain),
             "LOGIN" => Some(Mechanism::Login),
             "CRAM-MD5" => Some(Mechanism::CramMd5),
+            "GSSAPI" => Some(Mechanism::Gssapi),
             _ => None,
         }
     }
@@ -44,12 +52,13 @@ impl Mechanism {
             Mechanism::Plain => "PLAIN",
             Mechanism::Login => "LOGIN",
             Mechanism::CramMd5 => "CRAM-MD5",
+            Mechanism::Gssapi => "GSSAPI",
         }
     }
 
     /// Whether the password crosses the wire (in the clear but for TLS).
     pub fn is_plaintext(self) -> bool {
-        !matches!(self, Mechanism::CramMd5)
+        !matches!(self, Mechanism::CramMd5 | Mechanism::Gssapi)
     }
 }
 
@@ -84,6 +93,18 @@ pub enum Credentials {
         /// The digest received (hex, as sent).
         digest: Vec<u8>,
     },
+    /// A GSSAPI context: the GSS-API proved `principal`; check that it may act as
+    /// `authzid` (or as its own local name when there is none).
+    Gssapi {
+        /// The client principal (`user@REALM`).
+        principal: String,
+        /// Its local user name, if Kerberos maps it to one.
+        local_name: Option<String>,
+        /// The service the client's ticket is for (`imap`, `pop`), if known.
+        service: Option<String>,
+        /// Who to act as, if the client named someone.
+        authzid: Option<String>,
+    },
 }
 
 /// Why an exchange failed.
@@ -92,6 +113,13 @@ pub enum SaslError {
     /// The client's answer is not what the mechanism expects.
     #[error("malformed SASL response")]
     Malformed,
+    /// The security mechanism refused the client's token (a bad or expired ticket).
+    #[error("SASL credentials refused")]
+    Refused,
+    /// The mechanism needs something this exchange was not given (GSSAPI without an
+    /// acceptor).
+    #[error("SASL mechanism unavailable")]
+    Unavailable,
 }
 
 /// The next move of an exchange.
@@ -117,6 +145,8 @@ pub struct Exchange {
     state: State,
     /// The CRAM-MD5 challenge to send (made by the caller: random part, time, host).
     cram_challenge: Vec<u8>,
+    /// The GSSAPI exchange, for that mechanism.
+    gss: Option<GssExchange>,
 }
 
 impl Exchange {
@@ -127,12 +157,32 @@ impl Exchange {
             mechanism,
             state: State::Start,
             cram_challenge,
+            gss: None,
         }
+    }
+
+    /// Starts GSSAPI over `acceptor`.
+    pub fn gssapi(acceptor: Box<dyn GssAcceptor>) -> Self {
+        Exchange {
+            mechanism: Mechanism::Gssapi,
+            state: State::Start,
+            cram_challenge: Vec::new(),
+            gss: Some(GssExchange::new(acceptor)),
+        }
+    }
+
+    /// The mechanism.
+    pub fn mechanism(&self) -> Mechanism {
+        self.mechanism
     }
 
     /// The first move, with the client's initial response if it sent one (RFC 4959).
     pub fn start(&mut self, initial: Option<&[u8]>) -> Result<Step, SaslError> {
         match (self.mechanism, initial) {
+            (Mechanism::Gssapi, _) => match &mut self.gss {
+                Some(gss) => gss.start(initial),
+                None => Err(SaslError::Unavailable),
+            },
             (Mechanism::Plain, Some(r)) => plain(r),
             (Mechanism::Plain, None) => Ok(Step::Challenge(Vec::new())),
             (Mechanism::Login, Some(r)) if !r.is_empty() => self.step(r),
@@ -147,6 +197,10 @@ impl Exchange {
     /// The next move, given the client's response.
     pub fn step(&mut self, response: &[u8]) -> Result<Step, SaslError> {
         match (self.mechanism, &self.state) {
+            (Mechanism::Gssapi, _) => match &mut self.gss {
+                Some(gss) => gss.step(response),
+                None => Err(SaslError::Unavailable),
+            },
             (Mechanism::Plain, _) => plain(response),
             (Mechanism::Login, State::Start) => {
                 let user = utf8(response)?;

@@ -34,6 +34,11 @@
 //! address = ["192.0.2.2"]            # else [tls]'s own
 //! names = ["mail.b.example", "*.b.example"]
 //!
+//! [gssapi]                         # AUTH=GSSAPI (built with the `gssapi` feature), offered
+//! keytab = "/etc/krb5.keytab"        # when this keytab (default: KRB5_KTNAME, else
+//! imap_service = "imap"              # /etc/krb5.keytab) has a key for the service:
+//! pop_service = "pop"                # imap/host@REALM, pop/host@REALM (the defaults)
+//!
 //! [[listen]]
 //! address = "127.0.0.1:1143"
 //! protocol = "imap"                  # imap (with STARTTLS), imaps (TLS at once),
@@ -284,12 +289,47 @@ pub struct Config {
     /// Listeners.
     #[serde(default)]
     pub listen: Vec<Listen>,
+    /// SASL GSSAPI (Kerberos V5).
+    #[serde(default)]
+    pub gssapi: GssapiConfig,
     /// UW c-client's system configuration file; a missing file is fine.
     #[serde(default = "default_c_client_cf")]
     pub c_client_cf: PathBuf,
     /// What `c_client_cf` says (read by [`Config::load`]).
     #[serde(skip)]
     pub c_client: CClientCf,
+}
+
+/// The `[gssapi]` section.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GssapiConfig {
+    /// The keytab, if not `KRB5_KTNAME` or `/etc/krb5.keytab`.
+    pub keytab: Option<PathBuf>,
+    /// IMAP's service name (the first component of its principal).
+    #[serde(default = "default_imap_service")]
+    pub imap_service: String,
+    /// POP3's service name.
+    #[serde(default = "default_pop_service")]
+    pub pop_service: String,
+}
+
+impl Default for GssapiConfig {
+    fn default() -> Self {
+        GssapiConfig {
+            keytab: None,
+            imap_service: default_imap_service(),
+            pop_service: default_pop_service(),
+        }
+    }
+}
+
+fn default_imap_service() -> String {
+    "imap".into()
+}
+
+fn default_pop_service() -> String {
+    "pop".into()
 }
 
 fn default_c_client_cf() -> PathBuf {
@@ -375,6 +415,9 @@ impl Config {
             fix(&mut c.users);
         }
         if let Some(p) = c.cram_md5.as_mut() {
+            fix(p);
+        }
+        if let Some(p) = c.gssapi.keytab.as_mut() {
             fix(p);
         }
         if let Some(t) = c.tls.as_mut() {
