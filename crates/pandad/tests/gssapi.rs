@@ -1,7 +1,8 @@
 //! AUTH=GSSAPI against a real MIT KDC (Debian `krb5-kdc`) started on loopback for the
 //! test: a realm TEST.PANDA with a user principal, `imap/localhost` and `pop/localhost`
 //! in a keytab, the user's ticket got with `kinit` and its password; then Python's
-//! imaplib and a POP3 client (python3-gssapi) log in to `pandad` with virtual users.
+//! imaplib, a POP3 client (python3-gssapi) and UW c-client's `mailutil` log in to
+//! `pandad` with virtual users.
 //!
 //! Everything runs in a new network namespace with only loopback (`unshare -n`), so that
 //! nothing the KDC or the libraries do can reach a name server: the test starts itself
@@ -32,6 +33,7 @@ fn gssapi_logins_against_a_loopback_kdc() {
         "kdb5_util",
         "kadmin.local",
         "kinit",
+        "mailutil",
         PYTHON,
     ];
     if !tools.iter().all(|t| have(t)) || !python_has_gssapi() {
@@ -109,6 +111,24 @@ fn inside_the_namespace() {
     assert!(mail.contains("Subject: via kerberos"), "{mail}");
     let t = client("imap", "imap", USER, &[]);
     assert!(t.starts_with("OK "), "{t}");
+
+    // UW c-client (Debian's is built with GSSAPI) logs in with the ticket, asking for
+    // nothing on its standard input.
+    let out = kdc
+        .env(&mut Command::new("mailutil"))
+        .arg("check")
+        .arg(format!(
+            "{{localhost:{}/imap/notls/user={USER}}}INBOX",
+            server.imap
+        ))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert!(
+        out.status.success() && t.contains("2 total in"),
+        "mailutil: {t}"
+    );
 
     // Acting as another user is refused; so are a token that is not a ticket and a ticket
     // for the POP3 service.
