@@ -83,16 +83,21 @@ fn inside_the_namespace() {
     let out = kinit.wait_with_output().unwrap();
     assert!(out.status.success(), "kinit: {}", text(&out));
 
-    let client = |proto: &str, service: &str, authzid: &str, extra: &[&str]| -> String {
-        let port = if proto == "imap" {
-            server.imap
-        } else {
-            server.pop3
+    let client = |proto: &str,
+                  port_or_command: &str,
+                  service: &str,
+                  authzid: &str,
+                  extra: &[&str]|
+     -> String {
+        let port = match proto {
+            "imap" => server.imap.to_string(),
+            "pop" => server.pop3.to_string(),
+            _ => port_or_command.to_owned(),
         };
         let out = kdc
             .env(&mut Command::new(PYTHON))
             .arg(support("gssapi_client.py"))
-            .args([proto, &port.to_string(), service, authzid])
+            .args([proto, &port, service, authzid])
             .args(extra)
             .output()
             .unwrap();
@@ -103,13 +108,13 @@ fn inside_the_namespace() {
 
     // IMAP: the principal logs in as its local name, with or without an authzid, and
     // the session is that user's (the message lands in their INBOX).
-    let t = client("imap", "imap", "", &[]);
+    let t = client("imap", "", "imap", "", &[]);
     assert!(t.starts_with("OK "), "{t}");
     assert!(t.contains(&format!("User {USER} authenticated")), "{t}");
     let inbox = dir.path().join("data/mail").join(USER).join("INBOX");
     let mail = std::fs::read_to_string(&inbox).unwrap();
     assert!(mail.contains("Subject: via kerberos"), "{mail}");
-    let t = client("imap", "imap", USER, &[]);
+    let t = client("imap", "", "imap", USER, &[]);
     assert!(t.starts_with("OK "), "{t}");
 
     // UW c-client (Debian's is built with GSSAPI) logs in with the ticket, asking for
@@ -137,7 +142,7 @@ fn inside_the_namespace() {
         ("imap", "", &["garbage"][..]),
         ("pop", "", &[][..]),
     ] {
-        let t = client("imap", service, authzid, extra);
+        let t = client("imap", "", service, authzid, extra);
         assert!(
             t.starts_with("NO ") && t.contains("[AUTHENTICATIONFAILED] Authentication failed"),
             "{service} {authzid} {extra:?}: {t}"
@@ -146,24 +151,78 @@ fn inside_the_namespace() {
     assert!(!mail_of("other", dir.path()).exists());
 
     // POP3 the same way.
-    let t = client("pop", "pop", "", &[]);
+    let t = client("pop", "", "pop", "", &[]);
     assert!(t.starts_with("OK +OK"), "{t}");
     for (service, authzid, extra) in [
         ("pop", "other", &[][..]),
         ("pop", "", &["garbage"][..]),
         ("imap", "", &[][..]),
     ] {
-        let t = client("pop", service, authzid, extra);
+        let t = client("pop", "", service, authzid, extra);
         assert!(
             t.starts_with("NO -ERR Bad login"),
             "{service} {authzid} {extra:?}: {t}"
         );
     }
+    system_user(dir.path(), &kdc, &client);
     drop(server);
     eprintln!(
         "pandad's log:\n{}",
         std::fs::read_to_string(dir.path().join("pandad.log")).unwrap()
     );
+}
+
+/// With `accounts = "system"`, `imapd` (inetd mode, on pipes) logs the principal in as
+/// the system account of its name and becomes that user: the mailbox it creates in their
+/// home is theirs.
+fn system_user(dir: &Path, kdc: &Kdc, client: &dyn Fn(&str, &str, &str, &str, &[&str]) -> String) {
+    use std::os::unix::fs::MetadataExt;
+    let _ = Command::new("userdel").args(["-r", "-f", USER]).output();
+    run(Command::new("useradd").args(["-m", "-s", "/bin/sh", USER]));
+    let _account = SystemAccount;
+    let user = nix::unistd::User::from_name(USER).unwrap().unwrap();
+    let config = dir.join("system.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "hostname = \"localhost\"\n\
+             accounts = \"system\"\n\
+             c_client_cf = \"none.cf\"\n\
+             alert_file = \"none.alert\"\n\
+             nologin_file = \"none.nologin\"\n\
+             [gssapi]\n\
+             keytab = \"{}\"\n",
+            kdc.keytab.display()
+        ),
+    )
+    .unwrap();
+    let imapd = format!(
+        "{} --config {} --log-stderr",
+        env!("CARGO_BIN_EXE_imapd"),
+        config.display()
+    );
+    let t = client("imap-stream", &imapd, "imap", "", &[]);
+    assert!(t.starts_with("OK "), "{t}");
+    let mailbox = user.dir.join("kerberos");
+    let meta = std::fs::metadata(&mailbox).unwrap();
+    assert_eq!(meta.uid(), user.uid.as_raw(), "{}", mailbox.display());
+    assert!(
+        std::fs::read_to_string(&mailbox)
+            .unwrap()
+            .contains("Subject: via kerberos")
+    );
+    let t = client("imap-stream", &imapd, "imap", "root", &[]);
+    assert!(t.starts_with("NO "), "{t}");
+}
+
+/// Removes the test's system account and its mail when dropped.
+struct SystemAccount;
+
+impl Drop for SystemAccount {
+    fn drop(&mut self) {
+        let _ = Command::new("userdel").args(["-r", "-f", USER]).output();
+        let _ = std::fs::remove_file(Path::new("/var/mail").join(USER));
+    }
 }
 
 fn mail_of(user: &str, dir: &Path) -> PathBuf {

@@ -1,10 +1,14 @@
 """A SASL GSSAPI (RFC 4752) client: imaplib's AUTHENTICATE, or POP3 AUTH by hand.
 
-usage: gssapi_client.py imap|pop PORT SERVICE AUTHZID [garbage]
+usage: gssapi_client.py imap|pop|imap-stream PORT SERVICE AUTHZID [garbage]
+
+With imap-stream, PORT is instead a command that runs an IMAP session on its standard
+input and output (imapd in inetd mode).
 
 Kerberos comes from the environment (KRB5_CONFIG, KRB5CCNAME). SERVICE names the ticket
 asked for (service@localhost). With "garbage" the first token is not a Kerberos token.
-Prints "OK <text>" and, for IMAP, appends one message to INBOX; or "NO <text>".
+Prints "OK <text>" and, for IMAP, appends one message to INBOX (imap-stream: to a new
+mailbox "kerberos"); or "NO <text>".
 """
 
 import base64
@@ -14,7 +18,7 @@ import sys
 
 import gssapi
 
-proto, port, service, authzid = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+proto, port, service, authzid = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 garbage = len(sys.argv) > 5 and sys.argv[5] == "garbage"
 
 target = gssapi.Name(service + "@localhost", gssapi.NameType.hostbased_service)
@@ -35,8 +39,11 @@ def respond(challenge):
     return ctx.wrap(b"\x01\x00\x00\x00" + authzid.encode(), False).message
 
 
-if proto == "imap":
-    m = imaplib.IMAP4("127.0.0.1", port)
+if proto in ("imap", "imap-stream"):
+    if proto == "imap":
+        m = imaplib.IMAP4("127.0.0.1", int(port))
+    else:
+        m = imaplib.IMAP4_stream(port)
     assert "AUTH=GSSAPI" in m.capabilities, m.capabilities
     try:
         typ, data = m.authenticate("GSSAPI", respond)
@@ -44,11 +51,16 @@ if proto == "imap":
         print("NO", e)
         sys.exit(0)
     print("OK", data[0].decode())
-    typ, _ = m.append("INBOX", None, None, b"Subject: via kerberos\r\n\r\nhello\r\n")
-    assert typ == "OK", typ
+    mailbox = "INBOX"
+    if proto == "imap-stream":
+        mailbox = "kerberos"
+        typ, data = m.create(mailbox)
+        assert typ == "OK", data
+    typ, data = m.append(mailbox, None, None, b"Subject: via kerberos\r\n\r\nhello\r\n")
+    assert typ == "OK", data
     m.logout()
 else:
-    p = poplib.POP3("127.0.0.1", port)
+    p = poplib.POP3("127.0.0.1", int(port))
     assert "GSSAPI" in " ".join(p.capa().get("SASL", [])), p.capa()
     p._putcmd("AUTH GSSAPI")
     while True:
