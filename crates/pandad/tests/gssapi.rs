@@ -175,7 +175,7 @@ fn inside_the_namespace() {
 /// With `accounts = "system"`, `imapd` (inetd mode, on pipes) logs the principal in as
 /// the system account of its name and becomes that user: the mailbox it creates in their
 /// home is theirs.
-fn system_user(dir: &Path, kdc: &Kdc, client: &dyn Fn(&str, &str, &str, &str, &[&str]) -> String) {
+fn system_user(dir: &Path, kdc: &Kdc, client: Client<'_>) {
     use std::os::unix::fs::MetadataExt;
     let _ = Command::new("userdel").args(["-r", "-f", USER]).output();
     run(Command::new("useradd").args(["-m", "-s", "/bin/sh", USER]));
@@ -214,6 +214,10 @@ fn system_user(dir: &Path, kdc: &Kdc, client: &dyn Fn(&str, &str, &str, &str, &[
     let t = client("imap-stream", &imapd, "imap", "root", &[]);
     assert!(t.starts_with("NO "), "{t}");
 }
+
+/// Runs the Python client: protocol, port (or command), service, authzid, extra
+/// arguments; gives its output.
+type Client<'a> = &'a dyn Fn(&str, &str, &str, &str, &[&str]) -> String;
 
 /// Removes the test's system account and its mail when dropped.
 struct SystemAccount;
