@@ -166,10 +166,14 @@ fn inside_the_namespace() {
     }
     system_user(dir.path(), &kdc, &client);
     drop(server);
-    eprintln!(
-        "pandad's log:\n{}",
-        std::fs::read_to_string(dir.path().join("pandad.log")).unwrap()
-    );
+    // The log says why each was refused.
+    let log = std::fs::read_to_string(dir.path().join("pandad.log")).unwrap();
+    eprintln!("pandad's log:\n{log}");
+    let refusals = |why: &str| log.lines().filter(|l| l.contains(why)).count();
+    assert_eq!(refusals("may not act as other"), 2);
+    assert_eq!(refusals("ticket for service pop, not this one"), 1);
+    assert_eq!(refusals("ticket for service imap, not this one"), 1);
+    assert_eq!(refusals("GSSAPI refused host=[127.0.0.1]"), 6);
 }
 
 /// With `accounts = "system"`, `imapd` (inetd mode, on pipes) logs the principal in as

@@ -29,7 +29,7 @@ pub const MAX_BUFFER: u32 = 8192;
 
 /// Why the GSS-API refused a step; the text is the mechanism's, for the log.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("GSSAPI: {0}")]
+#[error("{0}")]
 pub struct GssError(pub String);
 
 /// One step of context establishment.
@@ -86,6 +86,7 @@ enum State {
 pub struct GssExchange {
     acceptor: Box<dyn GssAcceptor>,
     state: State,
+    refusal: Option<GssError>,
 }
 
 impl GssExchange {
@@ -94,7 +95,13 @@ impl GssExchange {
         GssExchange {
             acceptor,
             state: State::Accepting,
+            refusal: None,
         }
+    }
+
+    /// Why the GSS-API refused the last step, if it did (for the log).
+    pub fn refusal(&self) -> Option<&GssError> {
+        self.refusal.as_ref()
     }
 
     /// The first move: with an initial response, that is the first token; without, an
@@ -109,7 +116,11 @@ impl GssExchange {
     /// The next move, given the client's response.
     pub fn step(&mut self, response: &[u8]) -> Result<Step, SaslError> {
         match self.state {
-            State::Accepting => match self.acceptor.accept(response).map_err(refused)? {
+            State::Accepting => match self
+                .acceptor
+                .accept(response)
+                .map_err(|e| self.refused(e))?
+            {
                 Accepted::Continue(token) => Ok(Step::Challenge(token)),
                 Accepted::Complete(Some(token)) if !token.is_empty() => {
                     self.state = State::LastTokenSent;
@@ -120,14 +131,17 @@ impl GssExchange {
             State::LastTokenSent => self.offer(),
             State::OfferSent => {
                 self.state = State::Finished;
-                let choice = self.acceptor.unwrap(response).map_err(refused)?;
+                let choice = self
+                    .acceptor
+                    .unwrap(response)
+                    .map_err(|e| self.refused(e))?;
                 let (head, authzid) = choice.split_at_checked(4).ok_or(SaslError::Malformed)?;
                 if head[0] & LAYER_NONE == 0 {
                     return Err(SaslError::Malformed);
                 }
                 let authzid =
                     String::from_utf8(authzid.to_vec()).map_err(|_| SaslError::Malformed)?;
-                let peer = self.acceptor.peer().map_err(refused)?;
+                let peer = self.acceptor.peer().map_err(|e| self.refused(e))?;
                 Ok(Step::Done(Credentials::Gssapi {
                     principal: peer.principal,
                     local_name: peer.local_name,
@@ -143,14 +157,18 @@ impl GssExchange {
     fn offer(&mut self) -> Result<Step, SaslError> {
         let size = MAX_BUFFER.to_be_bytes();
         let offer = [LAYER_NONE, size[1], size[2], size[3]];
-        let wrapped = self.acceptor.wrap(&offer).map_err(refused)?;
+        let wrapped = self.acceptor.wrap(&offer).map_err(|e| self.refused(e))?;
         self.state = State::OfferSent;
         Ok(Step::Challenge(wrapped))
     }
 }
 
-fn refused(_: GssError) -> SaslError {
-    SaslError::Refused
+impl GssExchange {
+    /// Keeps `e` for the log; the protocol hears only that it was refused.
+    fn refused(&mut self, e: GssError) -> SaslError {
+        self.refusal = Some(e);
+        SaslError::Refused
+    }
 }
 
 #[cfg(test)]
@@ -251,6 +269,7 @@ mod tests {
     fn refusals() {
         let mut x = GssExchange::new(Fake::new(1, false));
         assert_eq!(x.step(b"forged"), Err(SaslError::Refused));
+        assert_eq!(x.refusal(), Some(&GssError("bad token".into())));
         // A layer other than "none" is refused, and so is a short or unwrapped answer.
         for answer in [
             &b"W\x04\x00\x00\x00fred"[..],

@@ -176,6 +176,14 @@ impl Exchange {
         self.mechanism
     }
 
+    /// Why the security mechanism refused the last step (GSSAPI), for the log.
+    pub fn refusal(&self) -> Option<String> {
+        self.gss
+            .as_ref()
+            .and_then(GssExchange::refusal)
+            .map(ToString::to_string)
+    }
+
     /// The first move, with the client's initial response if it sent one (RFC 4959).
     pub fn start(&mut self, initial: Option<&[u8]>) -> Result<Step, SaslError> {
         match (self.mechanism, initial) {

@@ -326,6 +326,55 @@ mod tests {
     }
 
     #[test]
+    fn a_principal_acts_as_its_local_name_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let users = dir.path().join("users");
+        std::fs::write(&users, "fred:!\nother:!\n").unwrap();
+        let auth = crate::auth::VirtualUsers::new(
+            &users,
+            dir.path(),
+            "h",
+            std::sync::Arc::new(mailstore::notify::Silent),
+        );
+        let g = Gssapi::new(Some(Path::new("unused")), "imap");
+        let p = "fred@TEST.PANDA";
+        let imap = Some("imap");
+        let user = |r: Result<Account, Refusal>| r.map(|a| a.user);
+        assert_eq!(
+            user(g.authorize(&auth, p, Some("fred"), imap, None)),
+            Ok("fred".into())
+        );
+        assert_eq!(
+            user(g.authorize(&auth, p, Some("fred"), imap, Some("fred"))),
+            Ok("fred".into())
+        );
+        assert_eq!(
+            user(g.authorize(&auth, p, Some("fred"), imap, Some("FRED"))),
+            Ok("fred".into()),
+            "c-client also tries the authzid in lower case"
+        );
+        assert_eq!(
+            user(g.authorize(&auth, p, Some("fred"), imap, Some("other"))),
+            Err(Refusal::NotAuthorized {
+                principal: p.into(),
+                authzid: "other".into()
+            })
+        );
+        assert_eq!(
+            user(g.authorize(&auth, p, Some("fred"), Some("pop"), None)),
+            Err(Refusal::WrongService("pop".into()))
+        );
+        assert_eq!(
+            user(g.authorize(&auth, "x@ELSEWHERE", None, imap, Some("fred"))),
+            Err(Refusal::NoLocalName("x@ELSEWHERE".into()))
+        );
+        assert_eq!(
+            user(g.authorize(&auth, "nobody@TEST.PANDA", Some("nobody"), imap, None)),
+            Err(Refusal::NoAccount("nobody".into()))
+        );
+    }
+
+    #[test]
     fn keytab_env_only_when_configured_and_different() {
         assert_eq!(keytab_env(None), None);
         let p = Path::new("/nonexistent/panda-test.keytab");

@@ -84,7 +84,20 @@ fn after_step(
 ) -> Result<Done, Failure> {
     match step {
         Ok(step) => advance(ctx, attempts, ex, step),
-        Err(SaslError::Refused) => Err(attempts.failed(&ctx, "", ex.mechanism().name())),
+        Err(SaslError::Refused) => {
+            if let Some(why) = ex.refusal() {
+                ctx.cfg.log.line(
+                    Level::Info,
+                    &format!(
+                        "{} refused host={}: {}",
+                        ex.mechanism().name(),
+                        ctx.client,
+                        login::printable(&why)
+                    ),
+                );
+            }
+            Err(attempts.failed(&ctx, "", ex.mechanism().name()))
+        }
         Err(SaslError::Malformed | SaslError::Unavailable) => {
             Err(Failure::bad("Invalid SASL response"))
         }

@@ -97,7 +97,20 @@ pub(crate) fn answer(ctx: Ctx<'_>, mut ex: Exchange, line: &[u8]) -> Transition 
 fn after_step(mut ctx: Ctx<'_>, ex: Exchange, step: Result<Step, SaslError>) -> Transition {
     match step {
         Ok(step) => advance(ctx, ex, step),
-        Err(SaslError::Refused) => ctx.failed("", ex.mechanism().name()),
+        Err(SaslError::Refused) => {
+            if let Some(why) = ex.refusal() {
+                ctx.cfg.log.line(
+                    server::log::Level::Info,
+                    &format!(
+                        "{} refused host={}: {}",
+                        ex.mechanism().name(),
+                        ctx.client,
+                        super::printable(&why)
+                    ),
+                );
+            }
+            ctx.failed("", ex.mechanism().name())
+        }
         Err(SaslError::Malformed | SaslError::Unavailable) => {
             ctx.out.err("Invalid SASL response");
             Transition::Stay
