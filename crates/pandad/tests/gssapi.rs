@@ -107,7 +107,8 @@ fn inside_the_namespace() {
     };
 
     // IMAP: the principal logs in as its local name, with or without an authzid, and
-    // the session is that user's (the message lands in their INBOX).
+    // the session is that user's (the message lands in their INBOX). The plaintext
+    // policy (tls-only, the default, on a connection without TLS) does not apply.
     let t = client("imap", "", "imap", "", &[]);
     assert!(t.starts_with("OK "), "{t}");
     assert!(t.contains(&format!("User {USER} authenticated")), "{t}");
@@ -217,6 +218,42 @@ fn system_user(dir: &Path, kdc: &Kdc, client: Client<'_>) {
     );
     let t = client("imap-stream", &imapd, "imap", "root", &[]);
     assert!(t.starts_with("NO "), "{t}");
+
+    // Without a key for the service in the keytab, GSSAPI is neither advertised nor
+    // accepted.
+    std::fs::write(
+        &config,
+        format!(
+            "{}imap_service = \"nokey\"\n",
+            std::fs::read_to_string(&config).unwrap()
+        ),
+    )
+    .unwrap();
+    let mut imapd = kdc
+        .env(&mut Command::new(env!("CARGO_BIN_EXE_imapd")))
+        .arg("--config")
+        .arg(&config)
+        .arg("--log-stderr")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = imapd.stdin.take().unwrap();
+        stdin
+            .write_all(b"a CAPABILITY\r\nb AUTHENTICATE GSSAPI\r\nc LOGOUT\r\n")
+            .unwrap();
+    }
+    let out = imapd.wait_with_output().unwrap();
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert!(t.contains("* CAPABILITY IMAP4REV1"), "{t}");
+    assert!(!t.contains("AUTH=GSSAPI"), "{t}");
+    assert!(
+        t.contains("b NO [CANNOT] Unsupported authentication mechanism"),
+        "{t}"
+    );
 }
 
 /// Runs the Python client: protocol, port (or command), service, authzid, extra
