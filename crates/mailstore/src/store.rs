@@ -146,6 +146,10 @@ impl Store {
         let cfg = self.config_for(&loc);
         let dir_only = path.as_os_str().to_string_lossy().ends_with('/');
         if dir_only {
+            // As c-client: a directory that is there already is a node that exists.
+            if fs::symlink_metadata(path).is_ok() {
+                return Err(Error::NodeExists { node: path.clone() });
+            }
             return make_dirs(&cfg, path);
         }
         if let Some(parent) = path.parent() {

@@ -87,6 +87,7 @@ fn our_mx_reads_identically_in_uw() {
     our_mailutil(&[
         "copy",
         "-kw",
+        "-kw",
         &format!("{rel}/fixture"),
         &format!("#driver.mx/{dst}"),
     ]);
@@ -142,7 +143,7 @@ fn our_mh_reads_identically_in_uw() {
     let name = format!("#mh/{rel}-ours");
     let mdir = home().join(format!("Mail/{rel}-ours"));
     let _ = fs::remove_dir_all(&mdir);
-    our_mailutil(&["copy", &format!("{rel}/fixture"), &name]);
+    our_mailutil(&["copy", "-kw", &format!("{rel}/fixture"), &name]);
     // LF line ends on disk, the date in the modification time.
     let first = fs::read(mdir.join("1")).unwrap();
     assert!(!first.contains(&b'\r'));

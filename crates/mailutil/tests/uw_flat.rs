@@ -152,6 +152,7 @@ fn our_flat_mailboxes_read_identically_in_uw() {
         our_mailutil(&[
             "copy",
             "-kw",
+            "-kw",
             &format!("{rel}/fixture"),
             &format!("#driver.{fmt}/{name}"),
         ]);

@@ -70,6 +70,7 @@ fn our_mbx_reads_identically_in_uw() {
     let ours_name = format!("{rel}/ours");
     our_mailutil(&[
         "copy",
+        "-kw",
         &format!("{rel}/fixture"),
         &format!("#driver.mbx/{ours_name}"),
     ]);

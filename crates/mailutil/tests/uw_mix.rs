@@ -351,7 +351,7 @@ fn our_mailutil_copy_writes_what_uw_writes() {
     // Without -kw: UW's mailutil defines keywords by appending a dummy message and
     // expunging it, which spends UID 1 (the mailutil's way, not the format's).
     uw(&["copy", &fixture, &format!("#driver.mix/{rel}/theirs")]);
-    our_mailutil(&["copy", &fixture, &format!("#driver.mix/{rel}/ours")]);
+    our_mailutil(&["copy", "-kw", &fixture, &format!("#driver.mix/{rel}/ours")]);
     let (theirs, ours) = (dir.join("theirs"), dir.join("ours"));
     assert!(
         data_bytes(&ours) == data_bytes(&theirs),

@@ -82,7 +82,7 @@ fn our_mailbox_reads_identically_in_uw() {
         .map(Expected::escaped)
         .collect();
     let ours_name = format!("{rel}/ours");
-    our_mailutil(&["copy", &format!("{rel}/fixture"), &ours_name]);
+    our_mailutil(&["copy", "-kw", &format!("{rel}/fixture"), &ours_name]);
     let (validity, seen) = read_ours(&ours_name);
     assert_matches_fixture(&seen, &expected, "our copy");
     let recent = seen.iter().filter(|s| s.recent).count();

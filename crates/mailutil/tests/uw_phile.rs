@@ -73,7 +73,7 @@ fn uw_and_ours_count_and_copy_files_alike() {
         let uw_dst = format!("{rel}/uw-{name}");
         let our_dst = format!("{rel}/ours-{name}");
         uw(&["copy", &src, &uw_dst]);
-        our_mailutil(&["copy", &src, &our_dst]);
+        our_mailutil(&["copy", "-kw", &src, &our_dst]);
         let theirs = after_pseudo(&dir.join(format!("uw-{name}")));
         let mine = after_pseudo(&dir.join(format!("ours-{name}")));
         assert_eq!(mine, theirs, "{name}");

@@ -20,9 +20,12 @@ use server::conn::{self, Start};
 use server::gssapi::Gssapi;
 use server::log::{Level, Log};
 use server::session::Transport;
-use server::system_users::{Identity, PamService, PasswordCheck, SystemUsers};
+use server::system_users::{Identity, PamService, PasswordCheck, Root, SystemUsers};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
+
+pub mod children;
+pub mod cli;
 
 /// inetd mode: the session's connection is standard input and output.
 pub mod stdio {
@@ -157,7 +160,8 @@ pub mod stdio {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Deployment {
     /// Many sessions as tasks of one process (`pandad`): virtual users only, since a
-    /// process cannot become several users.
+    /// process cannot become several users (`pandad` serves system users with one child
+    /// process per connection, see [`children`]).
     Daemon,
     /// One session in this process (`imapd`, `ipop3d` from inetd or systemd): system users
     /// log in and the process becomes the user.
@@ -306,14 +310,7 @@ impl Service {
     /// Binds every listener of the configuration (before anything is served, so that a
     /// port in use is an error at start-up).
     pub async fn bind(&self) -> anyhow::Result<Vec<(TcpListener, Protocol)>> {
-        let mut out = Vec::new();
-        for l in &self.config.listen {
-            let listener = TcpListener::bind(l.address)
-                .await
-                .with_context(|| format!("cannot listen on {}", l.address))?;
-            out.push((listener, l.protocol));
-        }
-        Ok(out)
+        bind(&self.config).await
     }
 
     /// Serves `listeners` until `stop` resolves, then tells every session to end and
@@ -420,6 +417,18 @@ impl Service {
     }
 }
 
+/// Binds every listener of `config`.
+pub async fn bind(config: &Config) -> anyhow::Result<Vec<(TcpListener, Protocol)>> {
+    let mut out = Vec::new();
+    for l in &config.listen {
+        let listener = TcpListener::bind(l.address)
+            .await
+            .with_context(|| format!("cannot listen on {}", l.address))?;
+        out.push((listener, l.protocol));
+    }
+    Ok(out)
+}
+
 /// The IMAP and POP3 sessions' authenticators for `config`.
 fn authenticators(
     config: &Config,
@@ -444,9 +453,9 @@ fn authenticators(
             Ok((Arc::clone(&v), v))
         }
         (Accounts::System | Accounts::Pam, Deployment::Daemon) => anyhow::bail!(
-            "accounts = \"{}\" needs one process per session, which becomes the user: run \
-             imapd and ipop3d from inetd, xinetd or systemd socket activation (the units in \
-             dist/), not pandad",
+            "accounts = \"{}\" needs one process per session, which becomes the user: \
+             pandad starts one per connection (pandad::children), or run imapd and ipop3d \
+             from inetd, xinetd or systemd socket activation",
             match config.accounts {
                 Accounts::Pam => "pam",
                 _ => "system",
@@ -477,7 +486,11 @@ fn authenticators(
                         } else {
                             mailstore::config::SharedNamespaces::Disabled
                         },
-                    ),
+                    )
+                    .with_root(match config.restrict {
+                        server::config::RestrictLevel::Closed => Root::Home,
+                        _ => Root::System,
+                    }),
                 )
             };
             Ok((make(PamService::Imap), make(PamService::Pop)))

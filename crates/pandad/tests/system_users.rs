@@ -11,100 +11,13 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
-use nix::unistd::{Uid, User};
+use nix::unistd::User;
+
+mod common;
+use common::{PlacedFile, TestUsers, can_run, run};
 
 /// The wire text of every refused login, whatever the reason.
 const REFUSED: &str = "NO [AUTHENTICATIONFAILED] Authentication failed";
-
-/// Whether the test can run: root and the shadow tools; in CI their absence fails.
-fn can_run(test: &str) -> bool {
-    let ci = std::env::var("CI").as_deref() == Ok("true");
-    if !Uid::effective().is_root() {
-        assert!(!ci, "{test}: needs root");
-        eprintln!("{test}: skipped: needs root");
-        return false;
-    }
-    for tool in ["useradd", "userdel", "chpasswd", "chage", "usermod"] {
-        let found = Command::new("sh")
-            .arg("-c")
-            .arg(format!("command -v {tool}"))
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !found {
-            assert!(!ci, "{test}: {tool} is not installed");
-            eprintln!("{test}: skipped: {tool} is not installed");
-            return false;
-        }
-    }
-    true
-}
-
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{cmd:?}: {out:?}");
-}
-
-/// Test accounts, removed with their homes and spools when dropped (even on failure).
-struct TestUsers(Vec<String>);
-
-impl TestUsers {
-    fn add(&mut self, name: &str, password: &str) -> User {
-        let _ = Command::new("userdel").args(["-r", name]).output();
-        run(Command::new("useradd").args(["-m", "-s", "/bin/sh", name]));
-        self.0.push(name.to_owned());
-        let mut chpasswd = Command::new("chpasswd")
-            .stdin(Stdio::piped())
-            .spawn()
-            .unwrap();
-        chpasswd
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(format!("{name}:{password}\n").as_bytes())
-            .unwrap();
-        assert!(chpasswd.wait().unwrap().success());
-        User::from_name(name).unwrap().unwrap()
-    }
-}
-
-impl Drop for TestUsers {
-    fn drop(&mut self) {
-        for name in &self.0 {
-            let _ = Command::new("userdel").args(["-r", "-f", name]).output();
-            let _ = std::fs::remove_file(Path::new("/var/mail").join(name));
-        }
-    }
-}
-
-/// A file put in place for the test and taken away after (the previous one restored).
-struct PlacedFile {
-    path: PathBuf,
-    before: Option<Vec<u8>>,
-}
-
-impl PlacedFile {
-    fn new(path: &Path, text: &str) -> Self {
-        let before = std::fs::read(path).ok();
-        std::fs::write(path, text).unwrap();
-        PlacedFile {
-            path: path.to_owned(),
-            before,
-        }
-    }
-}
-
-impl Drop for PlacedFile {
-    fn drop(&mut self) {
-        match &self.before {
-            Some(b) => {
-                let _ = std::fs::write(&self.path, b);
-            }
-            None => {
-                let _ = std::fs::remove_file(&self.path);
-            }
-        }
-    }
-}
 
 /// A configuration choosing `accounts`.
 fn config(dir: &Path, accounts: &str) -> PathBuf {
@@ -357,29 +270,6 @@ fn pam_login_becomes_the_user() {
     refused(&cfg, &good, "Wrong-2", "pam_authenticate");
     refused(&cfg, &expired, "Secret-6", "pam_acct_mgmt");
     refused(&cfg, "root", "whatever", "root may not log in");
-}
-
-#[test]
-fn pandad_refuses_system_accounts() {
-    let dir = tempfile::tempdir().unwrap();
-    for accounts in ["system", "pam"] {
-        let cfg = config(dir.path(), accounts);
-        let out = Command::new(env!("CARGO_BIN_EXE_pandad"))
-            .arg("--config")
-            .arg(&cfg)
-            .args(["--log", "stderr"])
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        assert!(!out.status.success());
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            err.contains(&format!(
-                "accounts = \"{accounts}\" needs one process per session"
-            )) && err.contains("inetd"),
-            "{err}"
-        );
-    }
 }
 
 #[test]

@@ -98,6 +98,11 @@ struct Daemon {
 
 impl Daemon {
     fn start(dir: &Path) -> Daemon {
+        Daemon::start_with(dir, "")
+    }
+
+    /// A daemon whose configuration also has the top-level lines `keys`.
+    fn start_with(dir: &Path, keys: &str) -> Daemon {
         let mut ports = Vec::new();
         let mut listen = String::new();
         for ip in [ONE, TWO] {
@@ -113,7 +118,7 @@ impl Daemon {
                 ));
             }
         }
-        let config = write_config(dir, HOSTS, &listen);
+        let config = write_config(dir, &format!("{keys}{HOSTS}"), &listen);
         let mut child = Command::new(env!("CARGO_BIN_EXE_pandad"))
             .arg("--config")
             .arg(&config)
@@ -297,6 +302,21 @@ fn daemon_picks_certificate_by_sni_then_local_address() {
     let dir = tempfile::tempdir().unwrap();
     let c = certs(dir.path());
     let d = Daemon::start(dir.path());
+    for kind in [Kind::Imaps, Kind::Imap, Kind::Pop3] {
+        for &(ip, sni, want, what) in &expectations(&c) {
+            let got = certificate_from(ip, d.port(ip, kind), kind, sni);
+            assert!(got == want, "{kind:?} to {ip} with SNI {sni:?}: not {what}");
+        }
+    }
+}
+
+#[test]
+fn daemon_of_system_users_picks_certificate_in_each_session_process() {
+    // Each connection is served by a child process, which finds the local address on
+    // its standard input.
+    let dir = tempfile::tempdir().unwrap();
+    let c = certs(dir.path());
+    let d = Daemon::start_with(dir.path(), "accounts = \"system\"\n");
     for kind in [Kind::Imaps, Kind::Imap, Kind::Pop3] {
         for &(ip, sni, want, what) in &expectations(&c) {
             let got = certificate_from(ip, d.port(ip, kind), kind, sni);

@@ -7,8 +7,9 @@
 //! accounts = "virtual"               # who logs in: "virtual" (the users file, the
 //!                                    # default), "system" (passwd and /etc/shadow) or
 //!                                    # "pam" (passwd, PAM services imap and pop);
-//!                                    # system and pam need one process per session
-//!                                    # (imapd/ipop3d from inetd or systemd)
+//!                                    # system and pam run one process per session
+//!                                    # (imapd/ipop3d from inetd or systemd, or
+//!                                    # pandad starting one child per connection)
 //! plaintext = "tls-only"             # when plaintext passwords are allowed:
 //!                                    # "never", "tls-only" (default) or "always"
 //! cram_md5 = "/etc/cram-md5.pwd"     # optional: CRAM-MD5 secrets ("user<TAB>secret")
@@ -20,8 +21,12 @@
 //!                                    # when this file does not set mailbox_format and
 //!                                    # plaintext (see [`crate::cclient_cf`])
 //! restrict = "all"                   # system users' names (FAQ 5.1): "none" (default),
-//!                                    # "root", "otherusers" or "all"; virtual users: all
+//!                                    # "root", "otherusers" or "all"; virtual users: all;
+//!                                    # "closed": c-client's closedBox, the session
+//!                                    # chroots to the home at login (INBOX ~/INBOX)
 //! shared_namespaces = true           # #ftp/, #public/, #shared/ for system users (default)
+//! max_sessions = 256                 # pandad with system users: session processes at
+//!                                    # once (the default); more are told to come back
 //!
 //! [tls]
 //! cert = "/etc/panda/cert.pem"
@@ -228,6 +233,10 @@ pub enum RestrictLevel {
     Otherusers,
     /// Both.
     All,
+    /// c-client's closedBox (FAQ 5.1): at login the session process changes its root
+    /// to the user's home (before it becomes the user), so nothing else exists for it;
+    /// INBOX is `~/INBOX`, no shared namespaces, and the names of `all`.
+    Closed,
 }
 
 impl RestrictLevel {
@@ -238,7 +247,7 @@ impl RestrictLevel {
             RestrictLevel::None => R::None,
             RestrictLevel::Root => R::Root,
             RestrictLevel::Otherusers => R::OtherUsers,
-            RestrictLevel::All => R::All,
+            RestrictLevel::All | RestrictLevel::Closed => R::All,
         }
     }
 }
@@ -298,6 +307,14 @@ pub struct Config {
     /// What `c_client_cf` says (read by [`Config::load`]).
     #[serde(skip)]
     pub c_client: CClientCf,
+    /// With system users, how many session processes `pandad` runs at once; a
+    /// connection beyond them is told to try later and closed.
+    #[serde(default = "default_max_sessions")]
+    pub max_sessions: usize,
+}
+
+fn default_max_sessions() -> usize {
+    256
 }
 
 /// The `[gssapi]` section.
@@ -450,6 +467,13 @@ impl Config {
         {
             c.plaintext = p;
         }
+        if c.max_sessions == 0 {
+            return Err(ConfigError::Invalid {
+                path: path.to_owned(),
+                line: 1,
+                message: "`max_sessions` must be at least 1".into(),
+            });
+        }
         let needs_tls = c
             .listen
             .iter()
@@ -557,6 +581,29 @@ mod tests {
         std::fs::write(&p, "hostname = \"h\"\ndata_dir = \"d\"\n").unwrap();
         let e = Config::load(&p).unwrap_err().to_string();
         assert!(e.contains("`users` is needed with virtual users"), "{e}");
+    }
+
+    #[test]
+    fn max_sessions_and_closed_box() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("panda.toml");
+        let base = "hostname = \"h\"\naccounts = \"system\"\n";
+        std::fs::write(&p, base).unwrap();
+        assert_eq!(Config::load(&p).unwrap().max_sessions, 256);
+        std::fs::write(
+            &p,
+            format!("{base}max_sessions = 3\nrestrict = \"closed\"\n"),
+        )
+        .unwrap();
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.max_sessions, 3);
+        assert_eq!(c.restrict, RestrictLevel::Closed);
+        assert_eq!(c.restrict.restrict(), mailstore::config::Restrict::All);
+        std::fs::write(&p, format!("{base}max_sessions = 0\n")).unwrap();
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.contains("`max_sessions` must be at least 1"), "{e}");
+        std::fs::write(&p, format!("{base}max_sessions = -1\n")).unwrap();
+        assert!(Config::load(&p).is_err());
     }
 
     #[test]

@@ -72,11 +72,17 @@ pub struct Syslog {
 }
 
 impl Syslog {
-    /// A sink that names `program`.
+    /// A sink that names `program`, connected to the syslog daemon at once (as
+    /// `openlog` with `LOG_NDELAY`), so that a session that later changes its root
+    /// (closedBox) still reaches it.
     pub fn new(program: &str) -> Self {
         Syslog {
             program: program.to_owned(),
-            socket: Mutex::new(None),
+            socket: Mutex::new(
+                UnixDatagram::unbound()
+                    .and_then(|s| s.connect("/dev/log").map(|()| s))
+                    .ok(),
+            ),
         }
     }
 }

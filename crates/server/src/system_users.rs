@@ -9,13 +9,20 @@
 //! With [`Identity::Become`], a successful login makes the process the user before the
 //! [`Account`] is returned, so no mailbox is touched as root: `setgid`, `initgroups`,
 //! `setuid`, verified (see [`sysuser::privilege`]). That is only right for a process that
-//! serves one session (inetd, systemd `Accept=yes`).
+//! serves one session (inetd, systemd `Accept=yes`, a child of `pandad`).
+//!
+//! With [`Root::Home`] (c-client's closedBox, FAQ 5.1) the login also changes the
+//! process's root to the home, before it becomes the user: the home is `/`, INBOX is
+//! `~/INBOX` (the spool is outside), instance locks are `/.<dev>.<ino>` in the home as
+//! c-client's, `~user` and the shared namespaces do not exist. What is needed from
+//! outside (the time zone, the syslog socket) is taken before the change.
 
 use std::sync::{Arc, Mutex};
 
 use mailstore::notify::Notify;
 use sysuser::account::SystemAccount;
 use sysuser::pam::PamSession;
+pub use sysuser::privilege::Root;
 
 use crate::auth::{Account, Authenticator};
 use crate::log::{Level, Log};
@@ -88,6 +95,7 @@ pub struct SystemUsers {
     restrict: mailstore::config::Restrict,
     shared: mailstore::config::SharedNamespaces,
     secrets: Option<Arc<crate::auth::CramSecrets>>,
+    root: Root,
     state: Mutex<State>,
 }
 
@@ -112,6 +120,7 @@ impl SystemUsers {
             restrict: mailstore::config::Restrict::None,
             shared: mailstore::config::SharedNamespaces::Automatic,
             secrets: None,
+            root: Root::System,
             state: Mutex::new(State::default()),
         }
     }
@@ -139,6 +148,14 @@ impl SystemUsers {
     /// still have a passwd entry.
     pub fn with_secrets(mut self, secrets: Option<Arc<crate::auth::CramSecrets>>) -> Self {
         self.secrets = secrets;
+        self
+    }
+
+    /// What a session sees of the filesystem after login: [`Root::Home`] is c-client's
+    /// closedBox (only with [`Identity::Become`]; a process that keeps its identity
+    /// cannot change its root).
+    pub fn with_root(mut self, root: Root) -> Self {
+        self.root = root;
         self
     }
 
@@ -188,10 +205,12 @@ impl SystemUsers {
             self.refused(&account.name, "internal state lost");
             return None;
         };
+        // Made before a change of root, which would hide the time zone files.
+        let store = self.account(account);
         if self.identity == Identity::Become {
             match &state.switched {
                 Switched::No => {
-                    if let Err(e) = sysuser::privilege::become_user(account) {
+                    if let Err(e) = sysuser::privilege::become_user_in(account, self.root) {
                         state.switched = Switched::Broken;
                         self.log.line(
                             Level::Error,
@@ -221,7 +240,7 @@ impl SystemUsers {
         if pam.is_some() {
             state.pam = pam;
         }
-        Some(self.account(account))
+        Some(store)
     }
 
     /// The mail store of `account`: c-client's defaults (spool INBOX, `~/mbox`).
@@ -237,6 +256,17 @@ impl SystemUsers {
             mailstore::Format::Tenex | mailstore::Format::Mtx
         ) {
             store.empty_format = self.mailbox_format;
+        }
+        if self.root == Root::Home && self.identity == Identity::Become {
+            // Paths as the process will see them once its root is the home.
+            let home = std::path::Path::new("/");
+            store.home = home.to_owned();
+            store.spool = home.join("INBOX");
+            store.state_dir = Some(home.join(".cache").join("panda-imap"));
+            store.locks.tmp_dir = home.to_owned();
+            store.shared_namespaces = mailstore::config::SharedNamespaces::Disabled;
+            store.homes = Arc::new(NoOtherHomes);
+            store.restrict = mailstore::config::Restrict::All;
         }
         Account {
             user: account.name.clone(),
@@ -302,6 +332,16 @@ impl Authenticator for SystemUsers {
     }
 }
 
+/// Inside a closed box no other user's home exists.
+#[derive(Clone, Copy, Debug)]
+struct NoOtherHomes;
+
+impl mailstore::config::Homes for NoOtherHomes {
+    fn home_of(&self, _user: &str) -> Option<std::path::PathBuf> {
+        None
+    }
+}
+
 /// Whether `a` and `b` are the same bytes, in a time that does not depend on where they
 /// differ.
 fn same_bytes(a: &[u8], b: &[u8]) -> bool {
@@ -362,5 +402,39 @@ mod tests {
         assert_eq!(a.store.home, std::path::Path::new("/home/fred"));
         assert_eq!(a.store.mbox_inbox, mailstore::config::MboxInbox::Enabled);
         assert_eq!(a.store.restrict, mailstore::config::Restrict::None);
+    }
+
+    #[test]
+    fn a_closed_box_account_sees_its_home_as_the_root() {
+        let fred = SystemAccount {
+            name: "fred".into(),
+            uid: nix::unistd::Uid::from_raw(1234),
+            gid: nix::unistd::Gid::from_raw(1234),
+            home: "/home/fred".into(),
+        };
+        let users = |identity| {
+            SystemUsers::new(
+                PasswordCheck::Shadow,
+                identity,
+                None,
+                "h",
+                Arc::new(Memory::default()),
+            )
+            .with_root(Root::Home)
+        };
+        let a = users(Identity::Become).account(&fred);
+        let root = std::path::Path::new("/");
+        assert_eq!(a.store.home, root);
+        assert_eq!(a.store.spool, root.join("INBOX"));
+        assert_eq!(a.store.locks.tmp_dir, root);
+        assert_eq!(
+            a.store.shared_namespaces,
+            mailstore::config::SharedNamespaces::Disabled
+        );
+        assert_eq!(a.store.restrict, mailstore::config::Restrict::All);
+        assert!(a.store.homes.home_of("root").is_none());
+        // A process that keeps its identity cannot change its root: paths stay real.
+        let a = users(Identity::Keep).account(&fred);
+        assert_eq!(a.store.home, std::path::Path::new("/home/fred"));
     }
 }

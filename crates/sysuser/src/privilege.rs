@@ -37,6 +37,24 @@ pub enum DropError {
 /// Makes this process `account`, irreversibly, and changes to its home directory (when
 /// there is one).
 pub fn become_user(account: &SystemAccount) -> Result<(), DropError> {
+    become_user_in(account, Root::System)
+}
+
+/// What a session process sees as the filesystem.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Root {
+    /// The whole of it.
+    System,
+    /// Only the user's home, which becomes `/` (c-client's closedBox, FAQ 5.1).
+    Home,
+}
+
+/// Makes this process `account`, irreversibly, with `root` as its filesystem. With
+/// [`Root::Home`] the process changes its root to the home first, while it still may
+/// (as c-client's `pw_login` does for closedBox: chdir, chroot, then the ids). The
+/// groups are set before the change of root, since `initgroups` reads the group
+/// database, which is not inside the home.
+pub fn become_user_in(account: &SystemAccount, root: Root) -> Result<(), DropError> {
     if account.is_root() {
         return Err(DropError::Root);
     }
@@ -44,10 +62,20 @@ pub fn become_user(account: &SystemAccount) -> Result<(), DropError> {
     let name = CString::new(account.name.as_bytes()).map_err(|_| DropError::Name)?;
     unistd::setgid(account.gid).map_err(call("setgid"))?;
     unistd::initgroups(&name, account.gid).map_err(call("initgroups"))?;
+    match root {
+        Root::System => {}
+        Root::Home => {
+            unistd::chdir(&account.home).map_err(call("chdir"))?;
+            unistd::chroot(&account.home).map_err(call("chroot"))?;
+            unistd::chdir("/").map_err(call("chdir"))?;
+        }
+    }
     unistd::setuid(account.uid).map_err(call("setuid"))?;
     verify(account.uid, account.gid)?;
-    // The home may be missing; sessions then work with absolute names only.
-    let _ = unistd::chdir(&account.home);
+    if root == Root::System {
+        // The home may be missing; sessions then work with absolute names only.
+        let _ = unistd::chdir(&account.home);
+    }
     Ok(())
 }
 

@@ -13,7 +13,8 @@ use server::config::Protocol;
 #[command(
     name = "imapd",
     version,
-    about = "Panda IMAP server for inetd (one session on stdin/stdout)"
+    about = "Panda IMAP server for inetd (one session on stdin/stdout)",
+    after_help = "The manual: imapd(8) and panda.toml(5)."
 )]
 struct Args {
     /// The configuration file.
@@ -32,7 +33,7 @@ struct Args {
 }
 
 fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+    let args: Args = pandad::cli::parse();
     let start = match (args.preauth, args.tls) {
         (true, _) => Start::Preauth,
         (false, true) => Start::Tls,

@@ -12,7 +12,8 @@ use server::config::Protocol;
 #[command(
     name = "ipop3d",
     version,
-    about = "Panda POP3 server for inetd (one session on stdin/stdout)"
+    about = "Panda POP3 server for inetd (one session on stdin/stdout)",
+    after_help = "The manual: ipop3d(8) and panda.toml(5)."
 )]
 struct Args {
     /// The configuration file.
@@ -27,7 +28,7 @@ struct Args {
 }
 
 fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+    let args: Args = pandad::cli::parse();
     stdio::run(
         Program {
             name: "ipop3d",

@@ -1,5 +1,7 @@
 //! `pandad`: the standalone daemon. `pandad --quickstart` makes a demo setup and serves it
-//! on loopback; `pandad --config FILE` serves a configuration.
+//! on loopback; `pandad --config FILE` serves a configuration: virtual users as tasks of
+//! this process, system users (`accounts = "system"` or `"pam"`) with one child process
+//! per connection (see [`pandad::children`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,12 +10,18 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Parser;
 use pandad::Service;
-use server::config::Config;
+use pandad::children::{ChildLog, Spawner};
+use server::config::{Accounts, Config, Protocol};
 use server::log::{Log, Stderr, Syslog};
 use server::quickstart::{self, Created, Ports};
 
 #[derive(Parser, Debug)]
-#[command(name = "pandad", version, about = "Panda IMAP daemon")]
+#[command(
+    name = "pandad",
+    version,
+    about = "Panda IMAP daemon",
+    after_help = "The manual: pandad(8) and panda.toml(5)."
+)]
 struct Args {
     /// Make (or reuse) a demo setup and serve it on loopback.
     #[arg(long)]
@@ -43,6 +51,30 @@ struct Args {
     /// Where log lines go.
     #[arg(long, value_enum)]
     log: Option<LogTo>,
+    /// Internal: serve one connection on standard input and output (how pandad runs
+    /// each session of system users).
+    #[arg(long, hide = true, value_enum, conflicts_with = "quickstart")]
+    session_child: Option<ChildProtocol>,
+}
+
+/// What a session child speaks (its listener's protocol).
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum ChildProtocol {
+    Imap,
+    Imaps,
+    Pop3,
+    Pop3s,
+}
+
+impl From<ChildProtocol> for Protocol {
+    fn from(p: ChildProtocol) -> Protocol {
+        match p {
+            ChildProtocol::Imap => Protocol::Imap,
+            ChildProtocol::Imaps => Protocol::Imaps,
+            ChildProtocol::Pop3 => Protocol::Pop3,
+            ChildProtocol::Pop3s => Protocol::Pop3s,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -52,7 +84,14 @@ enum LogTo {
 }
 
 fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+    let args: Args = pandad::cli::parse();
+    if let Some(protocol) = args.session_child {
+        let log_to = match args.log {
+            Some(LogTo::Stderr) => pandad::stdio::LogTo::Stderr,
+            Some(LogTo::Syslog) | None => pandad::stdio::LogTo::Syslog,
+        };
+        return pandad::children::run_child(protocol.into(), &args.config, log_to);
+    }
     let log: Arc<dyn Log> = match args.log {
         Some(LogTo::Syslog) => Arc::new(Syslog::new("pandad")),
         Some(LogTo::Stderr) => Arc::new(Stderr::new("pandad")),
@@ -90,6 +129,16 @@ fn main() -> anyhow::Result<()> {
         .build()
         .context("starting the runtime")?;
     rt.block_on(async move {
+        if config.accounts != Accounts::Virtual {
+            let child_log = match args.log {
+                Some(LogTo::Stderr) => ChildLog::Stderr,
+                Some(LogTo::Syslog) | None => ChildLog::Syslog,
+            };
+            let spawner = Arc::new(Spawner::new(&config, &config_path, log, child_log)?);
+            let listeners = pandad::bind(&config).await?;
+            spawner.serve(listeners, stop_signal()).await;
+            return Ok(());
+        }
         let service = Arc::new(Service::new(config, log)?);
         let listeners = service.bind().await?;
         service

@@ -312,6 +312,11 @@ fn create_delete_rename_and_errors() {
     );
     e.store.create("dir/").unwrap();
     assert!(e.path("dir").is_dir());
+    // A second time the directory is a node that exists (c-client's answer).
+    assert!(matches!(
+        e.store.create("dir/"),
+        Err(crate::Error::NodeExists { .. })
+    ));
     e.store.rename("a/b/c", "x/y").unwrap();
     assert!(e.path("x/y").is_file());
     assert!(!e.path("a/b/c").exists());
