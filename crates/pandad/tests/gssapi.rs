@@ -90,9 +90,9 @@ fn inside_the_namespace() {
                   extra: &[&str]|
      -> String {
         let port = match proto {
+            _ if !port_or_command.is_empty() => port_or_command.to_owned(),
             "imap" => server.imap.to_string(),
-            "pop" => server.pop3.to_string(),
-            _ => port_or_command.to_owned(),
+            _ => server.pop3.to_string(),
         };
         let out = kdc
             .env(&mut Command::new(PYTHON))
@@ -177,9 +177,9 @@ fn inside_the_namespace() {
     assert_eq!(refusals("GSSAPI refused host=[127.0.0.1]"), 6);
 }
 
-/// With `accounts = "system"`, `imapd` (inetd mode, on pipes) logs the principal in as
-/// the system account of its name and becomes that user: the mailbox it creates in their
-/// home is theirs.
+/// With `accounts = "system"`, `imapd` (inetd mode, on pipes) and `pandad` (a child
+/// process per connection) log the principal in as the system account of its name and
+/// become that user: the mailbox a session creates in their home is theirs.
 fn system_user(dir: &Path, kdc: &Kdc, client: Client<'_>) {
     use std::os::unix::fs::MetadataExt;
     let _ = Command::new("userdel").args(["-r", "-f", USER]).output();
@@ -206,7 +206,7 @@ fn system_user(dir: &Path, kdc: &Kdc, client: Client<'_>) {
         env!("CARGO_BIN_EXE_imapd"),
         config.display()
     );
-    let t = client("imap-stream", &imapd, "imap", "", &[]);
+    let t = client("imap-stream", &imapd, "imap", "", &["mailbox=kerberos"]);
     assert!(t.starts_with("OK "), "{t}");
     let mailbox = user.dir.join("kerberos");
     let meta = std::fs::metadata(&mailbox).unwrap();
@@ -218,6 +218,23 @@ fn system_user(dir: &Path, kdc: &Kdc, client: Client<'_>) {
     );
     let t = client("imap-stream", &imapd, "imap", "root", &[]);
     assert!(t.starts_with("NO "), "{t}");
+
+    // The same through the daemon, which starts one child process per connection.
+    std::fs::remove_file(&mailbox).unwrap();
+    let daemon = Pandad::with_accounts(dir, kdc, "system", "pandad-system.log");
+    let t = client(
+        "imap",
+        &daemon.imap.to_string(),
+        "imap",
+        "",
+        &["mailbox=kerberos"],
+    );
+    assert!(t.starts_with("OK "), "{t}");
+    let meta = std::fs::metadata(&mailbox).unwrap();
+    assert_eq!(meta.uid(), user.uid.as_raw(), "{}", mailbox.display());
+    let t = client("pop", &daemon.pop3.to_string(), "pop", "", &[]);
+    assert!(t.starts_with("OK +OK"), "{t}");
+    drop(daemon);
 
     // Without a key for the service in the keytab, GSSAPI is neither advertised nor
     // accepted.
@@ -410,15 +427,22 @@ struct Pandad {
 }
 
 impl Pandad {
+    /// With virtual users `gsstest` and `other`.
     fn start(dir: &Path, kdc: &Kdc) -> Pandad {
-        let (imap, pop3) = (free_port(), free_port());
         let hash = sysuser::crypt::hash(b"unused-pw", "$y$").unwrap();
         std::fs::write(dir.join("users"), format!("{USER}:{hash}\nother:{hash}\n")).unwrap();
-        let config = dir.join("panda.toml");
+        Pandad::with_accounts(dir, kdc, "virtual", "pandad.log")
+    }
+
+    /// With `accounts` (`virtual` or `system`), logging to `dir/log`.
+    fn with_accounts(dir: &Path, kdc: &Kdc, accounts: &str, log: &str) -> Pandad {
+        let (imap, pop3) = (free_port(), free_port());
+        let config = dir.join(format!("panda-{accounts}.toml"));
         std::fs::write(
             &config,
             format!(
                 "hostname = \"localhost\"\n\
+                 accounts = \"{accounts}\"\n\
                  data_dir = \"data\"\n\
                  users = \"users\"\n\
                  c_client_cf = \"none.cf\"\n\
@@ -444,7 +468,7 @@ impl Pandad {
             .env("KRB5_CONFIG", &kdc.conf)
             .env_remove("KRB5_KTNAME")
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join("pandad.log")).unwrap())
+            .stderr(std::fs::File::create(dir.join(log)).unwrap())
             .spawn()
             .unwrap();
         let deadline = Instant::now() + Duration::from_secs(20);

@@ -1,14 +1,14 @@
 """A SASL GSSAPI (RFC 4752) client: imaplib's AUTHENTICATE, or POP3 AUTH by hand.
 
-usage: gssapi_client.py imap|pop|imap-stream PORT SERVICE AUTHZID [garbage]
+usage: gssapi_client.py imap|pop|imap-stream PORT SERVICE AUTHZID [garbage] [mailbox=NAME]
 
 With imap-stream, PORT is instead a command that runs an IMAP session on its standard
 input and output (imapd in inetd mode).
 
 Kerberos comes from the environment (KRB5_CONFIG, KRB5CCNAME). SERVICE names the ticket
 asked for (service@localhost). With "garbage" the first token is not a Kerberos token.
-Prints "OK <text>" and, for IMAP, appends one message to INBOX (imap-stream: to a new
-mailbox "kerberos"); or "NO <text>".
+Prints "OK <text>" and, for IMAP, appends one message to INBOX (or to the mailbox NAME,
+which it creates); or "NO <text>".
 """
 
 import base64
@@ -19,7 +19,11 @@ import sys
 import gssapi
 
 proto, port, service, authzid = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
-garbage = len(sys.argv) > 5 and sys.argv[5] == "garbage"
+garbage = "garbage" in sys.argv[5:]
+mailbox = "INBOX"
+for arg in sys.argv[5:]:
+    if arg.startswith("mailbox="):
+        mailbox = arg[len("mailbox="):]
 
 target = gssapi.Name(service + "@localhost", gssapi.NameType.hostbased_service)
 ctx = gssapi.SecurityContext(name=target, usage="initiate")
@@ -51,9 +55,7 @@ if proto in ("imap", "imap-stream"):
         print("NO", e)
         sys.exit(0)
     print("OK", data[0].decode())
-    mailbox = "INBOX"
-    if proto == "imap-stream":
-        mailbox = "kerberos"
+    if mailbox != "INBOX":
         typ, data = m.create(mailbox)
         assert typ == "OK", data
     typ, data = m.append(mailbox, None, None, b"Subject: via kerberos\r\n\r\nhello\r\n")
