@@ -7,7 +7,8 @@
 # being skipped. The charset tests compare with the system's converters: glibc iconv
 # (libc-bin), Python's codecs and Perl's Encode (perl). The build links libpam
 # (libpam0g-dev); the system-user tests make accounts with passwd's tools and log in
-# through pam_unix (libpam-modules). The manual pages are checked with groff (groff-base).
+# through pam_unix (libpam-modules). The manual pages are checked with groff (groff-base). The client crate
+# talks to Dovecot (dovecot-imapd).
 #
 # Then the GSSAPI test, with the `gssapi` feature (libgssapi's bindgen needs libclang-dev
 # and libkrb5-dev): a real MIT KDC (krb5-kdc, krb5-admin-server for kdb5_util and
@@ -16,7 +17,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-packages="uw-mailutils fetchmail isync python3 perl libc-bin systemd libpam0g-dev libpam-modules passwd groff-base"
+packages="uw-mailutils fetchmail isync python3 perl libc-bin systemd libpam0g-dev libpam-modules passwd groff-base dovecot-imapd"
 packages="$packages libclang-dev libkrb5-dev krb5-kdc krb5-admin-server krb5-user python3-gssapi iproute2 util-linux"
 missing=""
 for p in $packages; do

@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod client;
 pub mod command;
 pub mod fetch;
 pub mod frame;

@@ -33,6 +33,14 @@ pub(crate) fn gssapi_offered(cfg: &SessionConfig) -> bool {
     cfg.gssapi.as_ref().is_some_and(|g| g.offered())
 }
 
+/// Whether anonymous access is offered (the anonymous file exists, as UW's
+/// `/etc/anonymous.newsgroups`).
+pub(crate) fn anonymous_offered(cfg: &SessionConfig) -> bool {
+    cfg.anonymous_file
+        .as_deref()
+        .is_some_and(std::path::Path::exists)
+}
+
 /// The capability names, space-separated.
 pub(crate) fn list(cfg: &SessionConfig, transport: Transport, phase: Phase) -> String {
     let mut caps = vec!["IMAP4REV1", "I18NLEVEL=1", "LITERAL+"];
@@ -51,6 +59,9 @@ pub(crate) fn list(cfg: &SessionConfig, transport: Transport, phase: Phase) -> S
             }
             if gssapi_offered(cfg) {
                 caps.push("AUTH=GSSAPI");
+            }
+            if anonymous_offered(cfg) {
+                caps.push("AUTH=ANONYMOUS");
             }
             // PLAIN and LOGIN are hidden until the connection is encrypted (they still
             // work where plaintext is allowed).

@@ -24,6 +24,9 @@ pub struct SessionConfig {
     pub alert_file: Option<PathBuf>,
     /// The file whose presence shuts the service (`/etc/nologin`), if any.
     pub nologin_file: Option<PathBuf>,
+    /// The file whose presence allows anonymous access (`/etc/anonymous.newsgroups`,
+    /// FAQ 4.1), if any.
+    pub anonymous_file: Option<PathBuf>,
     /// How NUL bytes in message data are sent (FAQ 7.34).
     pub nul: NulBytes,
     /// How long a failed login waits before its answer.
@@ -93,6 +96,7 @@ impl SessionConfig {
             timeouts: Timeouts::default(),
             alert_file: Some(PathBuf::from("/etc/imapd.alert")),
             nologin_file: Some(PathBuf::from("/etc/nologin")),
+            anonymous_file: Some(PathBuf::from("/etc/anonymous.newsgroups")),
             nul: NulBytes::As0x80,
             failed_login_delay: Duration::from_secs(3),
             idle_poll: Duration::from_secs(1),

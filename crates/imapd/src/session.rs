@@ -506,11 +506,35 @@ fn show_alert(out: &mut Writer, path: &Path, seen: &mut Option<SystemTime>) {
     }
 }
 
+/// Whether a command changes mailboxes or subscriptions (refused to the anonymous user,
+/// whose session is read-only; STORE is refused by the read-only selection).
+fn changes_mailboxes(body: &CommandBody) -> bool {
+    use CommandBody as B;
+    matches!(
+        body,
+        B::Append { .. }
+            | B::Create { .. }
+            | B::Delete { .. }
+            | B::Rename { .. }
+            | B::Subscribe { .. }
+            | B::Unsubscribe { .. }
+            | B::Copy { .. }
+            | B::Expunge
+            | B::UidExpunge(_)
+    )
+}
+
 /// The table for a logged-in session.
 fn authenticated(ctx: Ctx<'_>, a: &mut Authed, body: CommandBody) -> Result<Done, Failure> {
     use CommandBody as B;
     if let Some(f) = command::enable::charset_conflict(a.utf8, &body) {
         return Err(f);
+    }
+    if a.account.store.user_kind == mailstore::config::UserKind::Anonymous
+        && changes_mailboxes(&body)
+    {
+        // UW's imapd does not know these commands in an anonymous session.
+        return Err(Failure::bad("Command unrecognized"));
     }
     match body {
         B::Select { mailbox, mode } => command::select::run(ctx, a, &mailbox, mode),

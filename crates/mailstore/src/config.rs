@@ -232,6 +232,30 @@ pub enum SharedNamespaces {
     Disabled,
 }
 
+/// Directories that stand for the shared namespaces instead of their accounts' homes
+/// (c-client's `ftp-export-directory`, `public-home-directory`,
+/// `shared-home-directory`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NamespaceDirs {
+    /// `#ftp/`.
+    pub ftp: Option<PathBuf>,
+    /// `#public/`.
+    pub public: Option<PathBuf>,
+    /// `#shared/`.
+    pub shared: Option<PathBuf>,
+}
+
+impl NamespaceDirs {
+    /// The directory configured for `ns`, if any.
+    pub fn of(&self, ns: SharedNamespace) -> Option<&Path> {
+        match ns {
+            SharedNamespace::Ftp => self.ftp.as_deref(),
+            SharedNamespace::Public => self.public.as_deref(),
+            SharedNamespace::Shared => self.shared.as_deref(),
+        }
+    }
+}
+
 /// Who the store's user is, as far as names go.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum UserKind {
@@ -314,8 +338,11 @@ pub struct StoreConfig {
     pub restrict: Restrict,
     /// Whether `#ftp/`, `#public/` and `#shared/` exist.
     pub shared_namespaces: SharedNamespaces,
-    /// Whether the user is anonymous.
+    /// Whether the user is anonymous: the anonymous user's store is read-only and has
+    /// only `#ftp/`, `#public/` and `#news.` (see [`crate::name`]).
     pub user_kind: UserKind,
+    /// Directories configured for the shared namespaces.
+    pub namespace_dirs: NamespaceDirs,
     /// The news spool, where `#news.comp.mail` is `comp/mail` (c-client NEWSSPOOL).
     pub news_spool: PathBuf,
     /// The news server's active file, listing the groups (c-client ACTIVEFILE).
@@ -352,6 +379,7 @@ impl StoreConfig {
             restrict: Restrict::None,
             shared_namespaces: SharedNamespaces::Automatic,
             user_kind: UserKind::Named,
+            namespace_dirs: NamespaceDirs::default(),
             news_spool: PathBuf::from("/var/spool/news"),
             news_active: PathBuf::from("/var/lib/news/active"),
         }
@@ -365,12 +393,18 @@ impl StoreConfig {
         }
     }
 
-    /// The directory of shared namespace `ns`: the home of its account, if the namespace
-    /// is on, the account exists, and its home is not the filesystem root. `#shared/` never exists for the anonymous user.
+    /// The directory of shared namespace `ns`: the one configured for it (c-client's
+    /// `ftp-export-directory` and so on), else the home of its account if the namespaces
+    /// are automatic and the account exists; never the filesystem root. `#shared/` never
+    /// exists for the anonymous user.
     pub fn shared_home(&self, ns: SharedNamespace) -> Option<PathBuf> {
-        if self.shared_namespaces == SharedNamespaces::Disabled
-            || (ns == SharedNamespace::Shared && self.user_kind == UserKind::Anonymous)
-        {
+        if ns == SharedNamespace::Shared && self.user_kind == UserKind::Anonymous {
+            return None;
+        }
+        if let Some(dir) = self.namespace_dirs.of(ns) {
+            return Some(dir.to_owned()).filter(|h| h.is_absolute() && h != Path::new("/"));
+        }
+        if self.shared_namespaces == SharedNamespaces::Disabled {
             return None;
         }
         self.homes

@@ -79,6 +79,9 @@ pub enum Error {
     /// A change was asked of a mailbox open read-only.
     #[error("mailbox is open read-only")]
     ReadOnly,
+    /// The anonymous user asked to change something: its store is read-only (FAQ 4.1).
+    #[error("Anonymous users may not change mailboxes")]
+    AnonymousReadOnly,
     /// A keyword that is not an atom or is too long.
     #[error("invalid keyword {keyword:?}: {reason}")]
     InvalidKeyword {

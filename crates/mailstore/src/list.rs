@@ -18,7 +18,7 @@ use std::io::{self, BufRead, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use crate::config::{DotFiles, SharedNamespace, StoreConfig};
+use crate::config::{DotFiles, SharedNamespace, StoreConfig, UserKind};
 use crate::error::{Error, IoContext, Result};
 use crate::name::{self, Target};
 use crate::store::Store;
@@ -171,7 +171,10 @@ impl Store {
         }
         if pat.len() >= 8 && pat[..8].eq_ignore_ascii_case("#mhinbox") {
             let mut out = Vec::new();
-            if crate::driver::mh::root(&cfg.home).is_some() && matches("#mhinbox", &pat) {
+            if cfg.user_kind == UserKind::Named
+                && crate::driver::mh::root(&cfg.home).is_some()
+                && matches("#mhinbox", &pat)
+            {
                 out.push(ListEntry {
                     name: "#mhinbox".into(),
                     delimiter: Some(DELIMITER),
@@ -185,8 +188,12 @@ impl Store {
             .rfind(DELIMITER)
             .map(|i| pat[..=i].to_owned());
         let mut out = Vec::new();
-        self.list_dir(cfg, dir.as_deref(), &pat, 0, &mut out)?;
-        if matches("INBOX", &pat.to_ascii_uppercase()) {
+        // The anonymous user has no names of its own (only `#ftp/`, `#public/`, `#news.`).
+        let anonymous = cfg.user_kind == UserKind::Anonymous;
+        if !(anonymous && dir.is_none()) {
+            self.list_dir(cfg, dir.as_deref(), &pat, 0, &mut out)?;
+        }
+        if !anonymous && matches("INBOX", &pat.to_ascii_uppercase()) {
             out.push(ListEntry {
                 name: "INBOX".into(),
                 delimiter: None,
@@ -384,6 +391,7 @@ impl Store {
 
     /// Subscribes to `name`, which must exist.
     pub fn subscribe(&self, name: &str) -> Result<()> {
+        self.writable()?;
         let name = canonical_name(name);
         if self.format_of(&name)?.is_none() {
             return Err(Error::NoSuchMailbox { name });
@@ -406,6 +414,7 @@ impl Store {
 
     /// Unsubscribes from `name` (which need not exist any more).
     pub fn unsubscribe(&self, name: &str) -> Result<()> {
+        self.writable()?;
         let name = canonical_name(name);
         let subs = self.subscriptions()?;
         if !subs.contains(&name) {

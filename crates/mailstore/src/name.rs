@@ -26,11 +26,16 @@
 //! the deepest existing directory of the file must lie, symbolic links followed, inside
 //! the directory the name is confined to: a link out of it is refused. That check reads
 //! the filesystem (it never writes).
+//!
+//! The anonymous user ([`UserKind::Anonymous`], FAQ 4.1) has only `#ftp/`, `#public/`
+//! and `#news.`: INBOX, plain names, `~user` and absolute names are refused (Panda gives
+//! anonymous an INBOX of its own under the spool; here there is none), and `#shared/`
+//! does not exist for it.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::config::{Format, Restrict, SharedNamespace, StoreConfig};
+use crate::config::{Format, Restrict, SharedNamespace, StoreConfig, UserKind};
 use crate::error::{Error, Result};
 
 /// The longest mailbox name (c-client NETMAXMBX).
@@ -88,6 +93,12 @@ pub fn resolve(cfg: &StoreConfig, name: &str) -> Result<Location> {
             "remote names are not local mailboxes",
         ));
     }
+    if cfg.user_kind == UserKind::Anonymous && !anonymous_may_use(name) {
+        return Err(Error::invalid_name(
+            name,
+            "not available to anonymous users",
+        ));
+    }
     if is_inbox(name) {
         return Ok(Location {
             name: "INBOX".into(),
@@ -141,6 +152,19 @@ pub fn resolve(cfg: &StoreConfig, name: &str) -> Result<Location> {
         name: name.to_owned(),
         target: Target::File(keep_trailing_slash(path, name)),
     })
+}
+
+/// Whether the anonymous user may use `name`: only names in `#ftp/`, `#public/` (whose
+/// homes [`StoreConfig::shared_home`] gives) and `#news.`, none holding `..`, `//` or `/~`.
+fn anonymous_may_use(name: &str) -> bool {
+    let news = name
+        .get(..6)
+        .is_some_and(|head| head.eq_ignore_ascii_case("#news."));
+    let shared = matches!(
+        SharedNamespace::split(name),
+        Some((SharedNamespace::Ftp | SharedNamespace::Public, _))
+    );
+    (news || shared) && !escapes(name)
 }
 
 /// Splits `#driver.NAME/rest` into the format and the rest; `None` for other names.

@@ -8,12 +8,14 @@
 //! | other users | `~` `/`                                                          |
 //! | shared      | `#shared/` `/`, `#ftp/` `/`, `#news.` `.`, `#public/` `/`            |
 //!
+//! The anonymous user has no personal or other users' namespace, and no `#shared/`.
+//!
 //! Panda names every namespace whatever exists; this store names only those a client can
 //! use here: MH when `~/.mh_profile` gives a root, news when the active file can be read,
 //! each shared namespace when its account's home is a directory, other users when
 //! `~user` names are not restricted.
 
-use crate::config::SharedNamespace;
+use crate::config::{SharedNamespace, UserKind};
 use crate::list::DELIMITER;
 use crate::store::Store;
 
@@ -50,12 +52,16 @@ impl Store {
     /// The namespaces this user has (see the [module](self) documentation).
     pub fn namespaces(&self) -> Namespaces {
         let cfg = self.config();
-        let mut personal = vec![Namespace::new("", Some(DELIMITER))];
-        if crate::driver::mh::root(&cfg.home).is_some() {
-            personal.push(Namespace::new("#mhinbox", None));
-            personal.push(Namespace::new("#mh/", Some(DELIMITER)));
+        let anonymous = cfg.user_kind == UserKind::Anonymous;
+        let mut personal = Vec::new();
+        if !anonymous {
+            personal.push(Namespace::new("", Some(DELIMITER)));
+            if crate::driver::mh::root(&cfg.home).is_some() {
+                personal.push(Namespace::new("#mhinbox", None));
+                personal.push(Namespace::new("#mh/", Some(DELIMITER)));
+            }
         }
-        let other_users = if cfg.restrict.other_users() {
+        let other_users = if anonymous || cfg.restrict.other_users() {
             Vec::new()
         } else {
             vec![Namespace::new("~", Some(DELIMITER))]

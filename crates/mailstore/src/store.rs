@@ -6,7 +6,7 @@ use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::config::{Format, StoreConfig};
+use crate::config::{Format, StoreConfig, UserKind};
 use crate::driver::dummy::DummyMailbox;
 use crate::driver::mbox::{self, MboxMailbox};
 use crate::driver::unix::{self, Quiet, UnixMailbox};
@@ -43,6 +43,14 @@ impl Store {
         name::resolve(&self.cfg, name)
     }
 
+    /// Refuses a change when the user is anonymous, whose store is read-only.
+    pub(crate) fn writable(&self) -> Result<()> {
+        match self.cfg.user_kind {
+            UserKind::Anonymous => Err(Error::AnonymousReadOnly),
+            UserKind::Named => Ok(()),
+        }
+    }
+
     /// The configuration for mailbox `loc`: in a shared namespace, new files and
     /// directories take the namespace's modes (panda-inventory.md §4.4).
     fn config_for(&self, loc: &Location) -> Arc<StoreConfig> {
@@ -73,8 +81,12 @@ impl Store {
     }
 
     /// Opens mailbox `name`. Asking for read-write may give read-only when another process
-    /// has the mailbox (see [`Mailbox::access`]).
+    /// has the mailbox (see [`Mailbox::access`]); the anonymous user always gets read-only.
     pub fn open(&self, name: &str, access: Access) -> Result<Box<dyn Mailbox>> {
+        let access = match self.cfg.user_kind {
+            UserKind::Anonymous => Access::ReadOnly,
+            UserKind::Named => access,
+        };
         let loc = self.resolve(name)?;
         let found = find(&self.cfg, &loc)?;
         open_found(&self.config_for(&loc), &loc, found, access)
@@ -130,6 +142,7 @@ impl Store {
 
     /// As [`create`](Self::create), with keywords defined from the start.
     pub fn create_with_keywords(&self, name: &str, keywords: &[String]) -> Result<()> {
+        self.writable()?;
         let (format, rest) = match name::driver_prefix(name)? {
             Some((f, rest)) => (f, rest),
             // Names in the MH namespace are MH mailboxes (c-client's mh claims them).
@@ -176,6 +189,7 @@ impl Store {
     /// Deletes mailbox `name`: the file (when no other process has it open read-write),
     /// or an empty directory. INBOX cannot be deleted.
     pub fn delete(&self, name: &str) -> Result<()> {
+        self.writable()?;
         let loc = self.resolve(name)?;
         if loc.is_inbox() {
             return Err(Error::Inbox { action: "delete" });
@@ -203,6 +217,7 @@ impl Store {
     /// Renames mailbox `from` to `to`, making the directories above `to`. Renaming INBOX
     /// moves its messages to `to` and leaves INBOX empty (RFC 3501 §6.3.5).
     pub fn rename(&self, from: &str, to: &str) -> Result<()> {
+        self.writable()?;
         let src = self.resolve(from)?;
         let dst = self.resolve(to)?;
         refuse_namespace_root(&src)?;
@@ -275,6 +290,7 @@ impl Store {
         name: &str,
         msgs: &mut dyn Iterator<Item = Result<AppendMessage>>,
     ) -> Result<AppendOutcome> {
+        self.writable()?;
         let (format, rest) = match name::driver_prefix(name)? {
             Some((f, rest)) => (Some(f), rest),
             None => (None, name),

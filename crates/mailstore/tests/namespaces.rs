@@ -450,3 +450,112 @@ fn restricted_users_keep_their_own_names() {
     s.create("#public/p").unwrap();
     assert_eq!(mode(&site.path("pub/p")), 0o666);
 }
+
+#[test]
+fn the_anonymous_user_reads_ftp_public_and_news_only_and_changes_nothing() {
+    let site = Site::new();
+    let mut cfg = site.config(&["ftp", "imappublic", "imapshared", "victim"]);
+    fs::write(site.path("active"), "comp.mail 2 1 y\n").unwrap();
+    cfg.news_active = site.path("active");
+    let named = Store::new(cfg.clone());
+    named.create("#public/x").unwrap();
+    let msg = AppendMessage {
+        data: b"Subject: hello\r\n\r\nbody\r\n".to_vec(),
+        flags: Flags::EMPTY,
+        keywords: Vec::new(),
+        date: None,
+    };
+    named
+        .append("#public/x", &mut std::iter::once(Ok(msg.clone())))
+        .unwrap();
+    named.create("#shared/s").unwrap();
+    named.create("mine").unwrap();
+    cfg.user_kind = UserKind::Anonymous;
+    let anon = Store::new(cfg);
+    let before = site.sentinel();
+
+    // Reading #public/ works, read-only whatever is asked.
+    let mut mb = anon.open("#public/x", Access::ReadWrite).unwrap();
+    assert_eq!(mb.access(), Access::ReadOnly);
+    assert!(mb.fetch(SeqNo::new(1).unwrap(), Part::Whole).is_ok());
+    assert!(anon.resolve("#ftp/y").is_ok());
+    assert!(anon.resolve("#news.comp.mail").is_ok());
+
+    // Everything else is refused.
+    for name in [
+        "INBOX",
+        "inbox",
+        "mine",
+        "~/mine",
+        "~victim/file",
+        "~root/x",
+        "/etc/passwd",
+        &site.path("sentinel/file").display().to_string(),
+        "#shared/s",
+        "#mhinbox",
+        "#mh/x",
+        "#public/../me/mine",
+        "#ftp//etc",
+        "#public/a/~victim",
+        "#driver.unix/x",
+    ] {
+        assert!(anon.resolve(name).is_err(), "{name} resolved");
+        assert!(anon.open(name, Access::ReadOnly).is_err(), "{name} opened");
+    }
+
+    // No change is allowed, even in #public/ (mode 0666).
+    for e in [
+        anon.create("#public/new").unwrap_err(),
+        anon.delete("#public/x").unwrap_err(),
+        anon.rename("#public/x", "#public/y").unwrap_err(),
+        anon.append("#public/x", &mut std::iter::once(Ok(msg.clone())))
+            .unwrap_err(),
+        anon.subscribe("#public/x").unwrap_err(),
+    ] {
+        assert!(matches!(e, Error::AnonymousReadOnly), "{e}");
+    }
+    assert!(!site.path("pub/new").exists());
+
+    // LIST shows the shared names only; NAMESPACE has no personal or other users'.
+    let names = |pat: &str| -> Vec<String> {
+        anon.list("", pat)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect()
+    };
+    assert!(names("*").is_empty(), "{:?}", names("*"));
+    assert!(names("%").is_empty());
+    assert!(names("INBOX").is_empty());
+    assert!(names("#public/*").contains(&"#public/x".to_owned()));
+    assert!(names("#shared/*").is_empty());
+    assert!(names("~victim/*").is_empty());
+    let ns = anon.namespaces();
+    assert!(ns.personal.is_empty());
+    assert!(ns.other_users.is_empty());
+    let shared: Vec<String> = ns.shared.into_iter().map(|n| n.prefix).collect();
+    assert_eq!(shared, ["#ftp/", "#news.", "#public/"]);
+    assert_eq!(site.sentinel(), before);
+}
+
+#[test]
+fn configured_namespace_directories_win_over_the_accounts() {
+    let site = Site::new();
+    fs::create_dir(site.path("export")).unwrap();
+    let mut cfg = site.config(&[]);
+    cfg.shared_namespaces = SharedNamespaces::Disabled;
+    cfg.namespace_dirs.ftp = Some(site.path("export"));
+    let s = Store::new(cfg);
+    match s.resolve("#ftp/x").unwrap().target {
+        Target::File(p) => assert_eq!(p, site.path("export/x")),
+        t => panic!("{t:?}"),
+    }
+    assert!(s.resolve("#public/x").is_err());
+    let shared: Vec<String> = s
+        .namespaces()
+        .shared
+        .into_iter()
+        .map(|n| n.prefix)
+        .collect();
+    assert_eq!(shared, ["#ftp/"]);
+}

@@ -15,12 +15,13 @@ use imapd::{ImapSession, NulBytes, SessionConfig};
 use ipop3d::config::TlsOffer;
 use ipop3d::{Pop3Config, Pop3Session};
 use server::auth::{Authenticator, CramSecrets, VirtualUsers};
+use server::cclient_cf::FolderFormat;
 use server::config::{Accounts, Config, Protocol};
 use server::conn::{self, Start};
 use server::gssapi::Gssapi;
 use server::log::{Level, Log};
 use server::session::Transport;
-use server::system_users::{Identity, PamService, PasswordCheck, Root, SystemUsers};
+use server::system_users::{FormatChoice, Identity, PamService, PasswordCheck, Root, SystemUsers};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
@@ -172,32 +173,51 @@ pub enum Deployment {
 }
 
 /// Says what of `/etc/c-client.cf` is not carried over: the lines skipped, and the
-/// directives read that this server does not act on (yet).
+/// directives read that have no effect with this configuration, each naming its line.
 fn log_c_client_cf(config: &Config, log: &dyn Log) {
-    use server::cclient_cf::{FolderFormat, UserConfig};
+    use server::cclient_cf::UserConfig;
     let cf = &config.c_client;
     let file = config.c_client_cf.display();
     for n in &cf.notes {
         log.line(Level::Info, &format!("{file}: {n}"));
     }
-    let mut unused = Vec::new();
-    if matches!(cf.new_folder_format, Some(FolderFormat::SameAsInbox)) {
-        unused.push("new-folder-format same-as-inbox");
+    let virtual_users = config.accounts == Accounts::Virtual;
+    let mut unused: Vec<(&str, &str)> = Vec::new();
+    if matches!(cf.new_folder_format, Some(FolderFormat::SameAsInbox)) && virtual_users {
+        unused.push((
+            "new-folder-format",
+            "same-as-inbox is for system users only",
+        ));
     }
-    if cf.empty_folder_format.is_some() {
-        unused.push("empty-folder-format");
+    match cf.empty_folder_format {
+        Some(FolderFormat::Invalid) => {
+            unused.push(("empty-folder-format", "invalid is not supported"));
+        }
+        Some(_) if virtual_users => {
+            unused.push(("empty-folder-format", "not for virtual users"));
+        }
+        _ => {}
     }
-    if !cf.restrict_mailbox_access.is_empty() {
-        unused.push("restrict-mailbox-access");
+    if !cf.restrict_mailbox_access.is_empty() && virtual_users {
+        unused.push((
+            "restrict-mailbox-access",
+            "virtual users are always restricted (all)",
+        ));
     }
-    if cf.mail_subdirectory.is_some() {
-        unused.push("mail-subdirectory");
+    if cf.mail_subdirectory.is_some() && virtual_users {
+        unused.push(("mail-subdirectory", "not for virtual users"));
     }
     if cf.allow_user_config == Some(UserConfig::Allowed) {
-        unused.push("allow-user-config (users' ~/.imaprc is not read)");
+        unused.push(("allow-user-config", "users' ~/.imaprc is not read"));
     }
-    for u in unused {
-        log.line(Level::Warning, &format!("{file}: {u}: not in effect here"));
+    for (name, why) in unused {
+        let line = cf
+            .line_of(name)
+            .map_or_else(String::new, |l| format!("line {l}: "));
+        log.line(
+            Level::Warning,
+            &format!("{file}: {line}{name}: not in effect here ({why})"),
+        );
     }
 }
 
@@ -268,6 +288,7 @@ impl Service {
         p.gssapi = Some(Arc::new(Gssapi::new(keytab, &config.gssapi.pop_service)));
         s.alert_file = Some(config.alert_file.clone());
         s.nologin_file = Some(config.nologin_file.clone());
+        s.anonymous_file = Some(config.anonymous_newsgroups.clone());
         s.nul = if config.nul_as_0x80 {
             NulBytes::As0x80
         } else {
@@ -292,7 +313,12 @@ impl Service {
             &self.config.hostname,
             Arc::clone(&self.log),
         )
-        .with_mailbox_format(self.config.mailbox_format.format());
+        .with_mailbox_format(self.config.mailbox_format.format())
+        .with_layout(
+            self.config.mail_subdirectory.clone(),
+            self.config.namespace_dirs(),
+            self.config.empty_format(),
+        );
         let account = users
             .invoking()
             .context("no pre-authenticated session for this user (root never has one)")?;
@@ -448,7 +474,8 @@ fn authenticators(
                     &config.hostname,
                     Arc::new(mailstore::notify::Silent),
                 )
-                .with_mailbox_format(config.mailbox_format.format()),
+                .with_mailbox_format(config.mailbox_format.format())
+                .with_namespace_dirs(config.namespace_dirs()),
             );
             Ok((Arc::clone(&v), v))
         }
@@ -463,6 +490,16 @@ fn authenticators(
         ),
         (Accounts::System | Accounts::Pam, Deployment::OneSession { peer }) => {
             let client = peer.map(|p| p.ip().to_string());
+            let choice = |f: Option<FolderFormat>| match f {
+                Some(FolderFormat::SameAsInbox) => FormatChoice::SameAsInbox,
+                _ => FormatChoice::Configured,
+            };
+            // mailbox_format in panda.toml wins over c-client.cf's new-folder-format.
+            let new_format = match config.mailbox_format_origin {
+                server::config::Origin::CClientCf => choice(config.c_client.new_folder_format),
+                _ => FormatChoice::Configured,
+            };
+            let empty_format = choice(config.c_client.empty_folder_format);
             let make = |service| -> Arc<dyn Authenticator> {
                 Arc::new(
                     SystemUsers::new(
@@ -473,6 +510,13 @@ fn authenticators(
                         Arc::clone(log),
                     )
                     .with_mailbox_format(config.mailbox_format.format())
+                    .with_admin_group(&config.admin_group)
+                    .with_format_choices(new_format, empty_format)
+                    .with_layout(
+                        config.mail_subdirectory.clone(),
+                        config.namespace_dirs(),
+                        config.empty_format(),
+                    )
                     .with_secrets(
                         config
                             .cram_md5
@@ -550,7 +594,9 @@ mod tests {
             log.lines(),
             [
                 format!("{file}: line 3: ignored (no meaning here): set keywords A, B"),
-                format!("{file}: mail-subdirectory: not in effect here"),
+                format!(
+                    "{file}: line 2: mail-subdirectory: not in effect here (not for virtual users)"
+                ),
             ]
         );
     }

@@ -366,3 +366,405 @@ fn the_cram_md5_secrets_file_is_the_password_source_while_it_exists() {
     assert!(ok.starts_with("OK "), "{ok}");
     imapd.finish();
 }
+
+/// A group made for the test and removed after.
+struct TestGroup(String);
+
+impl TestGroup {
+    fn add(name: &str, members: &[&str]) -> TestGroup {
+        let _ = Command::new("groupdel").arg(name).output();
+        run(Command::new("groupadd").arg(name));
+        for m in members {
+            run(Command::new("usermod").args(["-a", "-G", name, m]));
+        }
+        TestGroup(name.to_owned())
+    }
+}
+
+impl Drop for TestGroup {
+    fn drop(&mut self) {
+        let _ = Command::new("groupdel").arg(&self.0).output();
+    }
+}
+
+/// A directory tree the unprivileged session processes can walk: `dir` and its parents
+/// opened to everyone for search.
+fn open_to_all(dir: &Path) {
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// A mailbox file in the traditional format with one message.
+fn one_message_mailbox(path: &Path, subject: &str) {
+    std::fs::write(
+        path,
+        format!("From sender@example.org Thu Jan  1 00:00:00 2026\nSubject: {subject}\n\nbody\n"),
+    )
+    .unwrap();
+}
+
+/// Appends lines to the configuration.
+fn add_to_config(cfg: &Path, lines: &str) {
+    std::fs::write(cfg, std::fs::read_to_string(cfg).unwrap() + lines).unwrap();
+}
+
+#[test]
+fn anonymous_becomes_nobody_and_reads_public_only() {
+    if !can_run("anonymous") {
+        return;
+    }
+    let pid = std::process::id() % 100_000;
+    let name = format!("pty{pid}u");
+    let mut users = TestUsers(Vec::new());
+    let user = users.add(&name, "Secret-9");
+    one_message_mailbox(&user.dir.join("private"), "private");
+    let nobody = User::from_name("nobody")
+        .unwrap()
+        .expect("a nobody account");
+    let dir = tempfile::tempdir().unwrap();
+    open_to_all(dir.path());
+    for d in ["pub", "shared", "ftp"] {
+        std::fs::create_dir(dir.path().join(d)).unwrap();
+        open_to_all(&dir.path().join(d));
+    }
+    one_message_mailbox(&dir.path().join("pub/x"), "public");
+    one_message_mailbox(&dir.path().join("shared/s"), "shared");
+    std::fs::set_permissions(
+        dir.path().join("pub/x"),
+        std::fs::Permissions::from_mode(0o666),
+    )
+    .unwrap();
+    let cfg = config(dir.path(), "system");
+    add_to_config(
+        &cfg,
+        &format!(
+            "anonymous_newsgroups = \"{d}/anonymous.newsgroups\"\n\
+             public_directory = \"{d}/pub\"\nshared_directory = \"{d}/shared\"\n\
+             ftp_directory = \"{d}/ftp\"\n",
+            d = dir.path().display()
+        ),
+    );
+
+    // Without the file there is no anonymous login.
+    let mut imapd = Imapd::start(&cfg, &[], None);
+    let greeting = imapd.line();
+    assert!(!greeting.contains("AUTH=ANONYMOUS"), "{greeting}");
+    assert_eq!(imapd.command("a", "LOGIN anonymous guest"), REFUSED);
+    imapd.finish();
+
+    std::fs::write(dir.path().join("anonymous.newsgroups"), "").unwrap();
+    let before = std::fs::read(dir.path().join("pub/x")).unwrap();
+    let mut imapd = Imapd::start(&cfg, &[], None);
+    let greeting = imapd.line();
+    assert!(greeting.contains(" AUTH=ANONYMOUS"), "{greeting}");
+    let ok = imapd.command("a", "LOGIN anonymous guest@example.org");
+    assert!(ok.starts_with("OK "), "{ok}");
+    let uid = nobody.uid.as_raw();
+    assert_eq!(imapd.uids(), format!("{uid} {uid} {uid} {uid}"));
+    let select = imapd.command("b", "SELECT #public/x");
+    assert_eq!(select, "OK [READ-ONLY] SELECT completed");
+    imapd
+        .input
+        .write_all(b"c SEARCH SUBJECT public\r\n")
+        .unwrap();
+    assert_eq!(imapd.line(), "* SEARCH 1");
+    assert!(imapd.line().starts_with("c OK "));
+    assert_eq!(
+        imapd.command("d", "APPEND #public/x {5+}\r\nhello"),
+        "BAD Command unrecognized"
+    );
+    assert_eq!(
+        imapd.command("e", "CREATE #public/new"),
+        "BAD Command unrecognized"
+    );
+    assert!(
+        imapd
+            .command("f", "STORE 1 +FLAGS (\\Deleted)")
+            .starts_with("NO [READ-ONLY]")
+    );
+    let private = user.dir.join("private").display().to_string();
+    for mailbox in [
+        "INBOX",
+        "#shared/s",
+        &format!("~{name}/private"),
+        &private,
+        "/etc/passwd",
+        "private",
+        "#public/../shared/s",
+    ] {
+        let answer = imapd.command("g", &format!("EXAMINE \"{mailbox}\""));
+        assert!(answer.starts_with("NO "), "{mailbox}: {answer}");
+    }
+    let log = imapd.finish();
+    assert!(log.contains("Login anonymous=guest@example.org"), "{log}");
+    assert_eq!(std::fs::read(dir.path().join("pub/x")).unwrap(), before);
+    assert!(!dir.path().join("pub/new").exists());
+}
+
+#[test]
+fn an_administrator_logs_in_as_another_user() {
+    if !can_run("admin_login") {
+        return;
+    }
+    let pid = std::process::id() % 100_000;
+    let (alice, bob, carol, group) = (
+        format!("pta{pid}a"),
+        format!("pta{pid}b"),
+        format!("pta{pid}c"),
+        format!("pta{pid}g"),
+    );
+    let mut users = TestUsers(Vec::new());
+    let alice_user = users.add(&alice, "Alice-1");
+    users.add(&bob, "Bob-2");
+    users.add(&carol, "Carol-3");
+    let _group = TestGroup::add(&group, &[&bob]);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "system");
+    add_to_config(&cfg, &format!("admin_group = \"{group}\"\n"));
+
+    let mut imapd = Imapd::start(&cfg, &[], None);
+    assert!(imapd.line().starts_with("* OK "));
+    let ok = imapd.command("a", &format!("LOGIN \"{alice}*{bob}\" Bob-2"));
+    assert!(ok.ends_with(&format!("User {alice} authenticated")), "{ok}");
+    let uid = alice_user.uid.as_raw();
+    assert_eq!(imapd.uids(), format!("{uid} {uid} {uid} {uid}"));
+    assert!(imapd.command("b", "CREATE byadmin").starts_with("OK "));
+    assert_eq!(
+        std::fs::metadata(alice_user.dir.join("byadmin"))
+            .unwrap()
+            .uid(),
+        uid
+    );
+    let log = imapd.finish();
+    assert!(
+        log.contains(&format!("Admin {bob} override of user={alice}")),
+        "{log}"
+    );
+
+    // The same through AUTHENTICATE PLAIN: authzid alice, authcid bob.
+    let mut imapd = Imapd::start(&cfg, &[], None);
+    assert!(imapd.line().starts_with("* OK "));
+    let plain = base64(format!("{alice}\0{bob}\0Bob-2").as_bytes());
+    let ok = imapd.command("a", &format!("AUTHENTICATE PLAIN {plain}"));
+    assert!(ok.ends_with(&format!("User {alice} authenticated")), "{ok}");
+    imapd.finish();
+
+    // Carol is not in the group; her own password is right, and still nothing.
+    refused(
+        &cfg,
+        &format!("\"{alice}*{carol}\""),
+        "Carol-3",
+        &format!("Failed {carol} override of user={alice}"),
+    );
+    // Bob with a wrong password.
+    refused(
+        &cfg,
+        &format!("\"{alice}*{bob}\""),
+        "Wrong-4",
+        "wrong password",
+    );
+
+    // POP3: USER alice*bob, PASS with bob's password.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ipop3d"))
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--log-stderr")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let mut output = BufReader::new(child.stdout.take().unwrap());
+    let mut line = || {
+        let mut l = String::new();
+        output.read_line(&mut l).unwrap();
+        l
+    };
+    assert!(line().starts_with("+OK"));
+    input
+        .write_all(format!("USER {alice}*{bob}\r\nPASS Bob-2\r\n").as_bytes())
+        .unwrap();
+    assert!(line().starts_with("+OK"));
+    let pass = line();
+    assert!(pass.starts_with("+OK"), "{pass}");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let uids = status.lines().find_map(|l| l.strip_prefix("Uid:")).unwrap();
+    assert_eq!(
+        uids.split_whitespace().collect::<Vec<_>>().join(" "),
+        format!("{uid} {uid} {uid} {uid}")
+    );
+    input.write_all(b"QUIT\r\n").unwrap();
+    drop(input);
+    let _ = child.wait();
+}
+
+/// Standard base64, for AUTHENTICATE.
+fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A date `days` from today (UTC), as `chage` takes it.
+fn day(days: i64) -> String {
+    let out = Command::new("date")
+        .args(["-u", "-d", &format!("{days} days"), "+%F"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn expiry_alerts_after_login() {
+    if !can_run("expiry_alerts") {
+        return;
+    }
+    let pid = std::process::id() % 100_000;
+    let name = format!("ptx{pid}w");
+    let mut users = TestUsers(Vec::new());
+    users.add(&name, "Secret-10");
+    // The password ends in 5 days, warned 7 days before; the account ends today.
+    run(Command::new("chage").env("TZ", "UTC").args([
+        "-d",
+        &day(-5),
+        "-M",
+        "10",
+        "-W",
+        "7",
+        "-E",
+        &day(0),
+        &name,
+    ]));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "system");
+    let mut imapd = Imapd::start(&cfg, &[], None);
+    assert!(imapd.line().starts_with("* OK "));
+    imapd
+        .input
+        .write_all(format!("a LOGIN {name} Secret-10\r\n").as_bytes())
+        .unwrap();
+    assert_eq!(imapd.line(), "* OK [ALERT] Password expires in 5 day(s)");
+    assert_eq!(imapd.line(), "* NO [ALERT] Account expires today!");
+    let ok = imapd.line();
+    assert!(ok.starts_with("a OK [CAPABILITY "), "{ok}");
+    imapd.finish();
+}
+
+#[test]
+fn c_client_cf_mail_subdirectory_restrictions_and_formats_reach_the_session() {
+    if !can_run("c_client_cf") {
+        return;
+    }
+    let pid = std::process::id() % 100_000;
+    let name = format!("ptc{pid}f");
+    let mut users = TestUsers(Vec::new());
+    let user = users.add(&name, "Secret-11");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("c-client.cf"),
+        "I accept the risk for IMAP toolkit 4.1.\nset mail-subdirectory Mail\n\
+         set restrict-mailbox-access otherusers\nset new-folder-format mix\n\
+         set empty-folder-format mbx\n",
+    )
+    .unwrap();
+    let cfg = config(dir.path(), "system");
+    add_to_config(&cfg, "c_client_cf = \"c-client.cf\"\n");
+
+    let mut imapd = Imapd::start(&cfg, &[], None);
+    assert!(imapd.line().starts_with("* OK "));
+    assert!(
+        imapd
+            .command("a", &format!("LOGIN {name} Secret-11"))
+            .starts_with("OK ")
+    );
+    // CREATE foo lands in ~/Mail/foo, in mix format (a directory).
+    let create = imapd.command("b", "CREATE foo");
+    assert!(create.starts_with("OK "), "{create}");
+    let foo = user.dir.join("Mail/foo");
+    assert!(foo.is_dir(), "{} is not a mix directory", foo.display());
+    assert_eq!(std::fs::metadata(&foo).unwrap().uid(), user.uid.as_raw());
+    assert!(!user.dir.join("foo").exists());
+    // An empty file takes mbx at its first append.
+    std::fs::write(user.dir.join("Mail/empty"), "").unwrap();
+    nix::unistd::chown(&user.dir.join("Mail/empty"), Some(user.uid), Some(user.gid)).unwrap();
+    assert!(
+        imapd
+            .command("c", "APPEND empty {5+}\r\nhello")
+            .starts_with("OK ")
+    );
+    let head = std::fs::read(user.dir.join("Mail/empty")).unwrap();
+    assert!(
+        head.starts_with(b"*mbx*"),
+        "{:?}",
+        &head[..head.len().min(8)]
+    );
+    // restrict-mailbox-access otherusers: no ~user names.
+    let other = imapd.command("d", "SELECT \"~root/x\"");
+    assert!(other.starts_with("NO "), "{other}");
+    imapd.finish();
+}
+
+#[test]
+fn same_as_inbox_makes_new_mailboxes_in_the_inbox_format() {
+    if !can_run("same_as_inbox") {
+        return;
+    }
+    let pid = std::process::id() % 100_000;
+    let name = format!("pts{pid}i");
+    let mut users = TestUsers(Vec::new());
+    let user = users.add(&name, "Secret-12");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("c-client.cf"),
+        "set new-folder-format same-as-inbox\n",
+    )
+    .unwrap();
+    let cfg = config(dir.path(), "system");
+    add_to_config(&cfg, "c_client_cf = \"c-client.cf\"\n");
+    let mut imapd = Imapd::start(&cfg, &[], None);
+    assert!(imapd.line().starts_with("* OK "));
+    assert!(
+        imapd
+            .command("a", &format!("LOGIN {name} Secret-12"))
+            .starts_with("OK ")
+    );
+    // An mbx INBOX in the home (made by the server, then moved into place).
+    assert!(
+        imapd
+            .command("b", "CREATE \"#driver.mbx/box\"")
+            .starts_with("OK ")
+    );
+    imapd.finish();
+    std::fs::rename(user.dir.join("box"), user.dir.join("INBOX")).unwrap();
+    let mut imapd = Imapd::start(&cfg, &[], None);
+    assert!(imapd.line().starts_with("* OK "));
+    assert!(
+        imapd
+            .command("c", &format!("LOGIN {name} Secret-12"))
+            .starts_with("OK ")
+    );
+    assert!(imapd.command("d", "CREATE likeinbox").starts_with("OK "));
+    let head = std::fs::read(user.dir.join("likeinbox")).unwrap();
+    assert!(
+        head.starts_with(b"*mbx*"),
+        "not mbx: {:?}",
+        String::from_utf8_lossy(&head[..head.len().min(40)])
+    );
+    imapd.finish();
+}

@@ -1,17 +1,21 @@
-//! Server-side SASL exchanges (RFC 4422), without I/O: the protocol layer carries the
-//! challenges and responses (base64 on the wire) and hands the outcome to an
-//! authenticator.
+//! SASL exchanges (RFC 4422), without I/O: the server side here, the client side in
+//! [`client`]. The protocol layer carries the challenges and responses (base64 on the
+//! wire) and hands the outcome to an authenticator.
 //!
 //! - PLAIN (RFC 4616): `[authzid] NUL authcid NUL password`.
 //! - LOGIN (draft-murchison-sasl-login): the server asks `Username:` then `Password:`.
 //! - CRAM-MD5 (RFC 2195): the server sends `<random.time@host>`, the client answers
 //!   `user SP hex(HMAC-MD5(secret, challenge))`.
 //! - GSSAPI (RFC 4752): Kerberos V5 through a [`gssapi::GssAcceptor`]; see [`gssapi`].
+//! - ANONYMOUS (RFC 4505): the client sends a trace, `message = [ email / token ]`, at
+//!   most 255 characters of UTF-8; it proves nothing and is only for the log.
 
 #![forbid(unsafe_code)]
 #![deny(missing_debug_implementations)]
 #![warn(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod client;
 
 use std::fmt;
 
@@ -32,6 +36,8 @@ pub enum Mechanism {
     CramMd5,
     /// GSSAPI (Kerberos V5)
     Gssapi,
+    /// ANONYMOUS
+    Anonymous,
 }
 
 impl Mechanism {
@@ -42,6 +48,7 @@ impl Mechanism {
             "LOGIN" => Some(Mechanism::Login),
             "CRAM-MD5" => Some(Mechanism::CramMd5),
             "GSSAPI" => Some(Mechanism::Gssapi),
+            "ANONYMOUS" => Some(Mechanism::Anonymous),
             _ => None,
         }
     }
@@ -53,12 +60,13 @@ impl Mechanism {
             Mechanism::Login => "LOGIN",
             Mechanism::CramMd5 => "CRAM-MD5",
             Mechanism::Gssapi => "GSSAPI",
+            Mechanism::Anonymous => "ANONYMOUS",
         }
     }
 
     /// Whether the password crosses the wire (in the clear but for TLS).
     pub fn is_plaintext(self) -> bool {
-        !matches!(self, Mechanism::CramMd5 | Mechanism::Gssapi)
+        matches!(self, Mechanism::Plain | Mechanism::Login)
     }
 }
 
@@ -104,6 +112,11 @@ pub enum Credentials {
         service: Option<String>,
         /// Who to act as, if the client named someone.
         authzid: Option<String>,
+    },
+    /// An ANONYMOUS trace (RFC 4505): no identity, only words for the log.
+    Anonymous {
+        /// The trace, as sent (checked to be UTF-8 of at most 255 characters).
+        trace: String,
     },
 }
 
@@ -199,6 +212,8 @@ impl Exchange {
                 self.state = State::CramSent(self.cram_challenge.clone());
                 Ok(Step::Challenge(self.cram_challenge.clone()))
             }
+            (Mechanism::Anonymous, Some(r)) => anonymous(r),
+            (Mechanism::Anonymous, None) => Ok(Step::Challenge(Vec::new())),
         }
     }
 
@@ -210,6 +225,7 @@ impl Exchange {
                 None => Err(SaslError::Unavailable),
             },
             (Mechanism::Plain, _) => plain(response),
+            (Mechanism::Anonymous, _) => anonymous(response),
             (Mechanism::Login, State::Start) => {
                 let user = utf8(response)?;
                 self.state = State::LoginPassword(user);
@@ -245,6 +261,15 @@ impl Exchange {
 
 fn utf8(b: &[u8]) -> Result<String, SaslError> {
     String::from_utf8(b.to_vec()).map_err(|_| SaslError::Malformed)
+}
+
+/// RFC 4505 §3: `message = [ email / token ]`, 1 to 255 UTF-8 characters when present.
+fn anonymous(r: &[u8]) -> Result<Step, SaslError> {
+    let trace = utf8(r)?;
+    if trace.chars().count() > 255 || trace.chars().any(char::is_control) {
+        return Err(SaslError::Malformed);
+    }
+    Ok(Step::Done(Credentials::Anonymous { trace }))
 }
 
 fn plain(r: &[u8]) -> Result<Step, SaslError> {
@@ -343,6 +368,31 @@ mod tests {
             Step::Done(_)
         ));
         assert_eq!(x.step(b"no nuls"), Err(SaslError::Malformed));
+    }
+
+    #[test]
+    fn anonymous_trace() {
+        let mut x = Exchange::new(Mechanism::Anonymous, Vec::new());
+        assert_eq!(
+            x.start(Some(b"sirhc")).unwrap(),
+            Step::Done(Credentials::Anonymous {
+                trace: "sirhc".into()
+            })
+        );
+        let mut x = Exchange::new(Mechanism::Anonymous, Vec::new());
+        assert_eq!(x.start(None).unwrap(), Step::Challenge(Vec::new()));
+        assert!(matches!(
+            x.step(b"").unwrap(),
+            Step::Done(Credentials::Anonymous { .. })
+        ));
+        assert_eq!(x.step(&[b'a'; 256]), Err(SaslError::Malformed));
+        assert_eq!(x.step(b"a\r\nb"), Err(SaslError::Malformed));
+        assert_eq!(x.step(b"\xff"), Err(SaslError::Malformed));
+        assert!(!Mechanism::Anonymous.is_plaintext());
+        assert_eq!(
+            Mechanism::from_name("ANONYMOUS"),
+            Some(Mechanism::Anonymous)
+        );
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! the configuration of their mail store. [`VirtualUsers`] is the backend of the daemon's
 //! virtual-user mode (and the quick start): users in a file of `name:hash` lines, where the
 //! hash is anything the system's `crypt(3)` makes (yescrypt, SHA-512, bcrypt, MD5); their
-//! mail in `<data_dir>/mail/<name>/`, INBOX being the file `INBOX` there.
+//! mail in `<data_dir>/mail/<name>/`, INBOX being the file `INBOX` there. Fields after the
+//! hash are ignored, except `admin=true`, which makes the user a mail administrator who
+//! may log in as anyone (`user*admin`, or a SASL authorization identity).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -32,6 +34,71 @@ pub trait Authenticator: Send + Sync + fmt::Debug {
     /// The account of `user`, whose identity something else proved (CRAM-MD5 against
     /// the secrets file).
     fn account_of(&self, user: &str) -> Option<Account>;
+
+    /// The anonymous user's account (FAQ 4.1: read-only, `#ftp/`, `#public/` and
+    /// `#news.` only), if this backend has one.
+    fn anonymous(&self) -> Option<Account> {
+        None
+    }
+
+    /// The account of `user`, when `password` is `admin`'s and `admin` is a mail
+    /// administrator (UW's `user*admin` and SASL authorization identities,
+    /// panda-inventory.md §8.4).
+    fn login_as_admin(&self, user: &str, admin: &str, password: &[u8]) -> Option<Account> {
+        let _ = (user, admin, password);
+        None
+    }
+
+    /// What the client should be told about the account that just logged in with a
+    /// password (the password or the account expires soon); each alert is given once.
+    fn take_alerts(&self) -> Vec<Alert> {
+        Vec::new()
+    }
+}
+
+/// A line for the client's user, sent as an untagged `[ALERT]` after a login.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Alert {
+    /// How it is sent.
+    pub level: AlertLevel,
+    /// The text (after `[ALERT] `).
+    pub text: String,
+}
+
+/// How an [`Alert`] is sent (c-client's `mm_notify` levels).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlertLevel {
+    /// `* OK [ALERT] …`.
+    Notice,
+    /// `* NO [ALERT] …` (c-client's WARN).
+    Warning,
+}
+
+/// Whether a user may act for others.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Role {
+    /// Only for themselves.
+    #[default]
+    User,
+    /// For anyone (UW's group `mailadm`).
+    Admin,
+}
+
+/// Checks a plaintext login as UW's `server_login` does: `user*admin` is the mail
+/// administrator `admin` acting for `user` with their own password; any other name is
+/// checked by [`login_as_uw`].
+pub fn plaintext_login(auth: &dyn Authenticator, login: &str, password: &[u8]) -> Option<Account> {
+    match split_admin(login) {
+        Some((user, admin)) => auth.login_as_admin(user, admin, password),
+        None => login_as_uw(auth, login, password),
+    }
+}
+
+/// Splits UW's `user*admin` login name; `None` when there is no `*`.
+pub fn split_admin(login: &str) -> Option<(&str, &str)> {
+    login
+        .split_once('*')
+        .filter(|(u, a)| !u.is_empty() && !a.is_empty())
 }
 
 /// Secrets by user.
@@ -109,8 +176,16 @@ pub struct VirtualUsers {
     data_dir: PathBuf,
     hostname: String,
     notify: Arc<dyn Notify>,
-    cache: Mutex<Option<(SystemTime, HashMap<String, String>)>>,
+    cache: Mutex<Option<(SystemTime, HashMap<String, UserEntry>)>>,
     mailbox_format: mailstore::Format,
+    namespace_dirs: mailstore::config::NamespaceDirs,
+}
+
+/// One line of the users file.
+#[derive(Clone, Debug)]
+struct UserEntry {
+    hash: String,
+    role: Role,
 }
 
 impl VirtualUsers {
@@ -128,7 +203,15 @@ impl VirtualUsers {
             notify,
             cache: Mutex::new(None),
             mailbox_format: mailstore::Format::Unix,
+            namespace_dirs: mailstore::config::NamespaceDirs::default(),
         }
+    }
+
+    /// Directories configured for the shared namespaces (none by default: the system
+    /// accounts' homes are outside the virtual users' sandbox).
+    pub fn with_namespace_dirs(mut self, dirs: mailstore::config::NamespaceDirs) -> Self {
+        self.namespace_dirs = dirs;
+        self
     }
 
     /// New mailboxes are created in `format` (c-client's `new-folder-format`).
@@ -137,8 +220,13 @@ impl VirtualUsers {
         self
     }
 
-    /// The hash on file for `user` (the file is read again when it changes).
+    /// The hash on file for `user`.
     fn hash_of(&self, user: &str) -> Option<String> {
+        self.entry_of(user).map(|e| e.hash)
+    }
+
+    /// `user`'s line (the file is read again when it changes).
+    fn entry_of(&self, user: &str) -> Option<UserEntry> {
         let mtime = std::fs::metadata(&self.users_file)
             .and_then(|m| m.modified())
             .ok()?;
@@ -151,8 +239,14 @@ impl VirtualUsers {
                 .filter(|l| !l.is_empty() && !l.starts_with('#'))
                 .filter_map(|l| {
                     let (name, rest) = l.split_once(':')?;
-                    let hash = rest.split(':').next().unwrap_or(rest);
-                    Some((name.to_owned(), hash.to_owned()))
+                    let mut fields = rest.split(':');
+                    let hash = fields.next().unwrap_or(rest).to_owned();
+                    let role = if fields.any(|f| f.trim() == "admin=true") {
+                        Role::Admin
+                    } else {
+                        Role::User
+                    };
+                    Some((name.to_owned(), UserEntry { hash, role }))
                 })
                 .collect();
             *cache = Some((mtime, users));
@@ -177,6 +271,7 @@ impl VirtualUsers {
         // The system accounts' homes are outside the sandbox of virtual users.
         store.shared_namespaces = mailstore::config::SharedNamespaces::Disabled;
         store.create_format = self.mailbox_format;
+        store.namespace_dirs = self.namespace_dirs.clone();
         // tenex and mtx mailboxes start as empty files, which take the format at the
         // first append (c-client's empty-folder-format).
         if matches!(
@@ -196,6 +291,36 @@ impl Authenticator for VirtualUsers {
     fn login(&self, user: &str, password: &[u8]) -> Option<Account> {
         let hash = self.hash_of(user)?;
         if !sysuser::crypt::verify(password, &hash) {
+            return None;
+        }
+        self.account_of(user)
+    }
+
+    /// The anonymous user of virtual mode: no drop of privileges (the daemon already runs
+    /// as the mail account), only the namespaces configured (`#news.`, and `#ftp/` and
+    /// `#public/` where directories are set for them).
+    fn anonymous(&self) -> Option<Account> {
+        let home = self.data_dir.join("anonymous");
+        let mut store = StoreConfig::new("anonymous", &home);
+        store.spool = home.join("INBOX");
+        store.mbox_inbox = MboxInbox::Disabled;
+        store.hostname = self.hostname.clone();
+        store.state_dir = None;
+        store.notify = Arc::clone(&self.notify);
+        store.restrict = mailstore::config::Restrict::All;
+        store.shared_namespaces = mailstore::config::SharedNamespaces::Disabled;
+        store.namespace_dirs = self.namespace_dirs.clone();
+        store.user_kind = mailstore::config::UserKind::Anonymous;
+        Some(Account {
+            user: "ANONYMOUS".into(),
+            store,
+        })
+    }
+
+    /// `admin` must have `admin=true` on its line of the users file.
+    fn login_as_admin(&self, user: &str, admin: &str, password: &[u8]) -> Option<Account> {
+        let entry = self.entry_of(admin)?;
+        if entry.role != Role::Admin || !sysuser::crypt::verify(password, &entry.hash) {
             return None;
         }
         self.account_of(user)
@@ -269,6 +394,30 @@ mod tests {
             assert_eq!(store.format_of(&name).unwrap(), Some(format));
             assert_eq!(store.status(&name).unwrap().messages, 1);
         }
+    }
+
+    #[test]
+    fn administrators_act_for_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let users = dir.path().join("users");
+        let hash = sysuser::crypt::hash(b"pw", "$y$").unwrap();
+        std::fs::write(
+            &users,
+            format!("alice:{hash}\nboss:{hash}:admin=true\nplain:{hash}:admin=false\n"),
+        )
+        .unwrap();
+        let v = VirtualUsers::new(&users, dir.path(), "h", Arc::new(mailstore::notify::Silent));
+        let a = v.login_as_admin("alice", "boss", b"pw").unwrap();
+        assert_eq!(a.user, "alice");
+        assert!(v.login_as_admin("alice", "boss", b"wrong").is_none());
+        assert!(v.login_as_admin("alice", "plain", b"pw").is_none());
+        assert!(v.login_as_admin("nobody", "boss", b"pw").is_none());
+        assert!(v.login("boss", b"pw").is_some());
+        assert_eq!(split_admin("alice*boss"), Some(("alice", "boss")));
+        assert_eq!(split_admin("alice"), None);
+        assert_eq!(split_admin("*boss"), None);
+        let anon = v.anonymous().unwrap();
+        assert_eq!(anon.store.user_kind, mailstore::config::UserKind::Anonymous);
     }
 
     #[test]

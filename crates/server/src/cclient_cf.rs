@@ -19,11 +19,15 @@
 //! | `set restrict-mailbox-access` | a list of `root`, `otherusers`, `all` |
 //! | `set mail-subdirectory` | a directory under the home directory |
 //! | `set allow-user-config` | `0` or `1` (users' `~/.imaprc` is never read here) |
+//! | `set ftp-export-directory` | the directory of `#ftp/` (absolute) |
+//! | `set public-home-directory` | the directory of `#public/` (absolute) |
+//! | `set shared-home-directory` | the directory of `#shared/` (absolute) |
 //!
 //! As in c-client, the first `new-folder-format` and `empty-folder-format` win; for the
 //! others the last line wins.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use crate::config::{MailboxFormat, Plaintext};
 
@@ -42,6 +46,15 @@ pub struct CClientCf {
     pub mail_subdirectory: Option<String>,
     /// `set allow-user-config`.
     pub allow_user_config: Option<UserConfig>,
+    /// `set ftp-export-directory`.
+    pub ftp_export_directory: Option<PathBuf>,
+    /// `set public-home-directory`.
+    pub public_home_directory: Option<PathBuf>,
+    /// `set shared-home-directory`.
+    pub shared_home_directory: Option<PathBuf>,
+    /// The line each directive read was taken from, by its name as written in lower case
+    /// (`mail-subdirectory`), for messages about it.
+    pub lines: BTreeMap<String, usize>,
     /// The lines skipped, and why.
     pub notes: Vec<Note>,
 }
@@ -137,19 +150,27 @@ impl CClientCf {
             {
                 continue;
             }
-            if let Err(why) = cf.directive(trimmed) {
-                cf.notes.push(Note {
+            match cf.directive(trimmed) {
+                Ok(name) => {
+                    cf.lines.insert(name, i + 1);
+                }
+                Err(why) => cf.notes.push(Note {
                     line: i + 1,
                     text: line.to_owned(),
                     why,
-                });
+                }),
             }
         }
         cf
     }
 
-    /// Applies one directive line.
-    fn directive(&mut self, line: &str) -> Result<(), Skipped> {
+    /// The line directive `name` (lower case) was read from, if it was.
+    pub fn line_of(&self, name: &str) -> Option<usize> {
+        self.lines.get(name).copied()
+    }
+
+    /// Applies one directive line; gives the directive's name.
+    fn directive(&mut self, line: &str) -> Result<String, Skipped> {
         let mut words = line.splitn(3, ' ');
         let (Some(verb), Some(name), Some(value)) = (words.next(), words.next(), words.next())
         else {
@@ -159,7 +180,12 @@ impl CClientCf {
             return Err(Skipped::NotADirective);
         }
         let value = value.trim();
-        match name.to_ascii_lowercase().as_str() {
+        let name = match name.to_ascii_lowercase().as_str() {
+            "new-mailbox-format" => "new-folder-format".to_owned(),
+            "empty-mailbox-format" => "empty-folder-format".to_owned(),
+            other => other.to_owned(),
+        };
+        match name.as_str() {
             "new-folder-format" | "new-mailbox-format" => {
                 if self.new_folder_format.is_some() {
                     return Err(Skipped::Repeated);
@@ -212,9 +238,12 @@ impl CClientCf {
                     _ => UserConfig::Allowed,
                 });
             }
+            "ftp-export-directory" => self.ftp_export_directory = Some(directory(value)?),
+            "public-home-directory" => self.public_home_directory = Some(directory(value)?),
+            "shared-home-directory" => self.shared_home_directory = Some(directory(value)?),
             _ => return Err(Skipped::Unknown),
         }
-        Ok(())
+        Ok(name)
     }
 }
 
@@ -235,6 +264,16 @@ fn folder_format(value: &str) -> Result<FolderFormat, Skipped> {
         "maildir" => FolderFormat::Driver(M::Maildir),
         _ => return Err(Skipped::BadValue),
     })
+}
+
+/// An absolute directory that is not the filesystem root.
+fn directory(value: &str) -> Result<PathBuf, Skipped> {
+    let p = PathBuf::from(value);
+    if p.is_absolute() && p != Path::new("/") && !value.split('/').any(|c| c == "..") {
+        Ok(p)
+    } else {
+        Err(Skipped::BadValue)
+    }
 }
 
 /// A number as C's `atol` reads it: leading digits, else 0.
@@ -334,6 +373,15 @@ mod tests {
             Some(UserConfig::Refused)
         );
         assert_eq!(one("set mail-subdirectory ../x").mail_subdirectory, None);
+        let cf = one(
+            "set ftp-export-directory /srv/ftp\nSET Public-Home-Directory /srv/pub\n\
+                      set shared-home-directory relative\nset shared-home-directory /",
+        );
+        assert_eq!(cf.ftp_export_directory, Some(PathBuf::from("/srv/ftp")));
+        assert_eq!(cf.public_home_directory, Some(PathBuf::from("/srv/pub")));
+        assert_eq!(cf.shared_home_directory, None);
+        assert_eq!(cf.line_of("public-home-directory"), Some(2));
+        assert_eq!(cf.notes.len(), 2);
     }
 
     #[test]

@@ -27,6 +27,15 @@
 //! shared_namespaces = true           # #ftp/, #public/, #shared/ for system users (default)
 //! max_sessions = 256                 # pandad with system users: session processes at
 //!                                    # once (the default); more are told to come back
+//! anonymous_newsgroups = "/etc/anonymous.newsgroups"  # anonymous access while it exists
+//!                                    # (FAQ 4.1; the default)
+//! admin_group = "mailadm"            # members log in as others: LOGIN user*admin (default)
+//! mail_subdirectory = "Mail"         # system users' mailboxes under ~/Mail (c-client's
+//!                                    # mail-subdirectory; default: the home itself)
+//! ftp_directory = "/srv/ftp"         # #ftp/, #public/, #shared/ in these directories
+//! public_directory = "/srv/public"   # instead of the homes of ftp, imappublic and
+//! shared_directory = "/srv/shared"   # imapshared (c-client's ftp-export-directory,
+//!                                    # public-home-directory, shared-home-directory)
 //!
 //! [tls]
 //! cert = "/etc/panda/cert.pem"
@@ -219,6 +228,18 @@ impl MailboxFormat {
     }
 }
 
+/// Where a setting comes from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// Nowhere: the default.
+    #[default]
+    Default,
+    /// This file.
+    ConfigFile,
+    /// UW's `c-client.cf`.
+    CClientCf,
+}
+
 /// Which mailbox names system users may not use (c-client `restrict-mailbox-access`, FAQ
 /// 5.1); virtual users always have [`Restrict::All`](mailstore::config::Restrict::All).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -287,6 +308,9 @@ pub struct Config {
     /// The format of new mailboxes.
     #[serde(default)]
     pub mailbox_format: MailboxFormat,
+    /// Where `mailbox_format` was set (set by [`Config::load`]).
+    #[serde(skip)]
+    pub mailbox_format_origin: Origin,
     /// Restrictions on system users' mailbox names.
     #[serde(default)]
     pub restrict: RestrictLevel,
@@ -301,6 +325,20 @@ pub struct Config {
     /// SASL GSSAPI (Kerberos V5).
     #[serde(default)]
     pub gssapi: GssapiConfig,
+    /// The file whose presence allows anonymous access (FAQ 4.1).
+    #[serde(default = "default_anonymous_newsgroups")]
+    pub anonymous_newsgroups: PathBuf,
+    /// The group whose members may log in as other users (`user*admin`).
+    #[serde(default = "default_admin_group")]
+    pub admin_group: String,
+    /// System users' mailboxes are under this directory of their homes.
+    pub mail_subdirectory: Option<PathBuf>,
+    /// The directory of `#ftp/`, instead of the home of account `ftp`.
+    pub ftp_directory: Option<PathBuf>,
+    /// The directory of `#public/`, instead of the home of account `imappublic`.
+    pub public_directory: Option<PathBuf>,
+    /// The directory of `#shared/`, instead of the home of account `imapshared`.
+    pub shared_directory: Option<PathBuf>,
     /// UW c-client's system configuration file; a missing file is fine.
     #[serde(default = "default_c_client_cf")]
     pub c_client_cf: PathBuf,
@@ -353,6 +391,14 @@ fn default_c_client_cf() -> PathBuf {
     PathBuf::from("/etc/c-client.cf")
 }
 
+fn default_anonymous_newsgroups() -> PathBuf {
+    PathBuf::from("/etc/anonymous.newsgroups")
+}
+
+fn default_admin_group() -> String {
+    "mailadm".into()
+}
+
 fn default_alert_file() -> PathBuf {
     PathBuf::from("/etc/imapd.alert")
 }
@@ -390,6 +436,25 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// The directories configured for the shared namespaces.
+    pub fn namespace_dirs(&self) -> mailstore::config::NamespaceDirs {
+        mailstore::config::NamespaceDirs {
+            ftp: self.ftp_directory.clone(),
+            public: self.public_directory.clone(),
+            shared: self.shared_directory.clone(),
+        }
+    }
+
+    /// The format an empty file takes at its first append, when c-client.cf names one
+    /// (`empty-folder-format <driver>`; `system-standard` is the default, unix).
+    pub fn empty_format(&self) -> Option<mailstore::Format> {
+        match self.c_client.empty_folder_format {
+            Some(FolderFormat::Driver(f)) => Some(f.format()),
+            Some(FolderFormat::SystemStandard) => Some(mailstore::Format::Unix),
+            _ => None,
+        }
+    }
+
     /// Reads and checks the configuration file `path`. Relative paths in it are relative
     /// to the file's directory.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -457,10 +522,13 @@ impl Config {
         })?;
         // What this file says explicitly wins over c-client.cf.
         let keys: toml::Table = toml::from_str(&text).unwrap_or_default();
-        if !keys.contains_key("mailbox_format")
-            && let Some(FolderFormat::Driver(f)) = c.c_client.new_folder_format
-        {
-            c.mailbox_format = f;
+        if keys.contains_key("mailbox_format") {
+            c.mailbox_format_origin = Origin::ConfigFile;
+        } else if let Some(f) = c.c_client.new_folder_format {
+            c.mailbox_format_origin = Origin::CClientCf;
+            if let FolderFormat::Driver(f) = f {
+                c.mailbox_format = f;
+            }
         }
         if !keys.contains_key("plaintext")
             && let Some(p) = c.c_client.disable_plaintext
@@ -472,6 +540,38 @@ impl Config {
                 path: path.to_owned(),
                 line: 1,
                 message: "`max_sessions` must be at least 1".into(),
+            });
+        }
+        if !keys.contains_key("restrict") && !c.c_client.restrict_mailbox_access.is_empty() {
+            use crate::cclient_cf::Restriction as R;
+            let r = &c.c_client.restrict_mailbox_access;
+            c.restrict = match (r.contains(&R::Root), r.contains(&R::OtherUsers)) {
+                (true, true) => RestrictLevel::All,
+                (true, false) => RestrictLevel::Root,
+                (false, _) => RestrictLevel::Otherusers,
+            };
+        }
+        if c.mail_subdirectory.is_none() {
+            c.mail_subdirectory = c.c_client.mail_subdirectory.as_ref().map(PathBuf::from);
+        }
+        for (mine, theirs) in [
+            (&mut c.ftp_directory, &c.c_client.ftp_export_directory),
+            (&mut c.public_directory, &c.c_client.public_home_directory),
+            (&mut c.shared_directory, &c.c_client.shared_home_directory),
+        ] {
+            if mine.is_none() {
+                mine.clone_from(theirs);
+            }
+        }
+        if let Some(sub) = &c.mail_subdirectory
+            && (sub.is_absolute() || sub.components().any(|p| p.as_os_str() == ".."))
+        {
+            return Err(ConfigError::Invalid {
+                path: path.to_owned(),
+                line: 1,
+                message: "`mail_subdirectory` must be a directory inside the home (relative, \
+                          no `..`)"
+                    .into(),
             });
         }
         let needs_tls = c
@@ -670,16 +770,43 @@ mod tests {
         assert_eq!(c.mailbox_format, MailboxFormat::Mbx);
         assert_eq!(c.plaintext, Plaintext::Never);
         assert_eq!(c.c_client.restrict_mailbox_access.len(), 2);
+        assert_eq!(c.restrict, RestrictLevel::All);
         assert_eq!(c.c_client.notes.len(), 1);
         // This file's own settings win.
         std::fs::write(
             &p,
-            format!("{base}mailbox_format = \"mix\"\nplaintext = \"always\"\n"),
+            format!(
+                "{base}mailbox_format = \"mix\"\nplaintext = \"always\"\nrestrict = \"root\"\n"
+            ),
         )
         .unwrap();
         let c = Config::load(&p).unwrap();
         assert_eq!(c.mailbox_format, MailboxFormat::Mix);
         assert_eq!(c.plaintext, Plaintext::Always);
+        assert_eq!(c.restrict, RestrictLevel::Root);
+        // Mail directory, namespace directories, empty format.
+        std::fs::write(
+            dir.path().join("c-client.cf"),
+            "set restrict-mailbox-access otherusers\nset mail-subdirectory Mail\n\
+             set ftp-export-directory /srv/ftp\nset empty-folder-format mbx\n",
+        )
+        .unwrap();
+        std::fs::write(&p, format!("{base}public_directory = \"/srv/pub\"\n")).unwrap();
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.restrict, RestrictLevel::Otherusers);
+        assert_eq!(c.mail_subdirectory, Some(PathBuf::from("Mail")));
+        let dirs = c.namespace_dirs();
+        assert_eq!(dirs.ftp, Some(PathBuf::from("/srv/ftp")));
+        assert_eq!(dirs.public, Some(PathBuf::from("/srv/pub")));
+        assert_eq!(dirs.shared, None);
+        assert_eq!(c.empty_format(), Some(mailstore::Format::Mbx));
+        assert_eq!(c.admin_group, "mailadm");
+        assert_eq!(
+            c.anonymous_newsgroups,
+            PathBuf::from("/etc/anonymous.newsgroups")
+        );
+        std::fs::write(&p, format!("{base}mail_subdirectory = \"../x\"\n")).unwrap();
+        assert!(Config::load(&p).is_err());
         // A file that exists but cannot be read is an error naming it.
         std::fs::remove_file(dir.path().join("c-client.cf")).unwrap();
         std::fs::create_dir(dir.path().join("c-client.cf")).unwrap();

@@ -16,6 +16,12 @@
 //! `~/INBOX` (the spool is outside), instance locks are `/.<dev>.<ino>` in the home as
 //! c-client's, `~user` and the shared namespaces do not exist. What is needed from
 //! outside (the time zone, the syslog socket) is taken before the change.
+//!
+//! The anonymous user (FAQ 4.1) becomes the account `nobody`, with a read-only store of
+//! `#ftp/`, `#public/` and `#news.` only. A member of the administrators' group (UW's
+//! `mailadm`) logs in as another user with their own password (`user*admin`). A shadow
+//! login whose password or account expires soon leaves alerts for the client
+//! ([`Authenticator::take_alerts`]), worded as c-client's `ckp_psx`.
 
 use std::sync::{Arc, Mutex};
 
@@ -24,7 +30,7 @@ use sysuser::account::SystemAccount;
 use sysuser::pam::PamSession;
 pub use sysuser::privilege::Root;
 
-use crate::auth::{Account, Authenticator};
+use crate::auth::{Account, Alert, AlertLevel, Authenticator};
 use crate::log::{Level, Log};
 
 /// How passwords are checked.
@@ -55,6 +61,17 @@ impl PamService {
     }
 }
 
+/// Where the format of new (or empty) mailboxes comes from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FormatChoice {
+    /// The configuration (`mailbox_format`, c-client's `empty-folder-format <driver>`).
+    #[default]
+    Configured,
+    /// The format of the user's INBOX, when it has one new mailboxes can take
+    /// (c-client's `same-as-inbox`).
+    SameAsInbox,
+}
+
 /// What a login does to the process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Identity {
@@ -80,7 +97,11 @@ enum Switched {
 struct State {
     switched: Switched,
     pam: Option<PamSession>,
+    alerts: Vec<Alert>,
 }
+
+/// The account the anonymous user becomes (c-client's ANONYMOUSUSER).
+const ANONYMOUS_ACCOUNT: &str = "nobody";
 
 /// System users (see the module documentation).
 #[derive(Debug)]
@@ -96,6 +117,13 @@ pub struct SystemUsers {
     shared: mailstore::config::SharedNamespaces,
     secrets: Option<Arc<crate::auth::CramSecrets>>,
     root: Root,
+    admin_group: String,
+    mail_subdir: Option<std::path::PathBuf>,
+    namespace_dirs: mailstore::config::NamespaceDirs,
+    empty_format: Option<mailstore::Format>,
+    anonymous_home: std::path::PathBuf,
+    new_format: FormatChoice,
+    empty_format_choice: FormatChoice,
     state: Mutex<State>,
 }
 
@@ -121,8 +149,45 @@ impl SystemUsers {
             shared: mailstore::config::SharedNamespaces::Automatic,
             secrets: None,
             root: Root::System,
+            admin_group: "mailadm".into(),
+            mail_subdir: None,
+            namespace_dirs: mailstore::config::NamespaceDirs::default(),
+            empty_format: None,
+            anonymous_home: std::path::PathBuf::from("/var/mail/anonymous"),
+            new_format: FormatChoice::Configured,
+            empty_format_choice: FormatChoice::Configured,
             state: Mutex::new(State::default()),
         }
+    }
+
+    /// Whether new mailboxes (`new`) and empty files at their first append (`empty`) take
+    /// the format of the user's INBOX (c-client's `same-as-inbox`), looked at as the
+    /// user when they log in.
+    pub fn with_format_choices(mut self, new: FormatChoice, empty: FormatChoice) -> Self {
+        self.new_format = new;
+        self.empty_format_choice = empty;
+        self
+    }
+
+    /// The group whose members may log in as others (UW's `mailadm`).
+    pub fn with_admin_group(mut self, group: &str) -> Self {
+        self.admin_group = group.to_owned();
+        self
+    }
+
+    /// Where mailboxes live under each home (c-client's `mail-subdirectory`), the
+    /// directories standing for the shared namespaces, and the format an empty file takes
+    /// at its first append (c-client's `empty-folder-format`).
+    pub fn with_layout(
+        mut self,
+        mail_subdir: Option<std::path::PathBuf>,
+        namespace_dirs: mailstore::config::NamespaceDirs,
+        empty_format: Option<mailstore::Format>,
+    ) -> Self {
+        self.mail_subdir = mail_subdir;
+        self.namespace_dirs = namespace_dirs;
+        self.empty_format = empty_format;
+        self
     }
 
     /// New mailboxes are created in `format` (c-client's `new-folder-format`).
@@ -251,11 +316,33 @@ impl SystemUsers {
         store.create_format = self.mailbox_format;
         store.restrict = self.restrict;
         store.shared_namespaces = self.shared;
+        store.mail_subdir = self.mail_subdir.clone();
+        store.namespace_dirs = self.namespace_dirs.clone();
         if matches!(
             self.mailbox_format,
             mailstore::Format::Tenex | mailstore::Format::Mtx
         ) {
             store.empty_format = self.mailbox_format;
+        }
+        if let Some(f) = self.empty_format {
+            store.empty_format = f;
+        }
+        if self.new_format == FormatChoice::SameAsInbox
+            || self.empty_format_choice == FormatChoice::SameAsInbox
+        {
+            let inbox = mailstore::Store::new(store.clone())
+                .format_of("INBOX")
+                .ok()
+                .flatten()
+                .and_then(creatable);
+            if let Some(f) = inbox {
+                if self.new_format == FormatChoice::SameAsInbox {
+                    store.create_format = f;
+                }
+                if self.empty_format_choice == FormatChoice::SameAsInbox {
+                    store.empty_format = f;
+                }
+            }
         }
         if self.root == Root::Home && self.identity == Identity::Become {
             // Paths as the process will see them once its root is the home.
@@ -267,10 +354,57 @@ impl SystemUsers {
             store.shared_namespaces = mailstore::config::SharedNamespaces::Disabled;
             store.homes = Arc::new(NoOtherHomes);
             store.restrict = mailstore::config::Restrict::All;
+            store.namespace_dirs = mailstore::config::NamespaceDirs::default();
         }
         Account {
             user: account.name.clone(),
             store,
+        }
+    }
+
+    /// Checks `account`'s password: the CRAM-MD5 secrets file while it exists, else
+    /// shadow (leaving expiry alerts) or PAM (giving its session).
+    fn check_password(
+        &self,
+        user: &str,
+        account: &SystemAccount,
+        password: &[u8],
+    ) -> Result<Option<PamSession>, ()> {
+        if let Some(secrets) = self.secrets.as_ref().filter(|s| s.available()) {
+            let matches = secrets
+                .secret_of(&account.name)
+                .is_some_and(|secret| same_bytes(&secret, password));
+            if !matches {
+                self.refused(user, "no such secret in the CRAM-MD5 secrets file");
+                return Err(());
+            }
+            return Ok(None);
+        }
+        match self.check {
+            PasswordCheck::Shadow => match sysuser::shadow::check(&account.name, password) {
+                Ok(expiries) => {
+                    if let Ok(mut state) = self.state.lock() {
+                        state.alerts = expiries.into_iter().map(alert).collect();
+                    }
+                    Ok(None)
+                }
+                Err(why) => {
+                    self.refused(user, &why.to_string());
+                    Err(())
+                }
+            },
+            PasswordCheck::Pam(service) => match sysuser::pam::login(
+                service.name(),
+                &account.name,
+                password,
+                self.client.as_deref(),
+            ) {
+                Ok(session) => Ok(Some(session)),
+                Err(why) => {
+                    self.refused(user, &why.to_string());
+                    Err(())
+                }
+            },
         }
     }
 
@@ -290,45 +424,103 @@ impl SystemUsers {
 impl Authenticator for SystemUsers {
     fn login(&self, user: &str, password: &[u8]) -> Option<Account> {
         let account = self.lookup(user)?;
-        if let Some(secrets) = self.secrets.as_ref().filter(|s| s.available()) {
-            let matches = secrets
-                .secret_of(&account.name)
-                .is_some_and(|secret| same_bytes(&secret, password));
-            if !matches {
-                self.refused(user, "no such secret in the CRAM-MD5 secrets file");
-                return None;
-            }
-            return self.enter(&account, None);
-        }
-        let pam = match self.check {
-            PasswordCheck::Shadow => {
-                if let Err(why) = sysuser::shadow::check(&account.name, password) {
-                    self.refused(user, &why.to_string());
-                    return None;
-                }
-                None
-            }
-            PasswordCheck::Pam(service) => {
-                match sysuser::pam::login(
-                    service.name(),
-                    &account.name,
-                    password,
-                    self.client.as_deref(),
-                ) {
-                    Ok(session) => Some(session),
-                    Err(why) => {
-                        self.refused(user, &why.to_string());
-                        return None;
-                    }
-                }
-            }
-        };
+        let pam = self.check_password(user, &account, password).ok()?;
         self.enter(&account, pam)
     }
 
     fn account_of(&self, user: &str) -> Option<Account> {
         let account = self.lookup(user)?;
         self.enter(&account, None)
+    }
+
+    /// The process becomes `nobody` (c-client's anonymous user); its store is read-only
+    /// and has only `#ftp/`, `#public/` and `#news.`.
+    fn anonymous(&self) -> Option<Account> {
+        let nobody = self.lookup(ANONYMOUS_ACCOUNT)?;
+        self.enter(&nobody, None)?;
+        let home = &self.anonymous_home;
+        let mut store = mailstore::config::StoreConfig::new("anonymous", home);
+        store.spool = home.join("INBOX");
+        store.mbox_inbox = mailstore::config::MboxInbox::Disabled;
+        store.hostname = self.hostname.clone();
+        store.notify = Arc::clone(&self.notify);
+        store.state_dir = None;
+        store.restrict = mailstore::config::Restrict::All;
+        store.shared_namespaces = self.shared;
+        store.namespace_dirs = self.namespace_dirs.clone();
+        store.user_kind = mailstore::config::UserKind::Anonymous;
+        Some(Account {
+            user: "ANONYMOUS".into(),
+            store,
+        })
+    }
+
+    fn login_as_admin(&self, user: &str, admin: &str, password: &[u8]) -> Option<Account> {
+        let admin_account = self.lookup(admin)?;
+        let pam = self.check_password(admin, &admin_account, password).ok()?;
+        let listed = match sysuser::account::listed_in_group(&admin_account.name, &self.admin_group)
+        {
+            Ok(listed) => listed,
+            Err(e) => {
+                self.refused(admin, &format!("group lookup failed: {e}"));
+                false
+            }
+        };
+        let target = if listed { self.lookup(user) } else { None };
+        self.log.line(
+            if target.is_some() {
+                Level::Info
+            } else {
+                Level::Warning
+            },
+            &format!(
+                "{} {} override of user={} host={}",
+                if target.is_some() { "Admin" } else { "Failed" },
+                printable(admin),
+                printable(user),
+                self.client.as_deref().unwrap_or("[local]")
+            ),
+        );
+        self.enter(&target?, pam)
+    }
+
+    fn take_alerts(&self) -> Vec<Alert> {
+        self.state
+            .lock()
+            .map(|mut s| std::mem::take(&mut s.alerts))
+            .unwrap_or_default()
+    }
+}
+
+/// The format a new mailbox can be made in that an INBOX of format `f` is in: `~/mbox`
+/// is the traditional format; an INBOX not yet there (dummy) or of a format that cannot
+/// be made has none.
+fn creatable(f: mailstore::Format) -> Option<mailstore::Format> {
+    use mailstore::Format as F;
+    match f {
+        F::Unix | F::Mbox => Some(F::Unix),
+        F::Mmdf | F::Mbx | F::Mix | F::Mx | F::Tenex | F::Mtx | F::Maildir => Some(f),
+        _ => None,
+    }
+}
+
+/// c-client's words for an expiry warning.
+fn alert(e: sysuser::shadow::Expiry) -> Alert {
+    use sysuser::shadow::Expiry;
+    let (what, days) = match e {
+        Expiry::Password { days } => ("Password", days),
+        Expiry::Account { days } => ("Account", days),
+    };
+    if days > 0 {
+        Alert {
+            level: AlertLevel::Notice,
+            text: format!("{what} expires in {days} day(s)"),
+        }
+    } else {
+        Alert {
+            level: AlertLevel::Warning,
+            text: format!("{what} expires today!"),
+        }
     }
 }
 

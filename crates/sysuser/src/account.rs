@@ -37,6 +37,17 @@ impl SystemAccount {
     }
 }
 
+/// Whether `user` is listed as a member of group `group` (the group file's member list, as
+/// c-client reads it for `mailadm`; names compared without regard to ASCII case). A group
+/// that does not exist has no members.
+pub fn listed_in_group(user: &str, group: &str) -> Result<bool, nix::Error> {
+    if group.is_empty() || group.contains('\0') {
+        return Ok(false);
+    }
+    Ok(nix::unistd::Group::from_name(group)?
+        .is_some_and(|g| g.mem.iter().any(|m| m.eq_ignore_ascii_case(user))))
+}
+
 impl From<User> for SystemAccount {
     fn from(u: User) -> Self {
         SystemAccount {

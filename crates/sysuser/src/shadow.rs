@@ -5,6 +5,10 @@
 //! refused when the hash is locked (`!…`, `*`, empty), when the account has expired
 //! (`expire` set and before today) or when the password has aged out (`lastchg` and `max`
 //! set and `lastchg + max` before today).
+//!
+//! A password that is accepted may still earn a warning ([`Expiry`]), as `ckp_psx` sends
+//! them: the password's last valid day is `lastchg + max`, warned of from `warn` days
+//! before; the account's is `expire`, warned of from 27 days before.
 
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -23,6 +27,8 @@ pub struct ShadowEntry {
     pub last_change: Option<i64>,
     /// Days a password stays valid.
     pub max_age: Option<i64>,
+    /// Days before the password's end that the user is warned.
+    pub warn: Option<i64>,
     /// Day the account expires.
     pub expire: Option<i64>,
 }
@@ -33,6 +39,7 @@ impl std::fmt::Debug for ShadowEntry {
             .field("hash", &"<secret>")
             .field("last_change", &self.last_change)
             .field("max_age", &self.max_age)
+            .field("warn", &self.warn)
             .field("expire", &self.expire)
             .finish()
     }
@@ -71,13 +78,14 @@ impl ShadowEntry {
         let last_change = day();
         let _min = day();
         let max_age = day();
-        let _warn = day();
+        let warn = day();
         let _inactive = day();
         let expire = day();
         ShadowEntry {
             hash,
             last_change,
             max_age,
+            warn,
             expire,
         }
     }
@@ -92,8 +100,9 @@ impl ShadowEntry {
             .ok_or(Refusal::NoEntry)
     }
 
-    /// Checks `password` on day `today` (days since 1970-01-01).
-    pub fn check(&self, password: &[u8], today: i64) -> Result<(), Refusal> {
+    /// Checks `password` on day `today` (days since 1970-01-01); a password accepted
+    /// comes with the warnings due (see [`ShadowEntry::warnings`]).
+    pub fn check(&self, password: &[u8], today: i64) -> Result<Vec<Expiry>, Refusal> {
         if self.hash.is_empty() || self.hash.starts_with('!') || self.hash.starts_with('*') {
             return Err(Refusal::Locked);
         }
@@ -107,11 +116,49 @@ impl ShadowEntry {
             return Err(Refusal::PasswordExpired);
         }
         if crypt::verify(password, &self.hash) {
-            Ok(())
+            Ok(self.warnings(today))
         } else {
             Err(Refusal::WrongPassword)
         }
     }
+
+    /// The warnings due on day `today` (c-client's `ckp_psx`): the password ends within
+    /// its warning period, the account within 28 days.
+    pub fn warnings(&self, today: i64) -> Vec<Expiry> {
+        let mut out = Vec::new();
+        if let (Some(changed), Some(max), Some(warn)) = (self.last_change, self.max_age, self.warn)
+            && changed > 0
+            && max > 0
+        {
+            let left = changed + max - today;
+            if (0..=warn).contains(&left) {
+                out.push(Expiry::Password { days: left });
+            }
+        }
+        if let Some(expire) = self.expire.filter(|&e| e > 0) {
+            let left = expire - today;
+            if (0..28).contains(&left) {
+                out.push(Expiry::Account { days: left });
+            }
+        }
+        out
+    }
+}
+
+/// A warning that the password or the account is about to expire. `days` is how many days
+/// are left: 0 means today is the last day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expiry {
+    /// The password.
+    Password {
+        /// Days left.
+        days: i64,
+    },
+    /// The account.
+    Account {
+        /// Days left.
+        days: i64,
+    },
 }
 
 /// Today, in days since 1970-01-01 (UTC).
@@ -121,8 +168,9 @@ pub fn today() -> i64 {
         .map_or(0, |d| (d.as_secs() / 86_400) as i64)
 }
 
-/// Checks `user`'s `password` against the system's shadow file.
-pub fn check(user: &str, password: &[u8]) -> Result<(), Refusal> {
+/// Checks `user`'s `password` against the system's shadow file; see
+/// [`ShadowEntry::check`].
+pub fn check(user: &str, password: &[u8]) -> Result<Vec<Expiry>, Refusal> {
     ShadowEntry::read(Path::new(SHADOW_FILE), user)?.check(password, today())
 }
 
@@ -159,6 +207,38 @@ mod tests {
             );
         }
         assert!(!format!("{e:?}", e = ShadowEntry::parse(&h)).contains(&h));
+    }
+
+    #[test]
+    fn warnings_as_ckp_psx() {
+        let h = crypt::hash(b"pw", "$6$").unwrap();
+        // Password: last valid day 20030, warned 7 days before.
+        let e = ShadowEntry::parse(&format!("{h}:20000:0:30:7:::"));
+        assert_eq!(e.check(b"pw", 20022).unwrap(), []);
+        assert_eq!(
+            e.check(b"pw", 20023).unwrap(),
+            [Expiry::Password { days: 7 }]
+        );
+        assert_eq!(
+            e.check(b"pw", 20030).unwrap(),
+            [Expiry::Password { days: 0 }]
+        );
+        // No warning period, or no maximum age: no warning.
+        let e = ShadowEntry::parse(&format!("{h}:20000:0:30::::"));
+        assert_eq!(e.check(b"pw", 20029).unwrap(), []);
+        let e = ShadowEntry::parse(&format!("{h}:20000:0::7:::"));
+        assert_eq!(e.check(b"pw", 20029).unwrap(), []);
+        // Account: warned from 27 days before its last day.
+        let e = ShadowEntry::parse(&format!("{h}:20000:0:99999:7::20100:"));
+        assert_eq!(e.warnings(20072), []);
+        assert_eq!(e.warnings(20073), [Expiry::Account { days: 27 }]);
+        assert_eq!(e.warnings(20100), [Expiry::Account { days: 0 }]);
+        // Both.
+        let e = ShadowEntry::parse(&format!("{h}:20000:0:10:7::20012:"));
+        assert_eq!(
+            e.warnings(20005),
+            [Expiry::Password { days: 5 }, Expiry::Account { days: 7 }]
+        );
     }
 
     #[test]

@@ -1,4 +1,7 @@
-//! AUTHENTICATE (RFC 3501 §6.2.2, RFC 4959 SASL-IR): PLAIN, LOGIN, CRAM-MD5 and GSSAPI.
+//! AUTHENTICATE (RFC 3501 §6.2.2, RFC 4959 SASL-IR): PLAIN, LOGIN, CRAM-MD5, GSSAPI
+//! (RFC 4752) when built with it and the keytab has the service's key, and ANONYMOUS
+//! (RFC 4505) while the anonymous file exists. A PLAIN authorization identity other than
+//! the user asks for a mail administrator's override (panda-inventory.md §8.4).
 //!
 //! The exchange is `sasl`'s; this module starts it, carries each client line to it, and
 //! checks what it proves. A line `*` cancels.
@@ -25,6 +28,7 @@ pub(crate) fn start(
         .filter(|m| match m {
             Mechanism::CramMd5 => capability::cram_offered(ctx.cfg),
             Mechanism::Gssapi => capability::gssapi_offered(ctx.cfg),
+            Mechanism::Anonymous => capability::anonymous_offered(ctx.cfg),
             Mechanism::Plain | Mechanism::Login => true,
         })
         .ok_or_else(unsupported)?;
@@ -122,8 +126,11 @@ fn advance(
     }
 }
 
-fn finish(ctx: Ctx<'_>, attempts: &mut Attempts, creds: Credentials) -> Result<Done, Failure> {
+fn finish(mut ctx: Ctx<'_>, attempts: &mut Attempts, creds: Credentials) -> Result<Done, Failure> {
     let (user, mech, account) = match creds {
+        Credentials::Anonymous { trace } => {
+            return login::anonymous(ctx, "Authenticated", &trace);
+        }
         Credentials::Password {
             authzid,
             user,
@@ -132,9 +139,9 @@ fn finish(ctx: Ctx<'_>, attempts: &mut Attempts, creds: Credentials) -> Result<D
             if let Some(f) = login::absurd_name(&ctx, attempts, &user) {
                 return Err(f);
             }
-            // Acting as someone else needs an administrator; virtual users have none.
+            // Acting as someone else needs an administrator.
             let account = match authzid {
-                Some(z) if z != user => None,
+                Some(z) if z != user => ctx.cfg.auth.login_as_admin(&z, &user, &password.0),
                 _ => login::check_password(&ctx, &user, &password.0),
             };
             (user, "PLAIN/LOGIN", account)
@@ -199,7 +206,7 @@ fn finish(ctx: Ctx<'_>, attempts: &mut Attempts, creds: Credentials) -> Result<D
                     ctx.client
                 ),
             );
-            Ok(login::welcome(&ctx, account))
+            Ok(login::welcome(&mut ctx, account))
         }
         None => Err(attempts.failed(&ctx, &user, mech)),
     }

@@ -1,8 +1,12 @@
 //! LOGIN (RFC 3501 §6.2.3), and the login policy AUTHENTICATE shares (panda-inventory.md
 //! §1.3, §8.4): plaintext only where allowed, a delay after each failure, three failures
 //! per session at most, absurd user names ending the chance to log in.
+//!
+//! As UW's: `LOGIN anonymous <trace>` logs in the anonymous user while the anonymous file
+//! exists (FAQ 4.1; before any plaintext policy, since no password is involved), and
+//! `LOGIN user*admin <admin's password>` lets a mail administrator act as `user`.
 
-use server::auth::Account;
+use server::auth::{Account, AlertLevel};
 use server::log::Level;
 
 use super::{Ctx, Done, Transition};
@@ -82,8 +86,15 @@ pub(crate) fn check_password(ctx: &Ctx<'_>, user: &str, password: &[u8]) -> Opti
     server::auth::login_as_uw(&*ctx.cfg.auth, user, password)
 }
 
-/// The tagged OK of a login.
-pub(crate) fn welcome(ctx: &Ctx<'_>, account: Account) -> Done {
+/// The tagged OK of a login, after any alerts about the account (password expiry).
+pub(crate) fn welcome(ctx: &mut Ctx<'_>, account: Account) -> Done {
+    for alert in ctx.cfg.auth.take_alerts() {
+        let status = match alert.level {
+            AlertLevel::Notice => "OK",
+            AlertLevel::Warning => "NO",
+        };
+        ctx.out.status(None, status, Some("ALERT"), &alert.text);
+    }
     let caps = capability::list(ctx.cfg, ctx.transport, Phase::PostAuth);
     Done::ok(format!("User {} authenticated", account.user))
         .code(format!("CAPABILITY {caps}"))
@@ -104,13 +115,39 @@ pub(crate) fn absurd_name(ctx: &Ctx<'_>, attempts: &mut Attempts, user: &str) ->
     Some(Failure::no("Authentication failed"))
 }
 
+/// Logs in the anonymous user, `trace` (an e-mail address by custom) going to the log.
+pub(crate) fn anonymous(mut ctx: Ctx<'_>, how: &str, trace: &str) -> Result<Done, Failure> {
+    match ctx.cfg.auth.anonymous() {
+        Some(account) => {
+            ctx.cfg.log.line(
+                Level::Info,
+                &format!("{how} anonymous={} host={}", printable(trace), ctx.client),
+            );
+            Ok(welcome(&mut ctx, account))
+        }
+        None => {
+            ctx.cfg.log.line(
+                Level::Warning,
+                &format!("Anonymous login failed host={}", ctx.client),
+            );
+            Err(Failure::no(format!(
+                "{} ANONYMOUS failed",
+                how.to_ascii_uppercase()
+            )))
+        }
+    }
+}
+
 pub(crate) fn run(
-    ctx: Ctx<'_>,
+    mut ctx: Ctx<'_>,
     attempts: &mut Attempts,
     user: &[u8],
     password: &[u8],
 ) -> Result<Done, Failure> {
     let user = String::from_utf8_lossy(user).into_owned();
+    if user.eq_ignore_ascii_case("anonymous") && capability::anonymous_offered(ctx.cfg) {
+        return anonymous(ctx, "Login", &String::from_utf8_lossy(password));
+    }
     if !capability::plaintext_allowed(ctx.cfg, ctx.transport) {
         ctx.cfg.log.line(
             Level::Info,
@@ -129,7 +166,7 @@ pub(crate) fn run(
     if let Some(f) = absurd_name(&ctx, attempts, &user) {
         return Err(f);
     }
-    match check_password(&ctx, &user, password) {
+    match server::auth::plaintext_login(&*ctx.cfg.auth, &user, password) {
         Some(account) => {
             ctx.cfg.log.line(
                 Level::Info,
@@ -139,7 +176,7 @@ pub(crate) fn run(
                     ctx.client
                 ),
             );
-            Ok(welcome(&ctx, account))
+            Ok(welcome(&mut ctx, account))
         }
         None => Err(attempts.failed(&ctx, &user, "LOGIN")),
     }

@@ -41,6 +41,8 @@ pub(crate) fn start(
     let Some(mech) = Mechanism::from_name(name).filter(|m| match m {
         Mechanism::CramMd5 => ctx.secrets_offered(),
         Mechanism::Gssapi => ctx.gssapi_offered(),
+        // ipop3d has no anonymous access (as UW's).
+        Mechanism::Anonymous => false,
         Mechanism::Plain | Mechanism::Login => true,
     }) else {
         ctx.out.err("Unsupported authentication mechanism");
@@ -132,7 +134,7 @@ fn advance(mut ctx: Ctx<'_>, ex: Exchange, step: Step) -> Transition {
             password,
         }) => {
             let account = match authzid {
-                Some(z) if z != user => None,
+                Some(z) if z != user => ctx.cfg.auth.login_as_admin(&z, &user, &password.0),
                 _ => server::auth::login_as_uw(&*ctx.cfg.auth, &user, &password.0),
             };
             match account {
@@ -140,6 +142,7 @@ fn advance(mut ctx: Ctx<'_>, ex: Exchange, step: Step) -> Transition {
                 None => ctx.failed(&user, "AUTH"),
             }
         }
+        Step::Done(Credentials::Anonymous { .. }) => ctx.failed("anonymous", "AUTH"),
         Step::Done(Credentials::CramMd5 {
             user,
             challenge,

@@ -1,5 +1,6 @@
 //! USER and PASS (RFC 1939 §7), offered only where plaintext passwords are allowed
-//! (FAQ 3.17, 3.18).
+//! (FAQ 3.17, 3.18). `USER alice*bob` with bob's password is the mail administrator bob
+//! acting for alice, as UW's.
 
 use super::{Ctx, Method, Transition};
 
@@ -24,7 +25,7 @@ pub(crate) fn pass(mut ctx: Ctx<'_>, user: Option<&str>, password: &[u8]) -> Tra
     if !ctx.may_try() {
         return Transition::Stay;
     }
-    match server::auth::login_as_uw(&*ctx.cfg.auth, user, password) {
+    match server::auth::plaintext_login(&*ctx.cfg.auth, user, password) {
         Some(account) => Transition::LoggedIn(Box::new(account), Method::Pass),
         None => ctx.failed(user, "PASS"),
     }

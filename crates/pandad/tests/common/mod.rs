@@ -17,7 +17,9 @@ pub fn can_run(test: &str) -> bool {
         eprintln!("{test}: skipped: needs root");
         return false;
     }
-    for tool in ["useradd", "userdel", "chpasswd", "chage", "usermod"] {
+    for tool in [
+        "useradd", "userdel", "chpasswd", "chage", "usermod", "groupadd", "groupdel", "date",
+    ] {
         let found = Command::new("sh")
             .arg("-c")
             .arg(format!("command -v {tool}"))

@@ -1,0 +1,146 @@
+//! The byte stream to the server: TCP, or TLS over TCP, with the `/debug` trace.
+
+use std::io::{self, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+use crate::error::{ClientError, strerror};
+use crate::name::{RemoteName, TlsMode};
+use crate::session::ClientOptions;
+use crate::tls::{self, TlsStream};
+
+/// Whether the protocol trace goes to standard error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trace {
+    /// No trace.
+    Off,
+    /// Each line sent and received, on standard error; passwords and SASL data hidden.
+    Stderr,
+}
+
+/// Whether the link is encrypted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Link {
+    /// Plain TCP.
+    Plain,
+    /// TLS.
+    Encrypted,
+}
+
+#[derive(Debug)]
+pub(crate) enum Stream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream>),
+}
+
+impl Stream {
+    pub(crate) fn link(&self) -> Link {
+        match self {
+            Stream::Plain(_) => Link::Plain,
+            Stream::Tls(_) => Link::Encrypted,
+        }
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.read(buf),
+            Stream::Tls(s) => match s.read(buf) {
+                // A server that closes without close_notify has still closed.
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
+                other => other,
+            },
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.write(buf),
+            Stream::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.flush(),
+            Stream::Tls(s) => s.flush(),
+        }
+    }
+}
+
+/// Opens the connection `name` asks for (FAQ 4.3 without rsh/ssh): `/ssl` is TLS from
+/// the first byte on the SSL port (or the port given) and fails otherwise; `/tryssl` tries
+/// that and falls back to plain TCP on the plain port (or the port given), unless the
+/// certificate was refused; anything else is plain TCP, STARTTLS coming later.
+pub(crate) fn open(name: &RemoteName, options: &ClientOptions) -> Result<Stream, ClientError> {
+    let roots = || tls::roots(options.ca_file.as_deref(), &options.trust_anchors);
+    let host = name.host.as_str();
+    Ok(match name.tls {
+        TlsMode::Ssl => {
+            let tcp = tcp(host, name.effective_port(), options.timeout)?;
+            Stream::Tls(Box::new(tls::handshake(tcp, host, name.cert, roots())?))
+        }
+        TlsMode::TrySsl => {
+            let ssl_port = name.port.unwrap_or(name.service.ssl_port());
+            let tried = tcp(host, ssl_port, options.timeout)
+                .and_then(|t| tls::handshake(t, host, name.cert, roots()));
+            match tried {
+                Ok(s) => Stream::Tls(Box::new(s)),
+                Err(e @ ClientError::Certificate { .. }) => return Err(e),
+                Err(_) => {
+                    let plain_port = name.port.unwrap_or(name.service.plain_port());
+                    Stream::Plain(tcp(host, plain_port, options.timeout)?)
+                }
+            }
+        }
+        _ => Stream::Plain(tcp(host, name.effective_port(), options.timeout)?),
+    })
+}
+
+/// Opens TCP to `host` (a bracketed IP literal or a name) on `port`.
+pub(crate) fn tcp(
+    host: &str,
+    port: u16,
+    timeout: Option<Duration>,
+) -> Result<TcpStream, ClientError> {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let addrs: Vec<_> = (bare, port)
+        .to_socket_addrs()
+        .map_err(|_| ClientError::NoSuchHost(host.to_owned()))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(ClientError::NoSuchHost(host.to_owned()));
+    }
+    let mut last = None;
+    for a in &addrs {
+        let r = match timeout {
+            Some(t) => TcpStream::connect_timeout(a, t),
+            None => TcpStream::connect(a),
+        };
+        match r {
+            Ok(s) => {
+                s.set_read_timeout(timeout)?;
+                s.set_write_timeout(timeout)?;
+                return Ok(s);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(ClientError::Connect {
+        host: host.to_owned(),
+        port,
+        reason: last.map(|e| strerror(&e)).unwrap_or_default(),
+    })
+}
+
+/// Writes `text` to the trace, one line per line, with a direction mark.
+pub(crate) fn trace(t: Trace, mark: &str, text: &str) {
+    if t == Trace::Stderr {
+        for line in text.trim_end_matches(['\r', '\n']).split("\r\n") {
+            eprintln!("{mark} {line}");
+        }
+    }
+}

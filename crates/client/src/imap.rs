@@ -1,0 +1,701 @@
+//! The IMAP client: connection order, STARTTLS, login, and the commands `Session` offers.
+//!
+//! Connection (FAQ 4.3, without rsh/ssh pre-authentication, which is never tried): `/ssl`
+//! opens TLS on 993 (or the port given) and fails otherwise; `/tryssl` tries TLS on 993 and
+//! falls back to plain 143 unless the certificate was refused; otherwise plain TCP on 143.
+//! On a plain link STARTTLS is done when the server offers it, unless `/notls`; `/tls`
+//! makes its absence an error (FAQ 4.4).
+//!
+//! Login (c-client's `imap_auth` / `imap_login`): SASL mechanisms the server advertises
+//! are used strongest first, CRAM-MD5 before PLAIN before LOGIN; PLAIN and LOGIN only
+//! over TLS. Without a usable mechanism the LOGIN command is used, unless the server sent
+//! LOGINDISABLED, or `/secure` is given on an unencrypted link. Three attempts, each asking
+//! the prompt for the password again, then `Too many login failures`.
+
+use std::io::{Read, Write};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use imap_proto::client::command::{Arg, CommandWriter, LiteralMode, Sensitivity};
+use imap_proto::client::frame::{Limits, ResponseFramer};
+use imap_proto::client::response::{
+    self, Code, Condition, FetchItem, Response, Status as Done, Untagged,
+};
+use sasl::Mechanism;
+use sasl::client::ClientExchange;
+
+use crate::conn::{self, Link, Stream, Trace};
+use crate::error::ClientError;
+use crate::name::{Flag, RemoteName, TlsMode};
+use crate::prompt::{Prompt, Secret};
+use crate::session::{Access, ClientOptions, ListItem, MessageMeta, Selected, Status, StoreMode};
+use crate::tls;
+
+/// How many times a login is tried (c-client's `imap_maxlogintrials`).
+const LOGIN_TRIALS: usize = 3;
+
+/// Mechanisms in the order tried: strongest first.
+const MECHANISMS: [Mechanism; 3] = [Mechanism::CramMd5, Mechanism::Plain, Mechanism::Login];
+
+/// The end of a command: untagged data seen on the way and the tagged OK's code.
+#[derive(Debug)]
+struct Answer {
+    untagged: Vec<Untagged>,
+    code: Option<Code>,
+}
+
+/// Whether the greeting logged us in already.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Greeting {
+    NotAuthenticated,
+    Preauth,
+}
+
+#[derive(Debug)]
+pub(crate) struct Imap {
+    stream: Option<Stream>,
+    framer: ResponseFramer,
+    writer: CommandWriter,
+    caps: Vec<String>,
+    trace: Trace,
+    host: String,
+    /// The text of the server's BYE, for the error when the connection then ends.
+    bye: Option<String>,
+}
+
+impl Imap {
+    pub(crate) fn connect(
+        name: &RemoteName,
+        options: &ClientOptions,
+        prompt: &mut dyn Prompt,
+    ) -> Result<Imap, ClientError> {
+        let roots = || tls::roots(options.ca_file.as_deref(), &options.trust_anchors);
+        let host = name.host.as_str();
+        let stream = conn::open(name, options)?;
+        let mut s = Imap {
+            stream: Some(stream),
+            framer: ResponseFramer::new(Limits::default()),
+            writer: CommandWriter::new(),
+            caps: Vec::new(),
+            trace: options.trace_for(name),
+            host: host.to_owned(),
+            bye: None,
+        };
+        let greeting = s.greeting(prompt)?;
+        if greeting == Greeting::NotAuthenticated
+            && s.link() == Link::Plain
+            && name.tls != TlsMode::NoTls
+        {
+            if s.caps.is_empty() {
+                s.capability()?;
+            }
+            if s.has("STARTTLS") {
+                s.run("STARTTLS", &[])?;
+                if s.framer.buffered() != 0 {
+                    return Err(ClientError::Protocol(
+                        "data injected before the TLS handshake".into(),
+                    ));
+                }
+                let Some(Stream::Plain(tcp)) = s.stream.take() else {
+                    return Err(ClientError::Protocol("STARTTLS on a TLS link".into()));
+                };
+                s.stream = Some(Stream::Tls(Box::new(tls::handshake(
+                    tcp,
+                    host,
+                    name.cert,
+                    roots(),
+                )?)));
+                s.caps.clear();
+            } else if name.tls == TlsMode::Tls {
+                return Err(ClientError::TlsRequired);
+            }
+        } else if name.tls == TlsMode::Tls && s.link() == Link::Plain {
+            return Err(ClientError::TlsRequired);
+        }
+        if s.caps.is_empty() {
+            s.capability()?;
+        }
+        if greeting == Greeting::NotAuthenticated {
+            s.authenticate(name, prompt)?;
+        }
+        if s.has("LITERAL+") {
+            s.writer.literals = LiteralMode::NonSynchronising;
+        }
+        Ok(s)
+    }
+
+    pub(crate) fn link(&self) -> Link {
+        self.stream.as_ref().map_or(Link::Plain, Stream::link)
+    }
+
+    pub(crate) fn capabilities(&self) -> &[String] {
+        &self.caps
+    }
+
+    fn has(&self, cap: &str) -> bool {
+        self.caps.iter().any(|c| c.eq_ignore_ascii_case(cap))
+    }
+
+    fn stream(&mut self) -> Result<&mut Stream, ClientError> {
+        self.stream
+            .as_mut()
+            .ok_or_else(|| ClientError::Closed("connection closed".into()))
+    }
+
+    fn send(&mut self, bytes: &[u8], shown: &str) -> Result<(), ClientError> {
+        conn::trace(self.trace, ">", shown);
+        let s = self.stream()?;
+        s.write_all(bytes)?;
+        s.flush()?;
+        Ok(())
+    }
+
+    fn read_response(&mut self) -> Result<Response, ClientError> {
+        loop {
+            if let Some(r) = self.framer.next_response() {
+                let bytes = r.map_err(|e| ClientError::Protocol(e.to_string()))?;
+                if self.trace == Trace::Stderr {
+                    let shown = if bytes.len() > 2000 {
+                        format!(
+                            "{}… ({} bytes)",
+                            String::from_utf8_lossy(&bytes[..200]),
+                            bytes.len()
+                        )
+                    } else {
+                        String::from_utf8_lossy(&bytes).into_owned()
+                    };
+                    conn::trace(self.trace, "<", &shown);
+                }
+                return response::parse(&bytes).map_err(|e| ClientError::Protocol(e.to_string()));
+            }
+            let mut buf = [0u8; 16 * 1024];
+            let n = self.stream()?.read(&mut buf)?;
+            if n == 0 {
+                self.stream = None;
+                let text = self
+                    .bye
+                    .take()
+                    .unwrap_or_else(|| format!("Connection to {} lost", self.host));
+                return Err(ClientError::Closed(text));
+            }
+            self.framer.feed(&buf[..n]);
+        }
+    }
+
+    fn greeting(&mut self, prompt: &mut dyn Prompt) -> Result<Greeting, ClientError> {
+        match self.read_response()? {
+            Response::Untagged(Untagged::Condition {
+                condition,
+                code,
+                text,
+            }) => {
+                if let Some(Code::Capability(c)) = code {
+                    self.caps = c;
+                } else if code == Some(Code::Alert) {
+                    prompt.notice(&format!("[ALERT] {text}"));
+                }
+                match condition {
+                    Condition::Ok => Ok(Greeting::NotAuthenticated),
+                    Condition::Preauth => Ok(Greeting::Preauth),
+                    Condition::Bye => Err(ClientError::Closed(text)),
+                    _ => Err(ClientError::Protocol(format!("bad greeting: {text}"))),
+                }
+            }
+            other => Err(ClientError::Protocol(format!("bad greeting: {other:?}"))),
+        }
+    }
+
+    fn capability(&mut self) -> Result<(), ClientError> {
+        let a = self.run("CAPABILITY", &[])?;
+        for u in a.untagged {
+            if let Untagged::Capability(c) = u {
+                self.caps = c;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends a command and reads to its tagged answer; NO and BAD are errors worded as the
+    /// server worded them.
+    fn run(&mut self, name: &str, args: &[Arg<'_>]) -> Result<Answer, ClientError> {
+        let cmd = self.writer.command(name, args);
+        let mut untagged = Vec::new();
+        let mut parts = cmd.parts.iter();
+        if let Some(first) = parts.next() {
+            self.send(first, &cmd.redacted)?;
+        }
+        for part in parts {
+            // Wait for "+" before each literal.
+            loop {
+                match self.read_response()? {
+                    Response::Continue(_) => break,
+                    Response::Untagged(u) => self.untagged(u, &mut untagged)?,
+                    Response::Tagged {
+                        tag,
+                        status,
+                        code,
+                        text,
+                    } if tag == cmd.tag => {
+                        return finish(status, code, text, untagged);
+                    }
+                    Response::Tagged { .. } => {}
+                }
+            }
+            self.send(part, "<literal>")?;
+        }
+        loop {
+            match self.read_response()? {
+                Response::Untagged(u) => self.untagged(u, &mut untagged)?,
+                Response::Tagged {
+                    tag,
+                    status,
+                    code,
+                    text,
+                } if tag == cmd.tag => {
+                    return finish(status, code, text, untagged);
+                }
+                Response::Tagged { .. } | Response::Continue(_) => {}
+            }
+        }
+    }
+
+    /// Keeps untagged data for the command's caller. A BYE is remembered: the tagged
+    /// answer (to LOGOUT) may still follow, and a read that then finds the connection
+    /// closed reports the server's words.
+    fn untagged(&mut self, u: Untagged, keep: &mut Vec<Untagged>) -> Result<(), ClientError> {
+        if let Untagged::Condition {
+            condition: Condition::Bye,
+            text,
+            ..
+        } = &u
+        {
+            self.bye = Some(text.clone());
+        }
+        keep.push(u);
+        Ok(())
+    }
+
+    fn authenticate(
+        &mut self,
+        name: &RemoteName,
+        prompt: &mut dyn Prompt,
+    ) -> Result<(), ClientError> {
+        let server = name.server();
+        if name.has(Flag::Anonymous) {
+            return if self.has("AUTH=ANONYMOUS") {
+                self.sasl_anonymous()
+            } else {
+                self.run(
+                    "LOGIN",
+                    &[
+                        Arg::AString(b"anonymous", Sensitivity::Public),
+                        Arg::AString(b"anonymous", Sensitivity::Secret),
+                    ],
+                )
+                .map(drop)
+            };
+        }
+        let link = self.link();
+        let secure = name.has(Flag::Secure);
+        let mechs: Vec<Mechanism> = MECHANISMS
+            .into_iter()
+            .filter(|m| self.has(&format!("AUTH={}", m.name())))
+            .filter(|m| !m.is_plaintext() || link == Link::Encrypted)
+            .collect();
+        let plaintext_forbidden = secure && link == Link::Plain;
+        let login_ok = !(self.has("LOGINDISABLED") || plaintext_forbidden);
+        if mechs.is_empty() && !login_ok {
+            return Err(if self.has("LOGINDISABLED") {
+                ClientError::LoginDisabled
+            } else {
+                ClientError::NoSecureAuthentication
+            });
+        }
+        let user = match &name.user {
+            Some(u) => u.clone(),
+            None => prompt.user(&server).map_err(ClientError::Prompt)?,
+        };
+        let mut last = String::new();
+        for _ in 0..LOGIN_TRIALS {
+            let who = name.authuser.as_deref().unwrap_or(&user);
+            let password = prompt.password(&server, who).map_err(ClientError::Prompt)?;
+            let tried = match mechs.first() {
+                Some(&m) => self.sasl(m, &user, name.authuser.as_deref(), &password),
+                None if name.authuser.is_some() => {
+                    return Err(ClientError::Server(
+                        "Can't do /authuser with this server".into(),
+                    ));
+                }
+                None => self
+                    .run(
+                        "LOGIN",
+                        &[
+                            Arg::AString(user.as_bytes(), Sensitivity::Public),
+                            Arg::AString(password.0.as_bytes(), Sensitivity::Secret),
+                        ],
+                    )
+                    .map(|a| a.code),
+            };
+            match tried {
+                Ok(code) => {
+                    self.caps.clear();
+                    if let Some(Code::Capability(c)) = code {
+                        self.caps = c;
+                    } else {
+                        self.capability()?;
+                    }
+                    return Ok(());
+                }
+                Err(ClientError::Server(text)) => {
+                    prompt.notice(&text);
+                    last = text;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(ClientError::TooManyLoginFailures { last })
+    }
+
+    /// AUTHENTICATE with `mechanism`; the tagged OK's code.
+    fn sasl(
+        &mut self,
+        mechanism: Mechanism,
+        user: &str,
+        authuser: Option<&str>,
+        password: &Secret,
+    ) -> Result<Option<Code>, ClientError> {
+        // The authentication identity is /authuser when given (its password is used),
+        // acting as /user.
+        let (authzid, authcid) = match authuser {
+            Some(a) => (Some(user), a),
+            None => (None, user),
+        };
+        let mut x = ClientExchange::new(
+            mechanism,
+            authzid,
+            authcid,
+            sasl::Password(password.0.as_bytes().to_vec()),
+        );
+        let ir = if self.has("SASL-IR") {
+            x.initial_response().map(|r| {
+                if r.is_empty() {
+                    "=".to_owned()
+                } else {
+                    B64.encode(r)
+                }
+            })
+        } else {
+            None
+        };
+        let mut args = vec![Arg::Raw(mechanism.name())];
+        if let Some(ir) = &ir {
+            args.push(Arg::AString(ir.as_bytes(), Sensitivity::Secret));
+        }
+        let cmd = self.writer.command("AUTHENTICATE", &args);
+        for part in &cmd.parts {
+            self.send(part, &cmd.redacted)?;
+        }
+        loop {
+            match self.read_response()? {
+                Response::Continue(text) => {
+                    let answer = B64
+                        .decode(text.trim())
+                        .ok()
+                        .and_then(|ch| x.respond(&ch).ok());
+                    match answer {
+                        Some(a) => {
+                            let mut line = B64.encode(a).into_bytes();
+                            line.extend_from_slice(b"\r\n");
+                            self.send(&line, "<secret>")?;
+                        }
+                        None => self.send(b"*\r\n", "*")?,
+                    }
+                }
+                Response::Untagged(_) => {}
+                Response::Tagged {
+                    tag,
+                    status,
+                    code,
+                    text,
+                } if tag == cmd.tag => {
+                    return finish(status, code, text, Vec::new()).map(|a| a.code);
+                }
+                Response::Tagged { .. } => {}
+            }
+        }
+    }
+
+    fn sasl_anonymous(&mut self) -> Result<(), ClientError> {
+        let cmd = self
+            .writer
+            .command("AUTHENTICATE", &[Arg::Raw("ANONYMOUS")]);
+        self.send(&cmd.parts.concat(), &cmd.redacted)?;
+        loop {
+            match self.read_response()? {
+                Response::Continue(_) => {
+                    let mut line = B64.encode("anonymous").into_bytes();
+                    line.extend_from_slice(b"\r\n");
+                    self.send(&line, "<trace>")?;
+                }
+                Response::Tagged {
+                    tag,
+                    status,
+                    code,
+                    text,
+                } if tag == cmd.tag => {
+                    return finish(status, code, text, Vec::new()).map(drop);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    pub(crate) fn simple(&mut self, command: &str, names: &[&str]) -> Result<(), ClientError> {
+        let args: Vec<Arg<'_>> = names
+            .iter()
+            .map(|n| Arg::AString(n.as_bytes(), Sensitivity::Public))
+            .collect();
+        self.run(command, &args).map(drop)
+    }
+
+    pub(crate) fn list(
+        &mut self,
+        reference: &str,
+        pattern: &str,
+    ) -> Result<Vec<ListItem>, ClientError> {
+        let a = self.run(
+            "LIST",
+            &[
+                Arg::AString(reference.as_bytes(), Sensitivity::Public),
+                Arg::String(pattern.as_bytes()),
+            ],
+        )?;
+        Ok(a.untagged
+            .into_iter()
+            .filter_map(|u| match u {
+                Untagged::List {
+                    attributes,
+                    delimiter,
+                    name,
+                    ..
+                } => Some(ListItem {
+                    name: String::from_utf8_lossy(&name).into_owned(),
+                    delimiter,
+                    attributes,
+                }),
+                _ => None,
+            })
+            .collect())
+    }
+
+    pub(crate) fn status(&mut self, name: &str) -> Result<Status, ClientError> {
+        let a = self.run(
+            "STATUS",
+            &[
+                Arg::AString(name.as_bytes(), Sensitivity::Public),
+                Arg::Raw("(MESSAGES RECENT UNSEEN UIDNEXT UIDVALIDITY)"),
+            ],
+        )?;
+        let mut st = Status::default();
+        for u in a.untagged {
+            if let Untagged::Status { items, .. } = u {
+                for (k, v) in items {
+                    let v = u32::try_from(v).unwrap_or(u32::MAX);
+                    match k.as_str() {
+                        "MESSAGES" => st.messages = v,
+                        "RECENT" => st.recent = v,
+                        "UNSEEN" => st.unseen = v,
+                        "UIDNEXT" => st.uid_next = v,
+                        "UIDVALIDITY" => st.uid_validity = v,
+                        _ => {}
+                    }
+                }
+            }
+        }
+        Ok(st)
+    }
+
+    pub(crate) fn select(&mut self, name: &str, access: Access) -> Result<Selected, ClientError> {
+        let command = match access {
+            Access::ReadWrite => "SELECT",
+            Access::ReadOnly => "EXAMINE",
+        };
+        let a = self.run(
+            command,
+            &[Arg::AString(name.as_bytes(), Sensitivity::Public)],
+        )?;
+        let mut sel = Selected {
+            exists: 0,
+            recent: 0,
+            uid_validity: 0,
+            permanent_flags: Vec::new(),
+            read_only: access,
+        };
+        for u in a.untagged {
+            match u {
+                Untagged::Exists(n) => sel.exists = n,
+                Untagged::Recent(n) => sel.recent = n,
+                Untagged::Condition {
+                    code: Some(Code::UidValidity(v)),
+                    ..
+                } => sel.uid_validity = v,
+                Untagged::Condition {
+                    code: Some(Code::PermanentFlags(f)),
+                    ..
+                } => sel.permanent_flags = f,
+                _ => {}
+            }
+        }
+        match a.code {
+            Some(Code::ReadOnly) => sel.read_only = Access::ReadOnly,
+            Some(Code::ReadWrite) => sel.read_only = Access::ReadWrite,
+            _ => {}
+        }
+        Ok(sel)
+    }
+
+    pub(crate) fn fetch_meta(&mut self, range: &str) -> Result<Vec<MessageMeta>, ClientError> {
+        let a = self.run(
+            "FETCH",
+            &[
+                Arg::Raw(range),
+                Arg::Raw("(UID FLAGS INTERNALDATE RFC822.SIZE)"),
+            ],
+        )?;
+        let mut out: Vec<MessageMeta> = Vec::new();
+        for u in a.untagged {
+            if let Untagged::Fetch { seq, items } = u {
+                let mut m = MessageMeta {
+                    seq,
+                    uid: 0,
+                    flags: Vec::new(),
+                    internal_date: String::new(),
+                    size: 0,
+                };
+                for i in items {
+                    match i {
+                        FetchItem::Uid(u) => m.uid = u,
+                        FetchItem::Flags(f) => m.flags = f,
+                        FetchItem::InternalDate(d) => m.internal_date = d,
+                        FetchItem::Size(s) => m.size = s,
+                        FetchItem::Body { .. } => {}
+                    }
+                }
+                out.push(m);
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn fetch_message(&mut self, seq: u32) -> Result<Vec<u8>, ClientError> {
+        let set = seq.to_string();
+        let a = self.run("FETCH", &[Arg::Raw(&set), Arg::Raw("BODY.PEEK[]")])?;
+        for u in a.untagged {
+            if let Untagged::Fetch { seq: s, items } = u
+                && s == seq
+            {
+                for i in items {
+                    if let FetchItem::Body { name, data } = i
+                        && (name.eq_ignore_ascii_case("BODY[]")
+                            || name.eq_ignore_ascii_case("RFC822"))
+                    {
+                        return Ok(data.unwrap_or_default());
+                    }
+                }
+            }
+        }
+        Err(ClientError::Protocol(format!(
+            "message {seq} was not returned"
+        )))
+    }
+
+    pub(crate) fn append(
+        &mut self,
+        mailbox: &str,
+        flags: &[String],
+        internal_date: Option<&str>,
+        message: &[u8],
+    ) -> Result<(), ClientError> {
+        let flag_list = format!("({})", flags.join(" "));
+        let mut args = vec![Arg::AString(mailbox.as_bytes(), Sensitivity::Public)];
+        if !flags.is_empty() {
+            args.push(Arg::Raw(&flag_list));
+        }
+        if let Some(d) = internal_date {
+            args.push(Arg::String(d.as_bytes()));
+        }
+        args.push(Arg::Literal(message));
+        self.run("APPEND", &args).map(drop)
+    }
+
+    pub(crate) fn store_flags(
+        &mut self,
+        seqs: &str,
+        mode: StoreMode,
+        flags: &[String],
+    ) -> Result<(), ClientError> {
+        let item = match mode {
+            StoreMode::Add => "+FLAGS.SILENT",
+            StoreMode::Remove => "-FLAGS.SILENT",
+            StoreMode::Replace => "FLAGS.SILENT",
+        };
+        let list = format!("({})", flags.join(" "));
+        self.run("STORE", &[Arg::Raw(seqs), Arg::Raw(item), Arg::Raw(&list)])
+            .map(drop)
+    }
+
+    pub(crate) fn search(&mut self, criteria: &str) -> Result<Vec<u32>, ClientError> {
+        let a = self.run("SEARCH", &[Arg::Raw(criteria)])?;
+        Ok(a.untagged
+            .into_iter()
+            .filter_map(|u| match u {
+                Untagged::Search(n) => Some(n),
+                _ => None,
+            })
+            .flatten()
+            .collect())
+    }
+
+    pub(crate) fn logout(&mut self) -> Result<(), ClientError> {
+        match self.run("LOGOUT", &[]) {
+            Ok(_) | Err(ClientError::Closed(_)) => {
+                self.stream = None;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The result of a tagged answer.
+fn finish(
+    status: Done,
+    code: Option<Code>,
+    text: String,
+    untagged: Vec<Untagged>,
+) -> Result<Answer, ClientError> {
+    match status {
+        Done::Ok => Ok(Answer { untagged, code }),
+        Done::No | Done::Bad => Err(ClientError::Server(match code {
+            Some(c) => format!("[{}] {text}", code_text(&c)),
+            None => text,
+        })),
+    }
+}
+
+/// A response code as the server wrote it (for messages).
+fn code_text(c: &Code) -> String {
+    match c {
+        Code::Alert => "ALERT".into(),
+        Code::Capability(caps) => format!("CAPABILITY {}", caps.join(" ")),
+        Code::PermanentFlags(f) => format!("PERMANENTFLAGS ({})", f.join(" ")),
+        Code::ReadOnly => "READ-ONLY".into(),
+        Code::ReadWrite => "READ-WRITE".into(),
+        Code::TryCreate => "TRYCREATE".into(),
+        Code::UidValidity(n) => format!("UIDVALIDITY {n}"),
+        Code::UidNext(n) => format!("UIDNEXT {n}"),
+        Code::Unseen(n) => format!("UNSEEN {n}"),
+        Code::Other(name, arg) if arg.is_empty() => name.clone(),
+        Code::Other(name, arg) => format!("{name} {arg}"),
+    }
+}
