@@ -1,0 +1,151 @@
+//! Is it safe to write to this mailbox? The checks UW's tmail and dmail make on the file
+//! (or directory) just before they deliver to it, and again just after (`delivery_unsafe`,
+//! `deliver_safely`).
+//!
+//! Refused (`delivery to P unsafe: …`, `EX_CANTCREAT`): a name that cannot be `lstat`ed, a
+//! symbolic link, a device, a socket, a FIFO, a setuid or setgid file; and for tmail, which
+//! runs privileged, a file not owned by the recipient (`uid mismatch (A != B)`).
+//!
+//! Warned about, and delivered to: a directory others may list, a file with more than one
+//! hard link, an executable file, and anything others may read or write.
+
+use std::fs::{self, Metadata};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+
+use nix::unistd::Uid;
+use server::log::Level;
+
+use crate::report::{Report, strerror};
+use crate::sysexits::Exit;
+
+/// Whose the mailbox must be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owner {
+    /// The recipient's (tmail): a mailbox owned by anyone else is refused.
+    Recipient(Uid),
+    /// Anybody's (dmail, which runs as the user and can only write what the user may).
+    Any,
+}
+
+/// Which program's wording and rules the checks follow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wording {
+    /// tmail: `can't deliver to symbolic link`; a setgid directory counts as a setgid file.
+    Tmail,
+    /// dmail: `symbolic link`; any directory is fine.
+    Dmail,
+}
+
+const S_IFMT: u32 = 0o170000;
+const S_IFDIR: u32 = 0o040000;
+const S_IFREG: u32 = 0o100000;
+const S_IFCHR: u32 = 0o020000;
+const S_IFBLK: u32 = 0o060000;
+const S_IFLNK: u32 = 0o120000;
+const S_IFSOCK: u32 = 0o140000;
+const S_ISUID: u32 = 0o4000;
+const S_ISGID: u32 = 0o2000;
+
+/// Checks `path` (UW's `delivery_unsafe`); on refusal, reports it and returns the exit
+/// status.
+pub fn check(
+    path: &Path,
+    owner: Owner,
+    wording: Wording,
+    report: &Report,
+) -> Result<Metadata, Exit> {
+    match owner {
+        Owner::Recipient(uid) => report.debug(&format!(
+            "Verifying safe delivery to {} by UID {}",
+            path.display(),
+            uid
+        )),
+        Owner::Any => report.debug(&format!("Verifying safe delivery to {}", path.display())),
+    }
+    let unsafe_because = |why: &str| {
+        Err(report.fail(
+            &format!("delivery to {} unsafe: {why}", path.display()),
+            Exit::CantCreat,
+        ))
+    };
+    let md = match fs::symlink_metadata(path) {
+        Ok(md) => md,
+        Err(e) => return unsafe_because(&strerror(&e)),
+    };
+    if let Owner::Recipient(uid) = owner
+        && md.uid() != uid.as_raw()
+    {
+        return unsafe_because(&format!("uid mismatch ({} != {})", md.uid(), uid));
+    }
+    let mode = md.permissions().mode();
+    match wording {
+        Wording::Tmail => {
+            let kind = mode & (S_IFMT | S_ISUID | S_ISGID);
+            if kind == S_IFREG || kind == S_IFDIR {
+                return Ok(md);
+            }
+            let what = if kind & S_ISUID != 0 {
+                "setuid file".to_owned()
+            } else if kind & S_ISGID != 0 {
+                "setgid file".to_owned()
+            } else {
+                file_type(kind)
+            };
+            unsafe_because(&format!("can't deliver to {what}"))
+        }
+        Wording::Dmail => match mode & S_IFMT {
+            S_IFDIR => Ok(md),
+            S_IFREG if mode & S_ISUID != 0 => unsafe_because("setuid file"),
+            S_IFREG if mode & S_ISGID != 0 => unsafe_because("setgid file"),
+            S_IFREG => Ok(md),
+            kind => unsafe_because(&file_type(kind)),
+        },
+    }
+}
+
+fn file_type(kind: u32) -> String {
+    match kind & S_IFMT {
+        S_IFCHR => "character special".into(),
+        S_IFBLK => "block special".into(),
+        S_IFLNK => "symbolic link".into(),
+        S_IFSOCK => "socket".into(),
+        _ => format!("file type {kind:07o}"),
+    }
+}
+
+/// The warnings UW gives about a mailbox it will deliver to (`deliver_safely`).
+pub fn warn(path: &Path, md: &Metadata, report: &Report) {
+    let mode = md.permissions().mode();
+    let p = path.display();
+    if md.is_dir() {
+        if mode & 0o001 != 0 {
+            report.say(
+                Level::Warning,
+                &format!("WARNING: directory {p} is listable"),
+            );
+        }
+    } else {
+        if md.nlink() != 1 {
+            report.say(
+                Level::Warning,
+                &format!("WARNING: multiple links to file {p}"),
+            );
+        }
+        if mode & 0o111 != 0 {
+            report.say(Level::Warning, &format!("WARNING: file {p} is executable"));
+        }
+    }
+    if mode & 0o002 != 0 {
+        report.say(
+            Level::Warning,
+            &format!("WARNING: file {p} is publicly-writable"),
+        );
+    }
+    if mode & 0o004 != 0 {
+        report.say(
+            Level::Warning,
+            &format!("WARNING: file {p} is publicly-readable"),
+        );
+    }
+}
