@@ -172,7 +172,7 @@ fn deliver(
         .filter_map(|k| Keyword::new(k).ok())
         .collect();
     let delivery = Delivery {
-        store: crate::tmail::store_of(me, report),
+        store: crate::tmail::store_of(me, report, &crate::tmail::lock_helper()),
         report: Arc::clone(report),
         owner: Owner::Any,
         wording: Wording::Dmail,

@@ -91,9 +91,7 @@ impl Delivery {
         }
         let cfg = self.store.config();
         let resolved = match mailstore::name::driver_prefix(spec) {
-            Ok(Some((format, ""))) => {
-                Some((Some(format), cfg.home.join("INBOX")))
-            }
+            Ok(Some((format, ""))) => Some((Some(format), cfg.home.join("INBOX"))),
             Ok(Some((format, rest))) => self.file_of(rest).map(|p| (Some(format), p)),
             Ok(None) => self.file_of(spec).map(|p| {
                 let imputed = match spec {

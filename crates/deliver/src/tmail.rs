@@ -19,6 +19,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::sync::Arc;
 
 use mailstore::config::Format;
+use mailstore::lock::LockHelper;
 use mailstore::{Flags, Store, StoreConfig};
 use nix::unistd::{self, Uid, User};
 use server::log::Level;
@@ -93,6 +94,7 @@ fn run(args: &[String]) -> Exit {
     }
     let report = Arc::new(report);
     let ruid = Uid::current();
+    let helper = lock_helper();
     if prepared {
         if !ruid.is_root() {
             return report.fail("unknown switch", Exit::Usage);
@@ -102,7 +104,7 @@ fn run(args: &[String]) -> Exit {
             return report.fail("empty message", Exit::TempFail);
         }
         return match opts.recipients.as_slice() {
-            [one] => deliver(&opts, one, &msg, &report),
+            [one] => deliver(&opts, one, &msg, &report, &helper),
             _ => report.fail("no recipients", Exit::Usage),
         };
     }
@@ -147,15 +149,15 @@ fn run(args: &[String]) -> Exit {
         report.say(Level::Warning, "tmail called with LF-only newlines");
     }
     let ret = match opts.recipients.as_slice() {
-        [one] => deliver(&opts, one, &prepared.data, &report),
+        [one] => deliver(&opts, one, &prepared.data, &report, &helper),
         many if unistd::geteuid().is_root() => {
-            each_in_a_process(&opts, many, &prepared.data, &report)
+            each_in_a_process(&opts, many, &prepared.data, &report, &helper)
         }
         many => {
             // Not root: no identity to change, so no process is needed for it.
             let mut ret = Exit::Ok;
             for r in many {
-                let e = deliver(&opts, r, &prepared.data, &report);
+                let e = deliver(&opts, r, &prepared.data, &report, &helper);
                 if ret == Exit::Ok {
                     ret = e;
                 }
@@ -242,7 +244,13 @@ fn parse(args: &[String]) -> Result<Options, String> {
 
 /// Delivers to each recipient in a process of its own (this program again), one after the
 /// other; the status is the first failure's.
-fn each_in_a_process(opts: &Options, recipients: &[String], msg: &[u8], report: &Report) -> Exit {
+fn each_in_a_process(
+    opts: &Options,
+    recipients: &[String],
+    msg: &[u8],
+    report: &Report,
+    helper: &LockHelper,
+) -> Exit {
     // The children must be able to show that they were started by a privileged tmail:
     // their real user id is root.
     if !Uid::current().is_root() && unistd::setuid(Uid::from_raw(0)).is_err() {
@@ -264,8 +272,14 @@ fn each_in_a_process(opts: &Options, recipients: &[String], msg: &[u8], report: 
             .seek(SeekFrom::Start(0))
             .and_then(|_| file.try_clone())
             .and_then(|f: File| {
-                Command::new(&exe)
-                    .arg(PREPARED)
+                let mut cmd = Command::new(&exe);
+                // The children are root through and through: they get the helper this
+                // process chose, never one from the invoker's environment.
+                cmd.env_remove(MLOCK_ENV);
+                if let LockHelper::Program(p) = helper {
+                    cmd.env(MLOCK_ENV, p);
+                }
+                cmd.arg(PREPARED)
                     .args(&opts.switches)
                     .arg(r)
                     .stdin(Stdio::from(f))
@@ -300,7 +314,13 @@ fn from_code(c: i32) -> Exit {
 }
 
 /// Delivers `msg` to `recipient` (`user[+folder]`), becoming the user first.
-fn deliver(opts: &Options, recipient: &str, msg: &[u8], report: &Arc<Report>) -> Exit {
+fn deliver(
+    opts: &Options,
+    recipient: &str,
+    msg: &[u8],
+    report: &Arc<Report>,
+    helper: &LockHelper,
+) -> Exit {
     let (user, folder) = match recipient.split_once('+') {
         Some((u, f)) if f.is_empty() || f.eq_ignore_ascii_case("INBOX") => (u, None),
         Some((u, f)) => (u, Some(f)),
@@ -328,7 +348,7 @@ fn deliver(opts: &Options, recipient: &str, msg: &[u8], report: &Arc<Report>) ->
         folder.unwrap_or("INBOX")
     ));
     let delivery = Delivery {
-        store: store_of(&account, report),
+        store: store_of(&account, report, helper),
         report: Arc::clone(report),
         owner: Owner::Recipient(account.uid),
         wording: Wording::Tmail,
@@ -349,11 +369,33 @@ fn deliver(opts: &Options, recipient: &str, msg: &[u8], report: &Arc<Report>) ->
     delivery.to_inbox(msg, opts.format)
 }
 
+/// The environment variable naming the `mlock` helper to use instead of the first of
+/// the usual places. Honoured only by a process that is not running setuid or setgid
+/// (its real and effective ids are the same), so that whoever invokes a privileged tmail
+/// cannot choose a program it will run.
+pub const MLOCK_ENV: &str = "PANDA_MLOCK";
+
 /// The store of `account`, as UW's c-client sees it by default.
-pub(crate) fn store_of(account: &SystemAccount, report: &Arc<Report>) -> Store {
+pub(crate) fn store_of(
+    account: &SystemAccount,
+    report: &Arc<Report>,
+    helper: &LockHelper,
+) -> Store {
     let mut cfg = StoreConfig::new(&account.name, &account.home);
     cfg.notify = Arc::new(StoreNotices(Arc::clone(report)));
+    cfg.locks.helper = helper.clone();
     Store::new(cfg)
+}
+
+/// The `mlock` helper this run may use (see [`MLOCK_ENV`]); read before any change of
+/// identity.
+pub(crate) fn lock_helper() -> LockHelper {
+    let unprivileged =
+        Uid::current() == unistd::geteuid() && unistd::Gid::current() == unistd::getegid();
+    match std::env::var_os(MLOCK_ENV) {
+        Some(p) if unprivileged && !p.is_empty() => LockHelper::Program(p.into()),
+        _ => LockHelper::Search,
+    }
 }
 
 #[cfg(test)]
