@@ -11,7 +11,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-packages="uw-mailutils fetchmail isync python3 perl libc-bin systemd libpam0g-dev libpam-modules passwd"
+packages="uw-mailutils fetchmail isync python3 perl libc-bin systemd libpam0g-dev libpam-modules passwd mlock"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -18,7 +18,7 @@ use sysuser::account::SystemAccount;
 
 use crate::message::{self, PrepareError};
 use crate::report::{Debug, Report};
-use crate::safety::{Owner, Wording};
+use crate::safety::Owner;
 use crate::sysexits::{Coercion, Exit};
 use crate::target::{Delivery, FolderNames, Keywords};
 use crate::tmail::VERSION;
@@ -175,7 +175,6 @@ fn deliver(
         store: crate::tmail::store_of(me, report, &crate::tmail::lock_helper()),
         report: Arc::clone(report),
         owner: Owner::Any,
-        wording: Wording::Dmail,
         folders: FolderNames::WithNamespaces,
         flags: if opts.seen { Flags::SEEN } else { Flags::EMPTY },
         keywords: Keywords(keywords),

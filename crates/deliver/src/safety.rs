@@ -4,7 +4,8 @@
 //!
 //! Refused (`delivery to P unsafe: …`, `EX_CANTCREAT`): a name that cannot be `lstat`ed, a
 //! symbolic link, a device, a socket, a FIFO, a setuid or setgid file; and for tmail, which
-//! runs privileged, a file not owned by the recipient (`uid mismatch (A != B)`).
+//! runs privileged, anything not owned by the recipient (`uid mismatch (A != B)`), checked
+//! first. The words are those of UW's 2007 and later tmail and dmail.
 //!
 //! Warned about, and delivered to: a directory others may list, a file with more than one
 //! hard link, an executable file, and anything others may read or write.
@@ -28,15 +29,6 @@ pub enum Owner {
     Any,
 }
 
-/// Which program's wording and rules the checks follow.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Wording {
-    /// tmail: `can't deliver to symbolic link`; a setgid directory counts as a setgid file.
-    Tmail,
-    /// dmail: `symbolic link`; any directory is fine.
-    Dmail,
-}
-
 const S_IFMT: u32 = 0o170000;
 const S_IFDIR: u32 = 0o040000;
 const S_IFREG: u32 = 0o100000;
@@ -49,12 +41,7 @@ const S_ISGID: u32 = 0o2000;
 
 /// Checks `path` (UW's `delivery_unsafe`); on refusal, reports it and returns the exit
 /// status.
-pub fn check(
-    path: &Path,
-    owner: Owner,
-    wording: Wording,
-    report: &Report,
-) -> Result<Metadata, Exit> {
+pub fn check(path: &Path, owner: Owner, report: &Report) -> Result<Metadata, Exit> {
     match owner {
         Owner::Recipient(uid) => report.debug(&format!(
             "Verifying safe delivery to {} by UID {}",
@@ -79,33 +66,17 @@ pub fn check(
         return unsafe_because(&format!("uid mismatch ({} != {})", md.uid(), uid));
     }
     let mode = md.permissions().mode();
-    match wording {
-        Wording::Tmail => {
-            let kind = mode & (S_IFMT | S_ISUID | S_ISGID);
-            if kind == S_IFREG || kind == S_IFDIR {
-                return Ok(md);
-            }
-            let what = if kind & S_ISUID != 0 {
-                "setuid file".to_owned()
-            } else if kind & S_ISGID != 0 {
-                "setgid file".to_owned()
-            } else {
-                file_type(kind)
-            };
-            unsafe_because(&format!("can't deliver to {what}"))
-        }
-        Wording::Dmail => match mode & S_IFMT {
-            S_IFDIR => Ok(md),
-            S_IFREG if mode & S_ISUID != 0 => unsafe_because("setuid file"),
-            S_IFREG if mode & S_ISGID != 0 => unsafe_because("setgid file"),
-            S_IFREG => Ok(md),
-            kind => unsafe_because(&file_type(kind)),
-        },
+    match mode & S_IFMT {
+        S_IFDIR => Ok(md),
+        S_IFREG if mode & S_ISUID != 0 => unsafe_because("setuid file"),
+        S_IFREG if mode & S_ISGID != 0 => unsafe_because("setgid file"),
+        S_IFREG => Ok(md),
+        kind => unsafe_because(&file_type(kind)),
     }
 }
 
 fn file_type(kind: u32) -> String {
-    match kind & S_IFMT {
+    match kind {
         S_IFCHR => "character special".into(),
         S_IFBLK => "block special".into(),
         S_IFLNK => "symbolic link".into(),

@@ -20,7 +20,7 @@ use mailstore::{Access, AppendMessage, Close, Flags, Keyword, Store};
 use server::log::Level;
 
 use crate::report::{Report, describe};
-use crate::safety::{self, Owner, Wording};
+use crate::safety::{self, Owner};
 use crate::sysexits::Exit;
 
 /// Which `+folder` names are accepted.
@@ -45,8 +45,6 @@ pub struct Delivery {
     pub report: Arc<Report>,
     /// Whose the mailbox must be.
     pub owner: Owner,
-    /// Whose wording the safety checks use.
-    pub wording: Wording,
     /// Which folder names are accepted.
     pub folders: FolderNames,
     /// Flags the message gets (`dmail -s`: `\Seen`).
@@ -194,7 +192,7 @@ impl Delivery {
 
     /// Checks `path`, appends to mailbox `name` (which is `path`), and checks again.
     fn safely(&self, name: &str, path: &Path, msg: &[u8]) -> Exit {
-        let md = match safety::check(path, self.owner, self.wording, &self.report) {
+        let md = match safety::check(path, self.owner, &self.report) {
             Ok(md) => md,
             Err(exit) => return exit,
         };
@@ -220,7 +218,7 @@ impl Delivery {
         }
         self.report
             .say(Level::Info, &format!("delivered to {}", path.display()));
-        match safety::check(path, self.owner, self.wording, &self.report) {
+        match safety::check(path, self.owner, &self.report) {
             Ok(_) => Exit::Ok,
             Err(exit) => exit,
         }

@@ -27,7 +27,7 @@ use sysuser::account::SystemAccount;
 
 use crate::message::{self, LineEnds, PrepareError};
 use crate::report::{Debug, Report, StoreNotices};
-use crate::safety::{Owner, Wording};
+use crate::safety::Owner;
 use crate::sysexits::{Coercion, Exit};
 use crate::target::{Delivery, FolderNames, Keywords};
 
@@ -351,7 +351,6 @@ fn deliver(
         store: store_of(&account, report, helper),
         report: Arc::clone(report),
         owner: Owner::Recipient(account.uid),
-        wording: Wording::Tmail,
         folders: FolderNames::Own,
         flags: Flags::EMPTY,
         keywords: Keywords::default(),
