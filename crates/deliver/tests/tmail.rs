@@ -1,6 +1,8 @@
 //! `tmail` against UW's: deliveries to spool and home INBOXes and to folders, read back by
 //! UW's mailutil; and each refusal, with UW's exit code and words.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::fs;
