@@ -6,9 +6,8 @@
 //! the spool file), and mail is appended in that mailbox's own format, under the same locks
 //! every other reader and writer of it takes ([`mailstore::lock`]). When there is no INBOX
 //! yet, it is made in the format asked for (`tmail -b`) or the store's format for new
-//! mailboxes, where that format keeps INBOX: the spool file for unix and mmdf,
-//! `~/mail.txt` for tenex, `~/INBOX.MTX` for mtx, `~/mbox` for mbox, `~/INBOX` for the
-//! others.
+//! mailboxes, where that format keeps INBOX: the spool file for unix and mmdf, `~/mbox`
+//! for mbox, `~/INBOX` for the others.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -245,13 +244,13 @@ impl Delivery {
 }
 
 /// Where INBOX is kept in `format`, and the format to create it in (UW's `ibxpath`);
-/// `None` for formats that cannot hold INBOX (mh, news, phile).
+/// `None` for formats that cannot hold INBOX (mh, news, phile). tenex and mtx INBOX is
+/// `~/INBOX`, which c-client also reads as INBOX in those formats (UW's tmail makes
+/// `~/mail.txt` and `~/INBOX.MTX`, which our store does not look for).
 pub fn inbox_path(cfg: &mailstore::StoreConfig, format: Format) -> Option<(PathBuf, Format)> {
     let dir = cfg.mail_dir();
     Some(match format {
         Format::Unix | Format::Mmdf => (cfg.spool.clone(), format),
-        Format::Tenex => (dir.join("mail.txt"), format),
-        Format::Mtx => (dir.join("INBOX.MTX"), format),
         Format::Mbox => (dir.join("mbox"), Format::Unix),
         Format::Mh | Format::News | Format::Phile | Format::Dummy => return None,
         _ => (cfg.home.join("INBOX"), format),

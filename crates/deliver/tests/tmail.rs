@@ -103,11 +103,11 @@ fn store_of(u: &TestUser) -> mailstore::Store {
 }
 
 #[test]
-fn tmail_creates_and_fills_an_mbx_or_mix_inbox_in_the_home_directory() {
-    if !can_run("tmail_creates_and_fills_an_mbx_or_mix_inbox_in_the_home_directory") {
+fn tmail_creates_and_fills_a_home_directory_inbox_mbx_mix_or_tenex() {
+    if !can_run("tmail_creates_and_fills_a_home_directory_inbox_mbx_mix_or_tenex") {
         return;
     }
-    for format in ["mbx", "mix"] {
+    for format in ["mbx", "mix", "tenex"] {
         let u = TestUser::new("h");
         let out = tmail(&ours_tmail(), &["-b", format, &u.name], &message("one", 3));
         assert_eq!(out.status.code(), Some(0), "{format}: {out:?}");
