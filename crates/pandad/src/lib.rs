@@ -283,7 +283,8 @@ impl Service {
             &self.config.hostname,
             Arc::clone(&self.log),
         )
-        .with_mailbox_format(self.config.mailbox_format.format());
+        .with_mailbox_format(self.config.mailbox_format.format())
+        .with_lock_helper(self.config.lock_helper());
         let account = users
             .invoking()
             .context("no pre-authenticated session for this user (root never has one)")?;
@@ -459,6 +460,7 @@ fn authenticators(
                         Arc::clone(log),
                     )
                     .with_mailbox_format(config.mailbox_format.format())
+                    .with_lock_helper(config.lock_helper())
                     .with_secrets(
                         config
                             .cram_md5

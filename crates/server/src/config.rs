@@ -22,6 +22,10 @@
 //! restrict = "all"                   # system users' names (FAQ 5.1): "none" (default),
 //!                                    # "root", "otherusers" or "all"; virtual users: all
 //! shared_namespaces = true           # #ftp/, #public/, #shared/ for system users (default)
+//! mlock = "/usr/sbin/mlock"          # the setgid-mail dot-lock helper for a spool directory
+//!                                    # users cannot write (default: the first of
+//!                                    # /usr/bin/mlock, /usr/sbin/mlock, /usr/libexec/mlock,
+//!                                    # /etc/mlock); "" for none
 //!
 //! [tls]
 //! cert = "/etc/panda/cert.pem"
@@ -290,6 +294,21 @@ pub struct Config {
     /// What `c_client_cf` says (read by [`Config::load`]).
     #[serde(skip)]
     pub c_client: CClientCf,
+    /// The `mlock` helper (see [`Config::lock_helper`]).
+    pub mlock: Option<PathBuf>,
+}
+
+impl Config {
+    /// The dot-lock helper system users' stores use: `mlock` when set (an empty value: none),
+    /// else the usual places.
+    pub fn lock_helper(&self) -> mailstore::lock::LockHelper {
+        use mailstore::lock::LockHelper;
+        match &self.mlock {
+            None => LockHelper::Search,
+            Some(p) if p.as_os_str().is_empty() => LockHelper::Disabled,
+            Some(p) => LockHelper::Program(p.clone()),
+        }
+    }
 }
 
 fn default_c_client_cf() -> PathBuf {
@@ -640,5 +659,25 @@ mod tests {
             let e = Config::load(&p).unwrap_err().to_string();
             assert!(e.contains(says), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn mlock_names_the_dot_lock_helper() {
+        use mailstore::lock::LockHelper;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("panda.toml");
+        let base = "hostname = \"h\"\naccounts = \"system\"\n";
+        std::fs::write(&p, base).unwrap();
+        assert_eq!(Config::load(&p).unwrap().lock_helper(), LockHelper::Search);
+        std::fs::write(&p, format!("{base}mlock = \"/usr/sbin/mlock\"\n")).unwrap();
+        assert_eq!(
+            Config::load(&p).unwrap().lock_helper(),
+            LockHelper::Program("/usr/sbin/mlock".into())
+        );
+        std::fs::write(&p, format!("{base}mlock = \"\"\n")).unwrap();
+        assert_eq!(
+            Config::load(&p).unwrap().lock_helper(),
+            LockHelper::Disabled
+        );
     }
 }

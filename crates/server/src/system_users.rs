@@ -89,6 +89,7 @@ pub struct SystemUsers {
     shared: mailstore::config::SharedNamespaces,
     secrets: Option<Arc<crate::auth::CramSecrets>>,
     state: Mutex<State>,
+    helper: mailstore::lock::LockHelper,
 }
 
 impl SystemUsers {
@@ -113,7 +114,14 @@ impl SystemUsers {
             shared: mailstore::config::SharedNamespaces::Automatic,
             secrets: None,
             state: Mutex::new(State::default()),
+            helper: mailstore::lock::LockHelper::Search,
         }
+    }
+
+    /// The `mlock` helper the users' stores use for a spool directory they cannot write.
+    pub fn with_lock_helper(mut self, helper: mailstore::lock::LockHelper) -> Self {
+        self.helper = helper;
+        self
     }
 
     /// New mailboxes are created in `format` (c-client's `new-folder-format`).
@@ -230,6 +238,7 @@ impl SystemUsers {
         store.hostname = self.hostname.clone();
         store.notify = Arc::clone(&self.notify);
         store.create_format = self.mailbox_format;
+        store.locks.helper = self.helper.clone();
         store.restrict = self.restrict;
         store.shared_namespaces = self.shared;
         if matches!(
