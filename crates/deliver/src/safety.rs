@@ -120,3 +120,60 @@ pub fn warn(path: &Path, md: &Metadata, report: &Report) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+    use crate::report::Debug;
+    use crate::sysexits::Coercion;
+
+    fn report() -> Report {
+        Report::new("tmail-test", Debug::Off, Coercion::Tmail)
+    }
+
+    fn me() -> Owner {
+        Owner::Recipient(nix::unistd::geteuid())
+    }
+
+    #[test]
+    fn regular_files_and_directories_are_safe() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("INBOX");
+        fs::write(&f, b"").unwrap();
+        assert!(check(&f, me(), &report()).is_ok());
+        assert!(check(dir.path(), me(), &report()).is_ok());
+        assert!(check(&f, Owner::Any, &report()).is_ok());
+    }
+
+    #[test]
+    fn links_special_files_and_set_id_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("INBOX");
+        fs::write(&f, b"").unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&f, &link).unwrap();
+        let fifo = dir.path().join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let setgid = dir.path().join("setgid");
+        fs::write(&setgid, b"").unwrap();
+        fs::set_permissions(&setgid, fs::Permissions::from_mode(0o2600)).unwrap();
+        let missing = dir.path().join("missing");
+        for p in [&link, &fifo, &setgid, &missing] {
+            assert_eq!(check(p, Owner::Any, &report()).unwrap_err(), Exit::TempFail);
+        }
+        assert_eq!(file_type(S_IFLNK), "symbolic link");
+        assert_eq!(file_type(0o010000), "file type 0010000");
+    }
+
+    #[test]
+    fn another_owner_is_refused_for_tmail_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("INBOX");
+        fs::write(&f, b"").unwrap();
+        let other = Owner::Recipient(Uid::from_raw(nix::unistd::geteuid().as_raw() + 1));
+        assert!(check(&f, other, &report()).is_err());
+        assert!(check(&f, Owner::Any, &report()).is_ok());
+    }
+}
