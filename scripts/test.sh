@@ -17,7 +17,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-packages="uw-mailutils fetchmail isync python3 perl libc-bin systemd libpam0g-dev libpam-modules passwd groff-base dovecot-imapd"
+packages="uw-mailutils fetchmail isync python3 perl libc-bin systemd libpam0g-dev libpam-modules passwd groff-base dovecot-imapd mlock"
 packages="$packages libclang-dev libkrb5-dev krb5-kdc krb5-admin-server krb5-user python3-gssapi iproute2 util-linux"
 missing=""
 for p in $packages; do

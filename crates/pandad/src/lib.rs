@@ -318,7 +318,8 @@ impl Service {
             self.config.mail_subdirectory.clone(),
             self.config.namespace_dirs(),
             self.config.empty_format(),
-        );
+        )
+        .with_lock_helper(self.config.lock_helper());
         let account = users
             .invoking()
             .context("no pre-authenticated session for this user (root never has one)")?;
@@ -517,6 +518,7 @@ fn authenticators(
                         config.namespace_dirs(),
                         config.empty_format(),
                     )
+                    .with_lock_helper(config.lock_helper())
                     .with_secrets(
                         config
                             .cram_md5

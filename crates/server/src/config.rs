@@ -36,6 +36,10 @@
 //! public_directory = "/srv/public"   # instead of the homes of ftp, imappublic and
 //! shared_directory = "/srv/shared"   # imapshared (c-client's ftp-export-directory,
 //!                                    # public-home-directory, shared-home-directory)
+//! mlock = "/usr/sbin/mlock"          # the setgid-mail dot-lock helper for a spool directory
+//!                                    # users cannot write (default: the first of
+//!                                    # /usr/bin/mlock, /usr/sbin/mlock, /usr/libexec/mlock,
+//!                                    # /etc/mlock); "" for none
 //!
 //! [tls]
 //! cert = "/etc/panda/cert.pem"
@@ -349,6 +353,21 @@ pub struct Config {
     /// connection beyond them is told to try later and closed.
     #[serde(default = "default_max_sessions")]
     pub max_sessions: usize,
+    /// The `mlock` helper (see [`Config::lock_helper`]).
+    pub mlock: Option<PathBuf>,
+}
+
+impl Config {
+    /// The dot-lock helper system users' stores use: `mlock` when set (an empty value: none),
+    /// else the usual places.
+    pub fn lock_helper(&self) -> mailstore::lock::LockHelper {
+        use mailstore::lock::LockHelper;
+        match &self.mlock {
+            None => LockHelper::Search,
+            Some(p) if p.as_os_str().is_empty() => LockHelper::Disabled,
+            Some(p) => LockHelper::Program(p.clone()),
+        }
+    }
 }
 
 fn default_max_sessions() -> usize {
@@ -857,5 +876,25 @@ mod tests {
             let e = Config::load(&p).unwrap_err().to_string();
             assert!(e.contains(says), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn mlock_names_the_dot_lock_helper() {
+        use mailstore::lock::LockHelper;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("panda.toml");
+        let base = "hostname = \"h\"\naccounts = \"system\"\n";
+        std::fs::write(&p, base).unwrap();
+        assert_eq!(Config::load(&p).unwrap().lock_helper(), LockHelper::Search);
+        std::fs::write(&p, format!("{base}mlock = \"/usr/sbin/mlock\"\n")).unwrap();
+        assert_eq!(
+            Config::load(&p).unwrap().lock_helper(),
+            LockHelper::Program("/usr/sbin/mlock".into())
+        );
+        std::fs::write(&p, format!("{base}mlock = \"\"\n")).unwrap();
+        assert_eq!(
+            Config::load(&p).unwrap().lock_helper(),
+            LockHelper::Disabled
+        );
     }
 }
