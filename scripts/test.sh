@@ -9,10 +9,16 @@
 # (libpam0g-dev); the system-user tests make accounts with passwd's tools and log in
 # through pam_unix (libpam-modules). The manual pages are checked with groff (groff-base). The client crate
 # talks to Dovecot (dovecot-imapd).
+#
+# Then the GSSAPI test, with the `gssapi` feature (libgssapi's bindgen needs libclang-dev
+# and libkrb5-dev): a real MIT KDC (krb5-kdc, krb5-admin-server for kdb5_util and
+# kadmin.local, krb5-user for kinit) in a network namespace (util-linux's unshare,
+# iproute2's ip), and Debian's python3-gssapi as the client.
 set -eu
 cd "$(dirname "$0")/.."
 
-packages="uw-mailutils fetchmail isync python3 perl libc-bin systemd libpam0g-dev libpam-modules passwd groff-base dovecot-imapd"
+packages="uw-mailutils fetchmail isync python3 perl libc-bin systemd libpam0g-dev libpam-modules passwd groff-base dovecot-imapd mlock"
+packages="$packages libclang-dev libkrb5-dev krb5-kdc krb5-admin-server krb5-user python3-gssapi iproute2 util-linux"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -39,4 +45,5 @@ if [ -n "$missing" ]; then
     fi
 fi
 
-exec cargo test --workspace --locked "$@"
+cargo test --workspace --locked "$@"
+exec cargo test --locked -p pandad --features gssapi --test gssapi "$@"

@@ -28,6 +28,11 @@ pub(crate) fn cram_offered(cfg: &SessionConfig) -> bool {
     cfg.cram.as_ref().is_some_and(|c| c.available())
 }
 
+/// Whether GSSAPI is offered (built with it and a keytab holds a key for the service).
+pub(crate) fn gssapi_offered(cfg: &SessionConfig) -> bool {
+    cfg.gssapi.as_ref().is_some_and(|g| g.offered())
+}
+
 /// Whether anonymous access is offered (the anonymous file exists, as UW's
 /// `/etc/anonymous.newsgroups`).
 pub(crate) fn anonymous_offered(cfg: &SessionConfig) -> bool {
@@ -51,6 +56,9 @@ pub(crate) fn list(cfg: &SessionConfig, transport: Transport, phase: Phase) -> S
             }
             if cram_offered(cfg) {
                 caps.push("AUTH=CRAM-MD5");
+            }
+            if gssapi_offered(cfg) {
+                caps.push("AUTH=GSSAPI");
             }
             if anonymous_offered(cfg) {
                 caps.push("AUTH=ANONYMOUS");

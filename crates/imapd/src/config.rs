@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use server::auth::{Authenticator, CramSecrets};
 use server::config::Plaintext;
+use server::gssapi::Gssapi;
 use server::log::Log;
 
 /// The settings every session of one server shares.
@@ -37,6 +38,8 @@ pub struct SessionConfig {
     pub idle_keepalive: Duration,
     /// CRAM-MD5 secrets, if CRAM-MD5 is offered.
     pub cram: Option<Arc<CramSecrets>>,
+    /// GSSAPI settings, if AUTH=GSSAPI may be offered.
+    pub gssapi: Option<Arc<Gssapi>>,
     /// Who may log in.
     pub auth: Arc<dyn Authenticator>,
     /// Where log lines go.
@@ -99,6 +102,7 @@ impl SessionConfig {
             idle_poll: Duration::from_secs(1),
             idle_keepalive: Duration::from_secs(120),
             cram: None,
+            gssapi: None,
             auth,
             log,
         }

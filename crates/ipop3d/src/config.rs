@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use server::auth::{Authenticator, CramSecrets};
 use server::config::Plaintext;
+use server::gssapi::Gssapi;
 use server::log::Log;
 
 /// The settings every POP3 session of one server shares.
@@ -28,6 +29,8 @@ pub struct Pop3Config {
     /// The CRAM-MD5/APOP secrets, if any (APOP and CRAM-MD5 are offered when the file
     /// exists).
     pub cram: Option<Arc<CramSecrets>>,
+    /// GSSAPI settings, if AUTH GSSAPI may be offered.
+    pub gssapi: Option<Arc<Gssapi>>,
     /// Who may log in.
     pub auth: Arc<dyn Authenticator>,
     /// Where log lines go.
@@ -55,6 +58,7 @@ impl Pop3Config {
             kod_after: Duration::from_secs(300),
             failed_login_delay: Duration::from_secs(3),
             cram: None,
+            gssapi: None,
             auth,
             log,
         }

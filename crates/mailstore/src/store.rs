@@ -335,6 +335,26 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The file (or directory) that INBOX is now and its format, for delivery agents that
+    /// check what they deliver to before and after (tmail, dmail): a home-directory
+    /// format's `~/INBOX`, `~/mbox`, or the spool file. The format is `None` when nothing
+    /// is there yet (the path is then the spool file that an append would make) and
+    /// [`Format::Dummy`] for an empty file.
+    pub fn inbox_file(&self) -> Result<(PathBuf, Option<Format>)> {
+        let loc = self.resolve("INBOX")?;
+        Ok(match find(&self.cfg, &loc)? {
+            Found::Unix(p) => (p, Some(Format::Unix)),
+            Found::Driver { format, path, .. } => (path, Some(format)),
+            Found::Mbox { mbox, .. } => (mbox, Some(Format::Mbox)),
+            Found::Empty(p) => (p, Some(Format::Dummy)),
+            Found::Missing(p) => (p, None),
+            Found::Directory(_) => return Err(Error::NotSelectable { name: loc.name }),
+            Found::Unknown(_) => return Err(Error::UnknownFormat { name: loc.name }),
+        })
+    }
+}
+
 /// Whether a copy brings keywords along.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CopyKeywords {

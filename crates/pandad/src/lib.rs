@@ -18,6 +18,7 @@ use server::auth::{Authenticator, CramSecrets, VirtualUsers};
 use server::cclient_cf::FolderFormat;
 use server::config::{Accounts, Config, Protocol};
 use server::conn::{self, Start};
+use server::gssapi::Gssapi;
 use server::log::{Level, Log};
 use server::session::Transport;
 use server::system_users::{FormatChoice, Identity, PamService, PasswordCheck, Root, SystemUsers};
@@ -124,6 +125,7 @@ pub mod stdio {
             LogTo::Syslog => Arc::new(Syslog::new(program.name)),
         };
         let config = server::config::Config::load(config)?;
+        crate::use_configured_keytab(&config)?;
         mailstore::lock::kod::install().context("installing the kiss-of-death handler")?;
         let ends = socket_addresses();
         let tls = start == Start::Tls
@@ -281,6 +283,9 @@ impl Service {
             TlsOffer::Unavailable
         };
         p.cram = cram;
+        let keytab = config.gssapi.keytab.as_deref();
+        s.gssapi = Some(Arc::new(Gssapi::new(keytab, &config.gssapi.imap_service)));
+        p.gssapi = Some(Arc::new(Gssapi::new(keytab, &config.gssapi.pop_service)));
         s.alert_file = Some(config.alert_file.clone());
         s.nologin_file = Some(config.nologin_file.clone());
         s.anonymous_file = Some(config.anonymous_newsgroups.clone());
@@ -313,7 +318,8 @@ impl Service {
             self.config.mail_subdirectory.clone(),
             self.config.namespace_dirs(),
             self.config.empty_format(),
-        );
+        )
+        .with_lock_helper(self.config.lock_helper());
         let account = users
             .invoking()
             .context("no pre-authenticated session for this user (root never has one)")?;
@@ -512,6 +518,7 @@ fn authenticators(
                         config.namespace_dirs(),
                         config.empty_format(),
                     )
+                    .with_lock_helper(config.lock_helper())
                     .with_secrets(
                         config
                             .cram_md5
@@ -535,6 +542,29 @@ fn authenticators(
             Ok((make(PamService::Imap), make(PamService::Pop)))
         }
     }
+}
+
+/// Makes MIT's GSS-API library use the keytab the configuration names: it reads only
+/// the `KRB5_KTNAME` variable, which a program cannot safely set for itself once running,
+/// so the program starts again (same process, `exec`) with the variable set. Call it
+/// first thing after loading the configuration, before any thread starts. Without the
+/// `gssapi` feature, or without a configured keytab, nothing happens.
+pub fn use_configured_keytab(config: &Config) -> anyhow::Result<()> {
+    if !cfg!(feature = "gssapi") {
+        return Ok(());
+    }
+    let Some(value) = server::gssapi::keytab_env(config.gssapi.keytab.as_deref()) else {
+        return Ok(());
+    };
+    use std::os::unix::process::CommandExt as _;
+    let exe = std::env::current_exe().context("finding this program to start it again")?;
+    let mut args = std::env::args_os();
+    let mut cmd = std::process::Command::new(exe);
+    if let Some(arg0) = args.next() {
+        cmd.arg0(arg0);
+    }
+    let err = cmd.args(args).env("KRB5_KTNAME", value).exec();
+    Err(err).context("starting again with the configured keytab")
 }
 
 #[cfg(test)]

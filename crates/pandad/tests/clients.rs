@@ -183,8 +183,8 @@ fn dist_command(words: &[&str], s: &Server) -> Vec<String> {
     words
         .iter()
         .map(|w| match *w {
-            "/usr/local/bin/imapd" => env!("CARGO_BIN_EXE_imapd").to_owned(),
-            "/usr/local/bin/ipop3d" => env!("CARGO_BIN_EXE_ipop3d").to_owned(),
+            "/usr/local/sbin/imapd" => env!("CARGO_BIN_EXE_imapd").to_owned(),
+            "/usr/local/sbin/ipop3d" => env!("CARGO_BIN_EXE_ipop3d").to_owned(),
             "/etc/panda/panda.toml" => s.path("panda.toml").to_string_lossy().into_owned(),
             w => w.to_owned(),
         })

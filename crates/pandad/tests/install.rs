@@ -1,7 +1,9 @@
 //! `scripts/install.sh`: run with `--no-build` into a staging root (`DESTDIR`), it puts
 //! the built programs under UW's names in `sbin` and `bin` (mlock setgid mail), every page
 //! of `man/` in its section, and `dist/` in the documentation directory naming the
-//! installed paths; `/etc` is touched only with `--etc`, and never overwritten.
+//! installed paths (under the default prefix, the files of `dist/` as they are); `/etc`
+//! is touched only with `--etc`, and never overwritten. The systemd units, installed,
+//! pass `systemd-analyze verify` (in CI its absence is a failure).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -93,11 +95,13 @@ fn installs_the_built_programs_pages_and_operator_files() {
         assert!(text.contains("/opt/panda/sbin/imapd"), "{f}: {text}");
         assert!(!text.contains("/usr/local/bin/imapd"), "{f}: {text}");
     }
-    let unit = std::fs::read_to_string(doc.join("systemd/pandad.service")).unwrap();
-    assert!(
-        unit.contains("ExecStart=/opt/panda/sbin/pandad --config"),
-        "{unit}"
-    );
+    for f in ["systemd/pandad.service", "systemd/pandad-system.service"] {
+        let unit = std::fs::read_to_string(doc.join(f)).unwrap();
+        assert!(
+            unit.contains("ExecStart=/opt/panda/sbin/pandad --config"),
+            "{f}: {unit}"
+        );
+    }
     assert!(
         !stage.path().join("etc").exists(),
         "nothing in /etc without --etc"
@@ -159,6 +163,142 @@ fn programs_go_under_uw_names_and_mlock_is_setgid_mail() {
         "# the operator's own\n"
     );
     assert!(err.contains("exists: left as it is"), "{err}");
+    // Under the default prefix the copies of dist/ are the repository's files as they
+    // are: those name the default paths already.
+    let doc = root.join("share/doc/panda-imap");
+    for f in dist_files() {
+        assert_eq!(
+            std::fs::read_to_string(doc.join(&f)).unwrap(),
+            std::fs::read_to_string(repo().join("dist").join(&f)).unwrap(),
+            "dist/{f} does not name the default installed paths"
+        );
+    }
+}
+
+/// Every file under `dist/`, relative to it.
+fn dist_files() -> Vec<String> {
+    let dist = repo().join("dist");
+    let mut out = Vec::new();
+    let mut dirs = vec![dist.clone()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                out.push(p.strip_prefix(&dist).unwrap().display().to_string());
+            }
+        }
+    }
+    out.sort();
+    assert!(out.len() >= 10, "{out:?}");
+    out
+}
+
+/// Whether `program` can run; in CI its absence fails the test.
+fn have(program: &str, test: &str) -> bool {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {program}"))
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{test}: {program} is not installed"
+        );
+        eprintln!("{test}: skipped: {program} is not installed");
+    }
+    found
+}
+
+/// A unit file's settings (`Key=value` lines, comments left out).
+fn settings(unit: &str) -> Vec<(String, String)> {
+    unit.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect()
+}
+
+fn setting<'a>(settings: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    settings
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn installed_systemd_units_pass_systemd_analyze_verify() {
+    if !have(
+        "systemd-analyze",
+        "installed_systemd_units_pass_systemd_analyze_verify",
+    ) {
+        return;
+    }
+    // Installed for real under a temporary prefix (no DESTDIR), so that every ExecStart
+    // names a program that exists.
+    let built = Path::new(env!("CARGO_BIN_EXE_imapd")).parent().unwrap();
+    let prefix = tempfile::tempdir().unwrap();
+    let out = install(
+        Path::new(""),
+        &[
+            "--no-build",
+            "--bin-dir",
+            built.to_str().unwrap(),
+            "--prefix",
+            prefix.path().to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "install.sh: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let units = prefix.path().join("share/doc/panda-imap/systemd");
+    let mut names: Vec<String> = std::fs::read_dir(&units)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    for want in [
+        "pandad.service",
+        "pandad-system.service",
+        "panda-imaps@.service",
+    ] {
+        assert!(names.iter().any(|n| n == want), "{want}: {names:?}");
+    }
+    for name in &names {
+        let out = Command::new("systemd-analyze")
+            .arg("verify")
+            .arg(units.join(name))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{name}: {err}");
+        // Unknown keys and bad values are only warnings to systemd-analyze.
+        let about: Vec<&str> = err
+            .lines()
+            .filter(|l| names.iter().any(|n| l.contains(n.as_str())))
+            .collect();
+        assert!(about.is_empty(), "{name}: {about:?}");
+    }
+    // The two daemon units: the same command; the one for system accounts runs as root
+    // and leaves the sessions to end alone when the daemon stops.
+    let read = |n: &str| settings(&std::fs::read_to_string(units.join(n)).unwrap());
+    let virtual_users = read("pandad.service");
+    let system = read("pandad-system.service");
+    let exec = setting(&system, "ExecStart").unwrap();
+    assert_eq!(Some(exec), setting(&virtual_users, "ExecStart"));
+    assert!(exec.starts_with(&format!("{}/sbin/pandad ", prefix.path().display())));
+    assert_eq!(setting(&virtual_users, "User"), Some("panda"));
+    assert_eq!(setting(&system, "User"), None, "runs as root");
+    assert_eq!(setting(&system, "KillMode"), Some("process"));
+    assert_eq!(setting(&system, "Conflicts"), Some("pandad.service"));
+    assert_eq!(
+        setting(&virtual_users, "Conflicts"),
+        Some("pandad-system.service")
+    );
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! - LOGIN (draft-murchison-sasl-login): the server asks `Username:` then `Password:`.
 //! - CRAM-MD5 (RFC 2195): the server sends `<random.time@host>`, the client answers
 //!   `user SP hex(HMAC-MD5(secret, challenge))`.
+//! - GSSAPI (RFC 4752): Kerberos V5 through a [`gssapi::GssAcceptor`]; see [`gssapi`].
 //! - ANONYMOUS (RFC 4505): the client sends a trace, `message = [ email / token ]`, at
 //!   most 255 characters of UTF-8; it proves nothing and is only for the log.
 
@@ -20,6 +21,10 @@ use std::fmt;
 
 use hmac::{Hmac, KeyInit, Mac};
 
+pub mod gssapi;
+
+use gssapi::{GssAcceptor, GssExchange};
+
 /// A mechanism this crate serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mechanism {
@@ -29,6 +34,8 @@ pub enum Mechanism {
     Login,
     /// CRAM-MD5
     CramMd5,
+    /// GSSAPI (Kerberos V5)
+    Gssapi,
     /// ANONYMOUS
     Anonymous,
 }
@@ -40,6 +47,7 @@ impl Mechanism {
             "PLAIN" => Some(Mechanism::Plain),
             "LOGIN" => Some(Mechanism::Login),
             "CRAM-MD5" => Some(Mechanism::CramMd5),
+            "GSSAPI" => Some(Mechanism::Gssapi),
             "ANONYMOUS" => Some(Mechanism::Anonymous),
             _ => None,
         }
@@ -51,6 +59,7 @@ impl Mechanism {
             Mechanism::Plain => "PLAIN",
             Mechanism::Login => "LOGIN",
             Mechanism::CramMd5 => "CRAM-MD5",
+            Mechanism::Gssapi => "GSSAPI",
             Mechanism::Anonymous => "ANONYMOUS",
         }
     }
@@ -92,6 +101,18 @@ pub enum Credentials {
         /// The digest received (hex, as sent).
         digest: Vec<u8>,
     },
+    /// A GSSAPI context: the GSS-API proved `principal`; check that it may act as
+    /// `authzid` (or as its own local name when there is none).
+    Gssapi {
+        /// The client principal (`user@REALM`).
+        principal: String,
+        /// Its local user name, if Kerberos maps it to one.
+        local_name: Option<String>,
+        /// The service the client's ticket is for (`imap`, `pop`), if known.
+        service: Option<String>,
+        /// Who to act as, if the client named someone.
+        authzid: Option<String>,
+    },
     /// An ANONYMOUS trace (RFC 4505): no identity, only words for the log.
     Anonymous {
         /// The trace, as sent (checked to be UTF-8 of at most 255 characters).
@@ -105,6 +126,13 @@ pub enum SaslError {
     /// The client's answer is not what the mechanism expects.
     #[error("malformed SASL response")]
     Malformed,
+    /// The security mechanism refused the client's token (a bad or expired ticket).
+    #[error("SASL credentials refused")]
+    Refused,
+    /// The mechanism needs something this exchange was not given (GSSAPI without an
+    /// acceptor).
+    #[error("SASL mechanism unavailable")]
+    Unavailable,
 }
 
 /// The next move of an exchange.
@@ -130,6 +158,8 @@ pub struct Exchange {
     state: State,
     /// The CRAM-MD5 challenge to send (made by the caller: random part, time, host).
     cram_challenge: Vec<u8>,
+    /// The GSSAPI exchange, for that mechanism.
+    gss: Option<GssExchange>,
 }
 
 impl Exchange {
@@ -140,12 +170,40 @@ impl Exchange {
             mechanism,
             state: State::Start,
             cram_challenge,
+            gss: None,
         }
+    }
+
+    /// Starts GSSAPI over `acceptor`.
+    pub fn gssapi(acceptor: Box<dyn GssAcceptor>) -> Self {
+        Exchange {
+            mechanism: Mechanism::Gssapi,
+            state: State::Start,
+            cram_challenge: Vec::new(),
+            gss: Some(GssExchange::new(acceptor)),
+        }
+    }
+
+    /// The mechanism.
+    pub fn mechanism(&self) -> Mechanism {
+        self.mechanism
+    }
+
+    /// Why the security mechanism refused the last step (GSSAPI), for the log.
+    pub fn refusal(&self) -> Option<String> {
+        self.gss
+            .as_ref()
+            .and_then(GssExchange::refusal)
+            .map(ToString::to_string)
     }
 
     /// The first move, with the client's initial response if it sent one (RFC 4959).
     pub fn start(&mut self, initial: Option<&[u8]>) -> Result<Step, SaslError> {
         match (self.mechanism, initial) {
+            (Mechanism::Gssapi, _) => match &mut self.gss {
+                Some(gss) => gss.start(initial),
+                None => Err(SaslError::Unavailable),
+            },
             (Mechanism::Plain, Some(r)) => plain(r),
             (Mechanism::Plain, None) => Ok(Step::Challenge(Vec::new())),
             (Mechanism::Login, Some(r)) if !r.is_empty() => self.step(r),
@@ -162,6 +220,10 @@ impl Exchange {
     /// The next move, given the client's response.
     pub fn step(&mut self, response: &[u8]) -> Result<Step, SaslError> {
         match (self.mechanism, &self.state) {
+            (Mechanism::Gssapi, _) => match &mut self.gss {
+                Some(gss) => gss.step(response),
+                None => Err(SaslError::Unavailable),
+            },
             (Mechanism::Plain, _) => plain(response),
             (Mechanism::Anonymous, _) => anonymous(response),
             (Mechanism::Login, State::Start) => {

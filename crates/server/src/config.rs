@@ -36,6 +36,10 @@
 //! public_directory = "/srv/public"   # instead of the homes of ftp, imappublic and
 //! shared_directory = "/srv/shared"   # imapshared (c-client's ftp-export-directory,
 //!                                    # public-home-directory, shared-home-directory)
+//! mlock = "/usr/sbin/mlock"          # the setgid-mail dot-lock helper for a spool directory
+//!                                    # users cannot write (default: the first of
+//!                                    # /usr/bin/mlock, /usr/sbin/mlock, /usr/libexec/mlock,
+//!                                    # /etc/mlock); "" for none
 //!
 //! [tls]
 //! cert = "/etc/panda/cert.pem"
@@ -47,6 +51,11 @@
 //! key = "/etc/panda/b.key"           # else by the local address it connected to,
 //! address = ["192.0.2.2"]            # else [tls]'s own
 //! names = ["mail.b.example", "*.b.example"]
+//!
+//! [gssapi]                         # AUTH=GSSAPI (built with the `gssapi` feature), offered
+//! keytab = "/etc/krb5.keytab"        # when this keytab (default: KRB5_KTNAME, else
+//! imap_service = "imap"              # /etc/krb5.keytab) has a key for the service:
+//! pop_service = "pop"                # imap/host@REALM, pop/host@REALM (the defaults)
 //!
 //! [[listen]]
 //! address = "127.0.0.1:1143"
@@ -317,6 +326,9 @@ pub struct Config {
     /// Listeners.
     #[serde(default)]
     pub listen: Vec<Listen>,
+    /// SASL GSSAPI (Kerberos V5).
+    #[serde(default)]
+    pub gssapi: GssapiConfig,
     /// The file whose presence allows anonymous access (FAQ 4.1).
     #[serde(default = "default_anonymous_newsgroups")]
     pub anonymous_newsgroups: PathBuf,
@@ -341,10 +353,57 @@ pub struct Config {
     /// connection beyond them is told to try later and closed.
     #[serde(default = "default_max_sessions")]
     pub max_sessions: usize,
+    /// The `mlock` helper (see [`Config::lock_helper`]).
+    pub mlock: Option<PathBuf>,
+}
+
+impl Config {
+    /// The dot-lock helper system users' stores use: `mlock` when set (an empty value: none),
+    /// else the usual places.
+    pub fn lock_helper(&self) -> mailstore::lock::LockHelper {
+        use mailstore::lock::LockHelper;
+        match &self.mlock {
+            None => LockHelper::Search,
+            Some(p) if p.as_os_str().is_empty() => LockHelper::Disabled,
+            Some(p) => LockHelper::Program(p.clone()),
+        }
+    }
 }
 
 fn default_max_sessions() -> usize {
     256
+}
+
+/// The `[gssapi]` section.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GssapiConfig {
+    /// The keytab, if not `KRB5_KTNAME` or `/etc/krb5.keytab`.
+    pub keytab: Option<PathBuf>,
+    /// IMAP's service name (the first component of its principal).
+    #[serde(default = "default_imap_service")]
+    pub imap_service: String,
+    /// POP3's service name.
+    #[serde(default = "default_pop_service")]
+    pub pop_service: String,
+}
+
+impl Default for GssapiConfig {
+    fn default() -> Self {
+        GssapiConfig {
+            keytab: None,
+            imap_service: default_imap_service(),
+            pop_service: default_pop_service(),
+        }
+    }
+}
+
+fn default_imap_service() -> String {
+    "imap".into()
+}
+
+fn default_pop_service() -> String {
+    "pop".into()
 }
 
 fn default_c_client_cf() -> PathBuf {
@@ -457,6 +516,9 @@ impl Config {
             fix(&mut c.users);
         }
         if let Some(p) = c.cram_md5.as_mut() {
+            fix(p);
+        }
+        if let Some(p) = c.gssapi.keytab.as_mut() {
             fix(p);
         }
         if let Some(t) = c.tls.as_mut() {
@@ -814,5 +876,25 @@ mod tests {
             let e = Config::load(&p).unwrap_err().to_string();
             assert!(e.contains(says), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn mlock_names_the_dot_lock_helper() {
+        use mailstore::lock::LockHelper;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("panda.toml");
+        let base = "hostname = \"h\"\naccounts = \"system\"\n";
+        std::fs::write(&p, base).unwrap();
+        assert_eq!(Config::load(&p).unwrap().lock_helper(), LockHelper::Search);
+        std::fs::write(&p, format!("{base}mlock = \"/usr/sbin/mlock\"\n")).unwrap();
+        assert_eq!(
+            Config::load(&p).unwrap().lock_helper(),
+            LockHelper::Program("/usr/sbin/mlock".into())
+        );
+        std::fs::write(&p, format!("{base}mlock = \"\"\n")).unwrap();
+        assert_eq!(
+            Config::load(&p).unwrap().lock_helper(),
+            LockHelper::Disabled
+        );
     }
 }

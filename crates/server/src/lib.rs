@@ -10,6 +10,7 @@ pub mod auth;
 pub mod cclient_cf;
 pub mod config;
 pub mod conn;
+pub mod gssapi;
 pub mod log;
 pub mod quickstart;
 pub mod session;

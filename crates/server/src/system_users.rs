@@ -125,6 +125,7 @@ pub struct SystemUsers {
     new_format: FormatChoice,
     empty_format_choice: FormatChoice,
     state: Mutex<State>,
+    helper: mailstore::lock::LockHelper,
 }
 
 impl SystemUsers {
@@ -157,6 +158,7 @@ impl SystemUsers {
             new_format: FormatChoice::Configured,
             empty_format_choice: FormatChoice::Configured,
             state: Mutex::new(State::default()),
+            helper: mailstore::lock::LockHelper::Search,
         }
     }
 
@@ -187,6 +189,12 @@ impl SystemUsers {
         self.mail_subdir = mail_subdir;
         self.namespace_dirs = namespace_dirs;
         self.empty_format = empty_format;
+        self
+    }
+
+    /// The `mlock` helper the users' stores use for a spool directory they cannot write.
+    pub fn with_lock_helper(mut self, helper: mailstore::lock::LockHelper) -> Self {
+        self.helper = helper;
         self
     }
 
@@ -314,6 +322,7 @@ impl SystemUsers {
         store.hostname = self.hostname.clone();
         store.notify = Arc::clone(&self.notify);
         store.create_format = self.mailbox_format;
+        store.locks.helper = self.helper.clone();
         store.restrict = self.restrict;
         store.shared_namespaces = self.shared;
         store.mail_subdir = self.mail_subdir.clone();

@@ -1,13 +1,14 @@
-//! AUTHENTICATE (RFC 3501 §6.2.2, RFC 4959 SASL-IR): PLAIN, LOGIN, CRAM-MD5, and
-//! ANONYMOUS (RFC 4505) while the anonymous file exists. A PLAIN authorization identity
-//! other than the user asks for a mail administrator's override (panda-inventory.md §8.4).
+//! AUTHENTICATE (RFC 3501 §6.2.2, RFC 4959 SASL-IR): PLAIN, LOGIN, CRAM-MD5, GSSAPI
+//! (RFC 4752) when built with it and the keytab has the service's key, and ANONYMOUS
+//! (RFC 4505) while the anonymous file exists. A PLAIN authorization identity other than
+//! the user asks for a mail administrator's override (panda-inventory.md §8.4).
 //!
 //! The exchange is `sasl`'s; this module starts it, carries each client line to it, and
 //! checks what it proves. A line `*` cancels.
 
 use std::io::Read;
 
-use sasl::{Credentials, Exchange, Mechanism, Step};
+use sasl::{Credentials, Exchange, Mechanism, SaslError, Step};
 use server::log::Level;
 
 use super::login::{self, Attempts};
@@ -22,10 +23,15 @@ pub(crate) fn start(
     mechanism: &str,
     initial: Option<&[u8]>,
 ) -> Result<Done, Failure> {
+    let unsupported = || Failure::no_code("CANNOT", "Unsupported authentication mechanism");
     let mech = Mechanism::from_name(mechanism)
-        .filter(|m| *m != Mechanism::CramMd5 || capability::cram_offered(ctx.cfg))
-        .filter(|m| *m != Mechanism::Anonymous || capability::anonymous_offered(ctx.cfg))
-        .ok_or_else(|| Failure::no_code("CANNOT", "Unsupported authentication mechanism"))?;
+        .filter(|m| match m {
+            Mechanism::CramMd5 => capability::cram_offered(ctx.cfg),
+            Mechanism::Gssapi => capability::gssapi_offered(ctx.cfg),
+            Mechanism::Anonymous => capability::anonymous_offered(ctx.cfg),
+            Mechanism::Plain | Mechanism::Login => true,
+        })
+        .ok_or_else(unsupported)?;
     if mech.is_plaintext() && !capability::plaintext_allowed(ctx.cfg, ctx.transport) {
         return Err(Failure::no_code(
             "PRIVACYREQUIRED",
@@ -33,12 +39,21 @@ pub(crate) fn start(
         ));
     }
     attempts.may_try()?;
-    let mut ex = Exchange::new(mech, cram_challenge(&ctx.cfg.hostname));
+    let mut ex = match mech {
+        Mechanism::Gssapi => {
+            let acceptor = ctx
+                .cfg
+                .gssapi
+                .as_ref()
+                .and_then(|g| g.acceptor())
+                .ok_or_else(unsupported)?;
+            Exchange::gssapi(acceptor)
+        }
+        _ => Exchange::new(mech, cram_challenge(&ctx.cfg.hostname)),
+    };
     let initial = initial.map(rfc822::decode::base64);
-    let step = ex
-        .start(initial.as_deref())
-        .map_err(|_| Failure::bad("Invalid SASL response"))?;
-    advance(ctx, attempts, ex, step)
+    let step = ex.start(initial.as_deref());
+    after_step(ctx, attempts, ex, step)
 }
 
 /// Takes the client's next line.
@@ -59,10 +74,38 @@ pub(crate) fn answer(
     {
         return Err(Failure::bad("Invalid base64 in AUTHENTICATE response"));
     }
-    let step = ex
-        .step(&rfc822::decode::base64(line))
-        .map_err(|_| Failure::bad("Invalid SASL response"))?;
-    advance(ctx, attempts, ex, step)
+    let step = ex.step(&rfc822::decode::base64(line));
+    after_step(ctx, attempts, ex, step)
+}
+
+/// A step's outcome: the next challenge, the login, or the failure. A GSSAPI token the
+/// mechanism refuses (a bad or expired ticket) is a failed login, like a wrong password.
+fn after_step(
+    ctx: Ctx<'_>,
+    attempts: &mut Attempts,
+    ex: Exchange,
+    step: Result<Step, SaslError>,
+) -> Result<Done, Failure> {
+    match step {
+        Ok(step) => advance(ctx, attempts, ex, step),
+        Err(SaslError::Refused) => {
+            if let Some(why) = ex.refusal() {
+                ctx.cfg.log.line(
+                    Level::Info,
+                    &format!(
+                        "{} refused host={}: {}",
+                        ex.mechanism().name(),
+                        ctx.client,
+                        login::printable(&why)
+                    ),
+                );
+            }
+            Err(attempts.failed(&ctx, "", ex.mechanism().name()))
+        }
+        Err(SaslError::Malformed | SaslError::Unavailable) => {
+            Err(Failure::bad("Invalid SASL response"))
+        }
+    }
 }
 
 fn advance(
@@ -123,6 +166,34 @@ fn finish(mut ctx: Ctx<'_>, attempts: &mut Attempts, creds: Credentials) -> Resu
                 None
             };
             (user, "CRAM-MD5", account)
+        }
+        Credentials::Gssapi {
+            principal,
+            local_name,
+            service,
+            authzid,
+        } => {
+            let account = ctx.cfg.gssapi.as_ref().and_then(|g| {
+                g.authorize(
+                    &*ctx.cfg.auth,
+                    &principal,
+                    local_name.as_deref(),
+                    service.as_deref(),
+                    authzid.as_deref(),
+                )
+                .map_err(|why| {
+                    ctx.cfg.log.line(
+                        Level::Info,
+                        &format!(
+                            "GSSAPI refused host={}: {}",
+                            ctx.client,
+                            login::printable(&why.to_string())
+                        ),
+                    );
+                })
+                .ok()
+            });
+            (principal, "GSSAPI", account)
         }
     };
     match account {

@@ -1,18 +1,22 @@
-//! AUTH (RFC 5034): PLAIN, LOGIN and CRAM-MD5 with an initial response (`=` is an empty
+//! AUTH (RFC 5034): PLAIN, LOGIN, CRAM-MD5 and GSSAPI with an initial response (`=` is an empty
 //! one), `*` cancelling; `AUTH` alone lists the mechanisms (the old draft's form).
 
 use std::io::Read;
 
-use sasl::{Credentials, Exchange, Mechanism, Step};
+use sasl::{Credentials, Exchange, Mechanism, SaslError, Step};
 
 use super::{Ctx, Method, Transition};
 
-/// The mechanisms offered now: CRAM-MD5 when the secrets file exists, PLAIN and LOGIN
+/// The mechanisms offered now: CRAM-MD5 when the secrets file exists, GSSAPI when the
+/// keytab has a key for the service, PLAIN and LOGIN
 /// once plaintext may be used over an encrypted connection (as imapd advertises them).
 pub(crate) fn advertised(ctx: &Ctx<'_>) -> Vec<&'static str> {
     let mut v = Vec::new();
     if ctx.secrets_offered() {
         v.push("CRAM-MD5");
+    }
+    if ctx.gssapi_offered() {
+        v.push("GSSAPI");
     }
     if ctx.plaintext_allowed() && ctx.transport == server::session::Transport::Tls {
         v.push("PLAIN");
@@ -34,11 +38,13 @@ pub(crate) fn start(
         ctx.out.end();
         return Transition::Stay;
     };
-    let Some(mech) = Mechanism::from_name(name)
+    let Some(mech) = Mechanism::from_name(name).filter(|m| match m {
+        Mechanism::CramMd5 => ctx.secrets_offered(),
+        Mechanism::Gssapi => ctx.gssapi_offered(),
         // ipop3d has no anonymous access (as UW's).
-        .filter(|m| *m != Mechanism::Anonymous)
-        .filter(|m| *m != Mechanism::CramMd5 || ctx.secrets_offered())
-    else {
+        Mechanism::Anonymous => false,
+        Mechanism::Plain | Mechanism::Login => true,
+    }) else {
         ctx.out.err("Unsupported authentication mechanism");
         return Transition::Stay;
     };
@@ -50,7 +56,16 @@ pub(crate) fn start(
     if !ctx.may_try() {
         return Transition::Stay;
     }
-    let mut ex = Exchange::new(mech, challenge(&ctx.cfg.hostname));
+    let mut ex = match mech {
+        Mechanism::Gssapi => match ctx.cfg.gssapi.as_ref().and_then(|g| g.acceptor()) {
+            Some(acceptor) => Exchange::gssapi(acceptor),
+            None => {
+                ctx.out.err("Unsupported authentication mechanism");
+                return Transition::Stay;
+            }
+        },
+        _ => Exchange::new(mech, challenge(&ctx.cfg.hostname)),
+    };
     let initial = initial.map(|i| {
         if i == b"=" {
             Vec::new()
@@ -58,13 +73,8 @@ pub(crate) fn start(
             rfc822::decode::base64(i)
         }
     });
-    match ex.start(initial.as_deref()) {
-        Ok(step) => advance(ctx, ex, step),
-        Err(_) => {
-            ctx.out.err("Invalid SASL response");
-            Transition::Stay
-        }
-    }
+    let step = ex.start(initial.as_deref());
+    after_step(ctx, ex, step)
 }
 
 /// The client's next line of the exchange.
@@ -80,9 +90,30 @@ pub(crate) fn answer(ctx: Ctx<'_>, mut ex: Exchange, line: &[u8]) -> Transition 
         ctx.out.err("Invalid base64 in AUTH response");
         return Transition::Stay;
     }
-    match ex.step(&rfc822::decode::base64(line)) {
+    let step = ex.step(&rfc822::decode::base64(line));
+    after_step(ctx, ex, step)
+}
+
+/// A step's outcome; a GSSAPI token the mechanism refuses (a bad or expired ticket) is a
+/// failed login, like a wrong password.
+fn after_step(mut ctx: Ctx<'_>, ex: Exchange, step: Result<Step, SaslError>) -> Transition {
+    match step {
         Ok(step) => advance(ctx, ex, step),
-        Err(_) => {
+        Err(SaslError::Refused) => {
+            if let Some(why) = ex.refusal() {
+                ctx.cfg.log.line(
+                    server::log::Level::Info,
+                    &format!(
+                        "{} refused host={}: {}",
+                        ex.mechanism().name(),
+                        ctx.client,
+                        super::printable(&why)
+                    ),
+                );
+            }
+            ctx.failed("", ex.mechanism().name())
+        }
+        Err(SaslError::Malformed | SaslError::Unavailable) => {
             ctx.out.err("Invalid SASL response");
             Transition::Stay
         }
@@ -126,6 +157,37 @@ fn advance(mut ctx: Ctx<'_>, ex: Exchange, step: Step) -> Transition {
             match ok.then(|| ctx.cfg.auth.account_of(&user)).flatten() {
                 Some(a) => Transition::LoggedIn(Box::new(a), Method::Sasl("CRAM-MD5")),
                 None => ctx.failed(&user, "CRAM-MD5"),
+            }
+        }
+        Step::Done(Credentials::Gssapi {
+            principal,
+            local_name,
+            service,
+            authzid,
+        }) => {
+            let account = ctx.cfg.gssapi.as_ref().and_then(|g| {
+                g.authorize(
+                    &*ctx.cfg.auth,
+                    &principal,
+                    local_name.as_deref(),
+                    service.as_deref(),
+                    authzid.as_deref(),
+                )
+                .map_err(|why| {
+                    ctx.cfg.log.line(
+                        server::log::Level::Info,
+                        &format!(
+                            "GSSAPI refused host={}: {}",
+                            ctx.client,
+                            super::printable(&why.to_string())
+                        ),
+                    );
+                })
+                .ok()
+            });
+            match account {
+                Some(a) => Transition::LoggedIn(Box::new(a), Method::Sasl("GSSAPI")),
+                None => ctx.failed(&principal, "GSSAPI"),
             }
         }
     }

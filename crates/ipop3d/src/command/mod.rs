@@ -127,6 +127,12 @@ impl Ctx<'_> {
     pub fn secrets_offered(&self) -> bool {
         self.cfg.cram.as_ref().is_some_and(|c| c.available())
     }
+
+    /// Whether GSSAPI is offered (built with it and a keytab holds a key for the
+    /// service).
+    pub fn gssapi_offered(&self) -> bool {
+        self.cfg.gssapi.as_ref().is_some_and(|g| g.offered())
+    }
 }
 
 /// A user name made safe for a log line.

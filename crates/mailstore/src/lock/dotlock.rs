@@ -22,9 +22,10 @@
 //! are empty) wait the full timeout, as c-client waits.
 //!
 //! A spool directory that we may not create files in (`EACCES`; Debian's `/var/mail` is
-//! `root:mail 2775`) cannot be dot-locked without the setgid helper `mlock`; without one,
-//! c-client warns `Mailbox vulnerable - directory D must have 1777 protection` and relies on
-//! `flock(2)` alone, and so do we.
+//! `root:mail 2775`) is dot-locked through the setgid helper `mlock` ([`super::mlock`]),
+//! ours or UW's, as c-client does. Without one (or when it fails), c-client warns
+//! `Mailbox vulnerable - directory D must have 1777 protection` and relies on `flock(2)`
+//! alone, and so do we.
 //!
 //! Source: panda-inventory.md §5.1–5.2; c-client `env_unix.c` (`dotlock_lock`),
 //! `crx_nfs.c` (`crexcl`).
@@ -38,6 +39,7 @@ use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::mlock::{HelperLock, HelperOutcome};
 use super::{LockSettings, LockWarnings};
 use crate::error::{Error, Result};
 use crate::notify::{Level, Notify};
@@ -49,6 +51,9 @@ pub struct DotLock {
     /// Device and inode of the lock file we made, so that we never remove a lock that
     /// somebody seized from us after a timeout.
     id: Option<(u64, u64)>,
+    /// The `mlock` process holding the lock for us, when we could not make it ourselves:
+    /// it removes the lock when this is dropped.
+    helper: Option<HelperLock>,
 }
 
 /// What happened when a dot-lock was asked for.
@@ -98,7 +103,9 @@ impl DotLock {
                     return Ok(DotLockOutcome::Held(Self::adopt(lock)));
                 }
                 Attempt::Busy => {}
-                Attempt::Failed(e) => return Ok(unavailable(&lock, &e, settings, notify)),
+                Attempt::Failed(e) => {
+                    return Ok(through_helper(mailbox, lock, &e, settings, notify));
+                }
             }
             let waited = started.elapsed().unwrap_or_default();
             if waited >= timeout {
@@ -153,13 +160,22 @@ impl DotLock {
                 );
                 Ok(DotLockOutcome::Held(Self::adopt(lock)))
             }
-            Err(e) => Ok(unavailable(&lock, &e, settings, notify)),
+            Err(e) => Ok(through_helper(mailbox, lock, &e, settings, notify)),
         }
     }
 
     fn adopt(path: PathBuf) -> Self {
         let id = fs::symlink_metadata(&path).ok().map(|m| (m.dev(), m.ino()));
-        DotLock { path, id }
+        DotLock {
+            path,
+            id,
+            helper: None,
+        }
+    }
+
+    /// Whether the lock is held by the `mlock` helper on our behalf.
+    pub fn by_helper(&self) -> bool {
+        self.helper.is_some()
     }
 
     /// The lock file's path.
@@ -170,6 +186,11 @@ impl DotLock {
 
 impl Drop for DotLock {
     fn drop(&mut self) {
+        if let Some(helper) = self.helper.take() {
+            // The helper removes the lock, and has when this returns.
+            drop(helper);
+            return;
+        }
         let ours = match fs::symlink_metadata(&self.path) {
             Ok(m) => self.id.is_none_or(|id| id == (m.dev(), m.ino())),
             Err(_) => false,
@@ -282,6 +303,28 @@ fn create_exclusive(lock: &Path, hostname: &str) -> Attempt {
     };
     let _ = fs::remove_file(&hitch);
     outcome
+}
+
+/// The directory refused us the lock (`e`): when that is for want of permission and there
+/// is a helper, asks it to make the lock (c-client does so for `EACCES` only).
+fn through_helper(
+    mailbox: &Path,
+    lock: PathBuf,
+    e: &io::Error,
+    settings: &LockSettings,
+    notify: &dyn Notify,
+) -> DotLockOutcome {
+    if e.kind() == io::ErrorKind::PermissionDenied
+        && let Some(program) = settings.helper.program()
+        && let Ok(HelperOutcome::Held(helper)) = HelperLock::take(&program, mailbox)
+    {
+        return DotLockOutcome::Held(DotLock {
+            path: lock,
+            id: None,
+            helper: Some(helper),
+        });
+    }
+    unavailable(&lock, e, settings, notify)
 }
 
 fn unavailable(

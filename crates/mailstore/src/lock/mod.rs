@@ -10,7 +10,9 @@
 //! - [`instance`]: `/tmp/.<dev>.<ino>`, the lock that says which process has a mailbox open
 //!   read-write, with the holder's PID in it;
 //! - and [`kod`], the kiss of death: how a second read-write opener asks the holder of the
-//!   instance lock to let go.
+//!   instance lock to let go;
+//! - [`mlock`]: the client side of the setgid-`mail` helper that makes dot-locks in a spool
+//!   directory we may not write.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -18,6 +20,7 @@ use std::time::Duration;
 pub mod dotlock;
 pub mod instance;
 pub mod kod;
+pub mod mlock;
 
 /// Tunables of the locking protocol; the defaults are c-client's.
 #[derive(Clone, Debug)]
@@ -40,6 +43,34 @@ pub struct LockSettings {
     pub kod_attempts: u32,
     /// The wait between those attempts (1 second).
     pub kod_interval: Duration,
+    /// The helper that makes a dot-lock when the spool directory refuses us (`mlock`).
+    pub helper: LockHelper,
+}
+
+/// The setgid-`mail` program asked to make a dot-lock when the directory of a mailbox does
+/// not let us (`EACCES`; c-client's LOCKPGM, FAQ 7.10).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LockHelper {
+    /// The first of [`mlock::PLACES`] that exists (the default).
+    Search,
+    /// This program.
+    Program(PathBuf),
+    /// No helper: without permission to make the lock, go on with `flock(2)` alone.
+    Disabled,
+}
+
+impl LockHelper {
+    /// The program to run, if there is one.
+    pub fn program(&self) -> Option<PathBuf> {
+        match self {
+            LockHelper::Search => mlock::PLACES
+                .iter()
+                .map(PathBuf::from)
+                .find(|p| p.is_file()),
+            LockHelper::Program(p) => Some(p.clone()),
+            LockHelper::Disabled => None,
+        }
+    }
 }
 
 /// Whether lock problems that do not stop the operation are reported.
@@ -65,6 +96,7 @@ impl Default for LockSettings {
                 .unwrap_or_else(|| "localhost".to_owned()),
             kod_attempts: 15,
             kod_interval: Duration::from_secs(1),
+            helper: LockHelper::Search,
         }
     }
 }

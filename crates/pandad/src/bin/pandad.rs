@@ -119,6 +119,7 @@ fn main() -> anyhow::Result<()> {
         args.config
     };
     let config = Config::load(&config_path)?;
+    pandad::use_configured_keytab(&config)?;
     raise_fd_limit();
     // A UW process that wants a mailbox one of our sessions holds sends SIGUSR2; it must
     // reach those sessions, not end the daemon.

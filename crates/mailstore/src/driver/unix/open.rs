@@ -333,6 +333,12 @@ fn take_instance_lock(
                             Level::Warn,
                             &format!("Trying to get mailbox lock from process {p}"),
                         ),
+                        // A holder without a PID is a quiet append (tmail, dmail, COPY),
+                        // done in a moment: wait for it as for a holder asked to go.
+                        // c-client gives up at once, and a session opened while mail
+                        // pours in would be read-only (and lose its UIDVALIDITY to the
+                        // first appender that can number the messages).
+                        (_, None) => {}
                         _ => break,
                     }
                 }

@@ -1,0 +1,5 @@
+//! `dmail`: see [`deliver::dmail`].
+
+fn main() -> std::process::ExitCode {
+    deliver::dmail::main()
+}

@@ -1,0 +1,5 @@
+//! `mlock`: see [`deliver::mlock`].
+
+fn main() -> std::process::ExitCode {
+    deliver::mlock::main()
+}

@@ -1,0 +1,5 @@
+//! `tmail`: see [`deliver::tmail`].
+
+fn main() -> std::process::ExitCode {
+    deliver::tmail::main()
+}

@@ -1,0 +1,206 @@
+//! Shared pieces of the delivery tests: accounts made for the test and removed after it,
+//! the programs under test (ours and UW's), and reading what was delivered.
+//!
+//! The tests need root (tmail becomes the recipient; mlock must be setgid `mail`) and UW's
+//! tools (Debian's uw-mailutils and mlock): in CI (`CI=true`) their absence fails the test,
+//! elsewhere the test says why it did nothing.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use nix::unistd::{Gid, Uid};
+
+/// UW's programs.
+pub const UW_TMAIL: &str = "/usr/bin/tmail";
+pub const UW_DMAIL: &str = "/usr/bin/dmail";
+pub const UW_MAILUTIL: &str = "/usr/bin/mailutil";
+pub const UW_MLOCK: &str = "/usr/bin/mlock";
+
+/// Whether the test can run here (see the module documentation).
+pub fn can_run(test: &str) -> bool {
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let why = if !nix::unistd::geteuid().is_root() {
+        Some("the delivery tests need root")
+    } else if ![UW_TMAIL, UW_DMAIL, UW_MAILUTIL, UW_MLOCK]
+        .iter()
+        .all(|p| Path::new(p).exists())
+    {
+        Some("UW's tmail, dmail, mailutil and mlock (Debian uw-mailutils, mlock) are needed")
+    } else if Command::new("useradd").arg("--help").output().is_err() {
+        Some("useradd is needed")
+    } else {
+        None
+    };
+    match why {
+        None => true,
+        Some(why) => {
+            assert!(!ci, "{test}: {why}");
+            eprintln!("{test}: skipped: {why}");
+            false
+        }
+    }
+}
+
+/// An account made for one test, removed (with its home and spool file) when dropped.
+#[derive(Debug)]
+pub struct TestUser {
+    pub name: String,
+    pub uid: Uid,
+    pub gid: Gid,
+    pub home: PathBuf,
+}
+
+impl TestUser {
+    /// A new account whose name starts with `prefix` (a few letters).
+    pub fn new(prefix: &str) -> TestUser {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "pd{prefix}{}x{}",
+            std::process::id() % 100_000,
+            N.fetch_add(1, Ordering::SeqCst)
+        );
+        let _ = Command::new("userdel").args(["-r", "-f", &name]).output();
+        let out = Command::new("useradd")
+            .args(["-m", "-s", "/bin/sh", &name])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "useradd: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let u = nix::unistd::User::from_name(&name).unwrap().unwrap();
+        let user = TestUser {
+            name,
+            uid: u.uid,
+            gid: u.gid,
+            home: u.dir,
+        };
+        let _ = fs::remove_file(user.spool());
+        user
+    }
+
+    /// The spool file, `/var/mail/<name>`.
+    pub fn spool(&self) -> PathBuf {
+        Path::new("/var/mail").join(&self.name)
+    }
+
+    /// Makes the spool file as the system's tools do: the user's, group `mail`, 0660.
+    pub fn make_spool(&self) {
+        let p = self.spool();
+        let _ = fs::remove_file(&p);
+        fs::write(&p, b"").unwrap();
+        let mail = nix::unistd::Group::from_name("mail").unwrap().unwrap();
+        nix::unistd::chown(&p, Some(self.uid), Some(mail.gid)).unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o660)).unwrap();
+    }
+
+    /// A command running `program` as this user, in its home.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        use std::os::unix::process::CommandExt;
+        let mut c = Command::new(program);
+        c.uid(self.uid.as_raw())
+            .gid(self.gid.as_raw())
+            .current_dir(&self.home)
+            .env("HOME", &self.home)
+            .env("USER", &self.name)
+            .env("LOGNAME", &self.name)
+            .env_remove("MAIL");
+        c
+    }
+
+    /// Gives `path` to this user.
+    pub fn own(&self, path: &Path) {
+        nix::unistd::chown(path, Some(self.uid), Some(self.gid)).unwrap();
+    }
+
+    /// UW's `mailutil check MAILBOX`, run as this user: its standard output.
+    pub fn uw_check(&self, mailbox: &str) -> String {
+        let out = self
+            .command(UW_MAILUTIL)
+            .args(["check", mailbox])
+            .output()
+            .unwrap();
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    }
+}
+
+impl Drop for TestUser {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(self.spool());
+        let _ = fs::remove_file(format!("{}.lock", self.spool().display()));
+        let _ = Command::new("userdel")
+            .args(["-r", "-f", &self.name])
+            .output();
+    }
+}
+
+/// Our programs.
+pub fn ours(program: &str) -> PathBuf {
+    let tmail = PathBuf::from(env!("CARGO_BIN_EXE_tmail"));
+    tmail.with_file_name(program)
+}
+
+/// Runs `cmd` with `input` on standard input.
+pub fn feed(cmd: &mut Command, input: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let _ = stdin.write_all(input);
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+/// The exit code and the lines on standard error of a delivery, without the lock
+/// warnings UW gives where it has no working mlock (ours uses one).
+pub fn outcome(o: &Output) -> (Option<i32>, Vec<String>) {
+    let lines = String::from_utf8_lossy(&o.stderr)
+        .lines()
+        .filter(|l| !l.starts_with("Mailbox vulnerable"))
+        .map(str::to_owned)
+        .collect();
+    (o.status.code(), lines)
+}
+
+/// A copy of our `mlock`, setgid `mail`, in a directory everybody may enter.
+pub fn setgid_mlock(dir: &Path) -> PathBuf {
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
+    let p = dir.join("mlock");
+    fs::copy(ours("mlock"), &p).unwrap();
+    let mail = nix::unistd::Group::from_name("mail").unwrap().unwrap();
+    nix::unistd::chown(&p, Some(Uid::from_raw(0)), Some(mail.gid)).unwrap();
+    fs::set_permissions(&p, fs::Permissions::from_mode(0o2755)).unwrap();
+    assert_eq!(fs::metadata(&p).unwrap().mode() & 0o7777, 0o2755);
+    p
+}
+
+/// A message with a unique Message-ID and some lines that begin with `From `.
+pub fn message(id: &str, body_lines: usize) -> Vec<u8> {
+    let mut m = format!(
+        "From sender@example.org Thu Nov 26 00:00:00 2026\n\
+         From: Sender <sender@example.org>\nTo: rcpt\nSubject: test {id}\n\
+         Message-ID: <{id}@deliver.test>\n\n"
+    );
+    for i in 0..body_lines {
+        if i % 7 == 3 {
+            m.push_str(&format!("From the body, line {i} of {id}\n"));
+        } else {
+            m.push_str(&format!("line {i} of {id}: the quick brown fox jumps\n"));
+        }
+    }
+    m.into_bytes()
+}
