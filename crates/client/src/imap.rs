@@ -1,10 +1,11 @@
 //! The IMAP client: connection order, STARTTLS, login, and the commands `Session` offers.
 //!
-//! Connection (FAQ 4.3, without rsh/ssh pre-authentication, which is never tried): `/ssl`
-//! opens TLS on 993 (or the port given) and fails otherwise; `/tryssl` tries TLS on 993 and
-//! falls back to plain 143 unless the certificate was refused; otherwise plain TCP on 143.
-//! On a plain link STARTTLS is done when the server offers it, unless `/notls`; `/tls`
-//! makes its absence an error (FAQ 4.4).
+//! Connection (FAQ 4.3, see `conn::open`): `/ssl` opens TLS on 993 (or the port given)
+//! and fails otherwise; ssh pre-authentication when configured and the name allows it;
+//! `/tryssl` tries TLS on 993; rsh pre-authentication when configured; otherwise plain
+//! TCP on 143. On a plain TCP link STARTTLS is done when the server offers it, unless
+//! `/notls`; `/tls` makes its absence an error (FAQ 4.4). A remote command that greets
+//! `* PREAUTH` needs no login; one that greets `* OK` is logged in to as usual.
 //!
 //! Login (c-client's `imap_auth` / `imap_login`): SASL mechanisms the server advertises
 //! are used strongest first, CRAM-MD5 before PLAIN before LOGIN; PLAIN and LOGIN only
@@ -24,7 +25,7 @@ use imap_proto::client::response::{
 use sasl::Mechanism;
 use sasl::client::ClientExchange;
 
-use crate::conn::{self, Link, Stream, Trace};
+use crate::conn::{self, Link, Route, Stream, Trace};
 use crate::error::ClientError;
 use crate::name::{Flag, RemoteName, TlsMode};
 use crate::prompt::{Prompt, Secret};
@@ -84,6 +85,7 @@ impl Imap {
         let greeting = s.greeting(prompt)?;
         if greeting == Greeting::NotAuthenticated
             && s.link() == Link::Plain
+            && s.route() == Route::Tcp
             && name.tls != TlsMode::NoTls
         {
             if s.caps.is_empty() {
@@ -126,6 +128,10 @@ impl Imap {
 
     pub(crate) fn link(&self) -> Link {
         self.stream.as_ref().map_or(Link::Plain, Stream::link)
+    }
+
+    pub(crate) fn route(&self) -> Route {
+        self.stream.as_ref().map_or(Route::Tcp, Stream::route)
     }
 
     pub(crate) fn capabilities(&self) -> &[String] {
