@@ -20,7 +20,9 @@
 
 mod conn;
 mod error;
+mod gssapi;
 mod imap;
+mod login;
 mod name;
 mod pop3;
 mod preauth;
