@@ -1,4 +1,5 @@
-//! The byte stream to the server: TCP, or TLS over TCP, with the `/debug` trace.
+//! The byte stream to the server: TCP, TLS over TCP, or a remote command's pipes (ssh or
+//! rsh pre-authentication), with the `/debug` trace.
 
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -6,6 +7,7 @@ use std::time::Duration;
 
 use crate::error::{ClientError, strerror};
 use crate::name::{RemoteName, TlsMode};
+use crate::preauth::{self, Piped, PreauthCommand, PreauthKind};
 use crate::session::ClientOptions;
 use crate::tls::{self, TlsStream};
 
@@ -27,17 +29,37 @@ pub enum Link {
     Encrypted,
 }
 
+/// How the session reached the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// A TCP connection (with or without TLS).
+    Tcp,
+    /// The standard input and output of a remote command, ssh or rsh
+    /// (`host -l user exec /etc/rimapd`).
+    Command(PreauthKind),
+}
+
 #[derive(Debug)]
 pub(crate) enum Stream {
     Plain(TcpStream),
     Tls(Box<TlsStream>),
+    /// A remote command; counted as unencrypted (rsh is, and the client cannot tell what
+    /// ssh protects), and never upgraded with STARTTLS.
+    Command(Box<Piped>, PreauthKind),
 }
 
 impl Stream {
     pub(crate) fn link(&self) -> Link {
         match self {
-            Stream::Plain(_) => Link::Plain,
+            Stream::Plain(_) | Stream::Command(..) => Link::Plain,
             Stream::Tls(_) => Link::Encrypted,
+        }
+    }
+
+    pub(crate) fn route(&self) -> Route {
+        match self {
+            Stream::Plain(_) | Stream::Tls(_) => Route::Tcp,
+            Stream::Command(_, kind) => Route::Command(*kind),
         }
     }
 }
@@ -46,6 +68,7 @@ impl Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Stream::Plain(s) => s.read(buf),
+            Stream::Command(s, _) => s.read(buf),
             Stream::Tls(s) => match s.read(buf) {
                 // A server that closes without close_notify has still closed.
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
@@ -60,6 +83,7 @@ impl Write for Stream {
         match self {
             Stream::Plain(s) => s.write(buf),
             Stream::Tls(s) => s.write(buf),
+            Stream::Command(s, _) => s.write(buf),
         }
     }
 
@@ -67,37 +91,58 @@ impl Write for Stream {
         match self {
             Stream::Plain(s) => s.flush(),
             Stream::Tls(s) => s.flush(),
+            Stream::Command(s, _) => s.flush(),
         }
     }
 }
 
-/// Opens the connection `name` asks for (FAQ 4.3 without rsh/ssh): `/ssl` is TLS from
-/// the first byte on the SSL port (or the port given) and fails otherwise; `/tryssl` tries
-/// that and falls back to plain TCP on the plain port (or the port given), unless the
-/// certificate was refused; anything else is plain TCP, STARTTLS coming later.
+/// Opens the connection `name` asks for, in FAQ 4.3's order: `/ssl` is TLS from the
+/// first byte on the SSL port (or the port given) and fails otherwise; then, when the name
+/// allows it (see [`preauth`]), ssh pre-authentication if configured; then `/tryssl`'s TLS
+/// attempt on the SSL port, falling back unless the certificate was refused; then rsh
+/// pre-authentication if configured; then plain TCP, STARTTLS coming later.
 pub(crate) fn open(name: &RemoteName, options: &ClientOptions) -> Result<Stream, ClientError> {
     let roots = || tls::roots(options.ca_file.as_deref(), &options.trust_anchors);
     let host = name.host.as_str();
-    Ok(match name.tls {
-        TlsMode::Ssl => {
-            let tcp = tcp(host, name.effective_port(), options.timeout)?;
-            Stream::Tls(Box::new(tls::handshake(tcp, host, name.cert, roots())?))
+    if name.tls == TlsMode::Ssl {
+        let tcp = tcp(host, name.effective_port(), options.timeout)?;
+        return Ok(Stream::Tls(Box::new(tls::handshake(
+            tcp,
+            host,
+            name.cert,
+            roots(),
+        )?)));
+    }
+    let remote = if preauth::allowed(name) {
+        options.preauth.resolve()
+    } else {
+        preauth::Preauth::default()
+    };
+    let trace = options.trace_for(name);
+    let command = |c: &Option<PreauthCommand>| {
+        c.as_ref().and_then(|c| {
+            preauth::try_command(c, name, options.timeout, trace)
+                .map(|p| Stream::Command(Box::new(p), c.kind))
+        })
+    };
+    if let Some(s) = command(&remote.ssh) {
+        return Ok(s);
+    }
+    if name.tls == TlsMode::TrySsl {
+        let ssl_port = name.port.unwrap_or(name.service.ssl_port());
+        let tried = tcp(host, ssl_port, options.timeout)
+            .and_then(|t| tls::handshake(t, host, name.cert, roots()));
+        match tried {
+            Ok(s) => return Ok(Stream::Tls(Box::new(s))),
+            Err(e @ ClientError::Certificate { .. }) => return Err(e),
+            Err(_) => {}
         }
-        TlsMode::TrySsl => {
-            let ssl_port = name.port.unwrap_or(name.service.ssl_port());
-            let tried = tcp(host, ssl_port, options.timeout)
-                .and_then(|t| tls::handshake(t, host, name.cert, roots()));
-            match tried {
-                Ok(s) => Stream::Tls(Box::new(s)),
-                Err(e @ ClientError::Certificate { .. }) => return Err(e),
-                Err(_) => {
-                    let plain_port = name.port.unwrap_or(name.service.plain_port());
-                    Stream::Plain(tcp(host, plain_port, options.timeout)?)
-                }
-            }
-        }
-        _ => Stream::Plain(tcp(host, name.effective_port(), options.timeout)?),
-    })
+    }
+    if let Some(s) = command(&remote.rsh) {
+        return Ok(s);
+    }
+    let plain_port = name.port.unwrap_or(name.service.plain_port());
+    Ok(Stream::Plain(tcp(host, plain_port, options.timeout)?))
 }
 
 /// Opens TCP to `host` (a bracketed IP literal or a name) on `port`.

@@ -1,16 +1,18 @@
 //! The IMAP client: connection order, STARTTLS, login, and the commands `Session` offers.
 //!
-//! Connection (FAQ 4.3, without rsh/ssh pre-authentication, which is never tried): `/ssl`
-//! opens TLS on 993 (or the port given) and fails otherwise; `/tryssl` tries TLS on 993 and
-//! falls back to plain 143 unless the certificate was refused; otherwise plain TCP on 143.
-//! On a plain link STARTTLS is done when the server offers it, unless `/notls`; `/tls`
-//! makes its absence an error (FAQ 4.4).
+//! Connection (FAQ 4.3, see `conn::open`): `/ssl` opens TLS on 993 (or the port given)
+//! and fails otherwise; ssh pre-authentication when configured and the name allows it;
+//! `/tryssl` tries TLS on 993; rsh pre-authentication when configured; otherwise plain
+//! TCP on 143. On a plain TCP link STARTTLS is done when the server offers it, unless
+//! `/notls`; `/tls` makes its absence an error (FAQ 4.4). A remote command that greets
+//! `* PREAUTH` needs no login; one that greets `* OK` is logged in to as usual.
 //!
-//! Login (c-client's `imap_auth` / `imap_login`): SASL mechanisms the server advertises
-//! are used strongest first, CRAM-MD5 before PLAIN before LOGIN; PLAIN and LOGIN only
-//! over TLS. Without a usable mechanism the LOGIN command is used, unless the server sent
-//! LOGINDISABLED, or `/secure` is given on an unencrypted link. Three attempts, each asking
-//! the prompt for the password again, then `Too many login failures`.
+//! Login (c-client's `imap_auth` / `imap_login`): the SASL mechanisms the server
+//! advertises are tried in turn, strongest first (see `login`): GSSAPI with a Kerberos
+//! ticket, CRAM-MD5, PLAIN, LOGIN; PLAIN and LOGIN only over TLS. Without a usable
+//! mechanism the LOGIN command is used, unless the server sent LOGINDISABLED, or `/secure`
+//! is given on an unencrypted link. Three attempts, each asking the prompt for the
+//! password again, then `Too many login failures`.
 
 use std::io::{Read, Write};
 
@@ -21,21 +23,14 @@ use imap_proto::client::frame::{Limits, ResponseFramer};
 use imap_proto::client::response::{
     self, Code, Condition, FetchItem, Response, Status as Done, Untagged,
 };
-use sasl::Mechanism;
-use sasl::client::ClientExchange;
 
-use crate::conn::{self, Link, Stream, Trace};
+use crate::conn::{self, Link, Route, Stream, Trace};
 use crate::error::ClientError;
+use crate::login::{Attempt, Exchange, LOGIN_TRIALS, Plan, Sent};
 use crate::name::{Flag, RemoteName, TlsMode};
-use crate::prompt::{Prompt, Secret};
+use crate::prompt::Prompt;
 use crate::session::{Access, ClientOptions, ListItem, MessageMeta, Selected, Status, StoreMode};
 use crate::tls;
-
-/// How many times a login is tried (c-client's `imap_maxlogintrials`).
-const LOGIN_TRIALS: usize = 3;
-
-/// Mechanisms in the order tried: strongest first.
-const MECHANISMS: [Mechanism; 3] = [Mechanism::CramMd5, Mechanism::Plain, Mechanism::Login];
 
 /// The end of a command: untagged data seen on the way and the tagged OK's code.
 #[derive(Debug)]
@@ -84,6 +79,7 @@ impl Imap {
         let greeting = s.greeting(prompt)?;
         if greeting == Greeting::NotAuthenticated
             && s.link() == Link::Plain
+            && s.route() == Route::Tcp
             && name.tls != TlsMode::NoTls
         {
             if s.caps.is_empty() {
@@ -126,6 +122,10 @@ impl Imap {
 
     pub(crate) fn link(&self) -> Link {
         self.stream.as_ref().map_or(Link::Plain, Stream::link)
+    }
+
+    pub(crate) fn route(&self) -> Route {
+        self.stream.as_ref().map_or(Route::Tcp, Stream::route)
     }
 
     pub(crate) fn capabilities(&self) -> &[String] {
@@ -296,56 +296,60 @@ impl Imap {
             };
         }
         let link = self.link();
-        let secure = name.has(Flag::Secure);
-        let mechs: Vec<Mechanism> = MECHANISMS
-            .into_iter()
-            .filter(|m| self.has(&format!("AUTH={}", m.name())))
-            .filter(|m| !m.is_plaintext() || link == Link::Encrypted)
-            .collect();
-        let plaintext_forbidden = secure && link == Link::Plain;
+        let plan = Plan::new(
+            |m| self.has(&format!("AUTH={}", m.name())),
+            link,
+            "imap",
+            &name.host,
+        );
+        let plaintext_forbidden = name.has(Flag::Secure) && link == Link::Plain;
         let login_ok = !(self.has("LOGINDISABLED") || plaintext_forbidden);
-        if mechs.is_empty() && !login_ok {
-            return Err(if self.has("LOGINDISABLED") {
-                ClientError::LoginDisabled
-            } else {
-                ClientError::NoSecureAuthentication
-            });
+        if plan.mechanisms.is_empty() {
+            if !login_ok {
+                return Err(if self.has("LOGINDISABLED") {
+                    ClientError::LoginDisabled
+                } else {
+                    ClientError::NoSecureAuthentication
+                });
+            }
+            if name.authuser.is_some() {
+                return Err(ClientError::Server(
+                    "Can't do /authuser with this server".into(),
+                ));
+            }
+            return self.login(name, prompt, &server);
         }
+        match plan.run(name, prompt, |x| self.sasl(x))? {
+            Ok(code) => self.logged_in(code),
+            Err(last) => Err(ClientError::TooManyLoginFailures { last }),
+        }
+    }
+
+    /// The LOGIN command, three attempts.
+    fn login(
+        &mut self,
+        name: &RemoteName,
+        prompt: &mut dyn Prompt,
+        server: &str,
+    ) -> Result<(), ClientError> {
         let user = match &name.user {
             Some(u) => u.clone(),
-            None => prompt.user(&server).map_err(ClientError::Prompt)?,
+            None => prompt.user(server).map_err(ClientError::Prompt)?,
         };
         let mut last = String::new();
         for _ in 0..LOGIN_TRIALS {
-            let who = name.authuser.as_deref().unwrap_or(&user);
-            let password = prompt.password(&server, who).map_err(ClientError::Prompt)?;
-            let tried = match mechs.first() {
-                Some(&m) => self.sasl(m, &user, name.authuser.as_deref(), &password),
-                None if name.authuser.is_some() => {
-                    return Err(ClientError::Server(
-                        "Can't do /authuser with this server".into(),
-                    ));
-                }
-                None => self
-                    .run(
-                        "LOGIN",
-                        &[
-                            Arg::AString(user.as_bytes(), Sensitivity::Public),
-                            Arg::AString(password.0.as_bytes(), Sensitivity::Secret),
-                        ],
-                    )
-                    .map(|a| a.code),
-            };
+            let password = prompt
+                .password(server, &user)
+                .map_err(ClientError::Prompt)?;
+            let tried = self.run(
+                "LOGIN",
+                &[
+                    Arg::AString(user.as_bytes(), Sensitivity::Public),
+                    Arg::AString(password.0.as_bytes(), Sensitivity::Secret),
+                ],
+            );
             match tried {
-                Ok(code) => {
-                    self.caps.clear();
-                    if let Some(Code::Capability(c)) = code {
-                        self.caps = c;
-                    } else {
-                        self.capability()?;
-                    }
-                    return Ok(());
-                }
+                Ok(a) => return self.logged_in(a.code),
                 Err(ClientError::Server(text)) => {
                     prompt.notice(&text);
                     last = text;
@@ -356,47 +360,51 @@ impl Imap {
         Err(ClientError::TooManyLoginFailures { last })
     }
 
-    /// AUTHENTICATE with `mechanism`; the tagged OK's code.
-    fn sasl(
-        &mut self,
-        mechanism: Mechanism,
-        user: &str,
-        authuser: Option<&str>,
-        password: &Secret,
-    ) -> Result<Option<Code>, ClientError> {
-        // The authentication identity is /authuser when given (its password is used),
-        // acting as /user.
-        let (authzid, authcid) = match authuser {
-            Some(a) => (Some(user), a),
-            None => (None, user),
-        };
-        let mut x = ClientExchange::new(
-            mechanism,
-            authzid,
-            authcid,
-            sasl::Password(password.0.as_bytes().to_vec()),
-        );
+    /// After a login: the capabilities the tagged OK carried, or asked for.
+    fn logged_in(&mut self, code: Option<Code>) -> Result<(), ClientError> {
+        self.caps.clear();
+        if let Some(Code::Capability(c)) = code {
+            self.caps = c;
+            Ok(())
+        } else {
+            self.capability()
+        }
+    }
+
+    /// AUTHENTICATE with the exchange `x`; the tagged OK's code.
+    fn sasl(&mut self, mut x: Exchange) -> Result<Option<Code>, Attempt> {
+        let mechanism = x.mechanism();
         let ir = if self.has("SASL-IR") {
-            x.initial_response().map(|r| {
-                if r.is_empty() {
-                    "=".to_owned()
-                } else {
-                    B64.encode(r)
+            match x.initial_response() {
+                Ok(r) => r.map(|r| {
+                    if r.is_empty() {
+                        "=".to_owned()
+                    } else {
+                        B64.encode(r)
+                    }
+                }),
+                Err(_) => {
+                    return Err(Attempt::Refused(
+                        x.refusal()
+                            .unwrap_or_else(|| format!("{} failed", mechanism.name())),
+                    ));
                 }
-            })
+            }
         } else {
             None
         };
+        let mut sent = Sent::Nothing;
         let mut args = vec![Arg::Raw(mechanism.name())];
         if let Some(ir) = &ir {
             args.push(Arg::AString(ir.as_bytes(), Sensitivity::Secret));
+            sent = Sent::Credentials;
         }
         let cmd = self.writer.command("AUTHENTICATE", &args);
         for part in &cmd.parts {
-            self.send(part, &cmd.redacted)?;
+            self.send(part, &cmd.redacted).map_err(Attempt::Broken)?;
         }
         loop {
-            match self.read_response()? {
+            match self.read_response().map_err(Attempt::Broken)? {
                 Response::Continue(text) => {
                     let answer = B64
                         .decode(text.trim())
@@ -406,9 +414,10 @@ impl Imap {
                         Some(a) => {
                             let mut line = B64.encode(a).into_bytes();
                             line.extend_from_slice(b"\r\n");
-                            self.send(&line, "<secret>")?;
+                            self.send(&line, "<secret>").map_err(Attempt::Broken)?;
+                            sent = Sent::Credentials;
                         }
-                        None => self.send(b"*\r\n", "*")?,
+                        None => self.send(b"*\r\n", "*").map_err(Attempt::Broken)?,
                     }
                 }
                 Response::Untagged(_) => {}
@@ -418,7 +427,20 @@ impl Imap {
                     code,
                     text,
                 } if tag == cmd.tag => {
-                    return finish(status, code, text, Vec::new()).map(|a| a.code);
+                    return match finish(status, code, text, Vec::new()) {
+                        Ok(a) => Ok(a.code),
+                        Err(ClientError::Server(text)) => {
+                            let text = match x.refusal() {
+                                Some(r) => format!("{text} ({r})"),
+                                None => text,
+                            };
+                            Err(match sent {
+                                Sent::Nothing => Attempt::Refused(text),
+                                Sent::Credentials => Attempt::Failed(text),
+                            })
+                        }
+                        Err(e) => Err(Attempt::Broken(e)),
+                    };
                 }
                 Response::Tagged { .. } => {}
             }

@@ -10,8 +10,8 @@
 //!   not say (c-client's `mm_login`);
 //! - [`ClientError`]: failures worded as c-client words them (FAQ 7.28–7.33).
 //!
-//! rsh and ssh pre-authentication (`/etc/rimapd`) are never tried: `/norsh` is accepted
-//! and changes nothing.
+//! - [`Preauth`]: ssh and rsh pre-authentication (`host -l user exec /etc/rimapd`), only
+//!   when `/etc/c-client.cf` configures it (FAQ 4.3, inventory §7.2).
 
 #![forbid(unsafe_code)]
 #![deny(missing_debug_implementations)]
@@ -20,16 +20,23 @@
 
 mod conn;
 mod error;
+mod gssapi;
 mod imap;
+mod login;
 mod name;
 mod pop3;
+mod preauth;
 mod prompt;
 mod session;
 pub mod tls;
 
-pub use conn::{Link, Trace};
+pub use conn::{Link, Route, Trace};
 pub use error::ClientError;
 pub use name::{CertCheck, Flag, NameError, RemoteName, Service, TlsMode, is_remote};
+pub use preauth::{
+    C_CLIENT_CF, C_CLIENT_CF_ENV, DEFAULT_TIMEOUT as DEFAULT_PREAUTH_TIMEOUT, Preauth,
+    PreauthCommand, PreauthConfig, PreauthKind,
+};
 pub use prompt::{FixedPrompt, Prompt, Secret, TerminalPrompt};
 pub use session::{
     Access, ClientOptions, ListItem, MessageMeta, Selected, Session, Status, StoreMode,

@@ -9,9 +9,8 @@
 //!
 //! The mailbox part defaults to `INBOX`, the service to IMAP. `/tls` with `/notls`, `/ssl`
 //! with `/tls`, and two different services are errors, as in c-client. Switches that mean
-//! nothing to this client (`/loser`, `/tls-sslv23`, `/validate-cert`, `/norsh`) are
-//! accepted and kept; rsh and ssh pre-authentication are never tried, so `/norsh` is what
-//! happens anyway.
+//! nothing to this client (`/loser`, `/tls-sslv23`, `/validate-cert`) are accepted and
+//! kept; `/norsh` turns off ssh and rsh pre-authentication where it is configured.
 
 use std::fmt;
 
@@ -86,7 +85,7 @@ pub enum Flag {
     Secure,
     /// `/readonly`: open mailboxes with EXAMINE.
     ReadOnly,
-    /// `/norsh`: no rsh/ssh pre-authentication (never tried here anyway).
+    /// `/norsh`: no rsh/ssh pre-authentication.
     NoRsh,
     /// `/loser`: work around broken servers (accepted; nothing changes here).
     Loser,

@@ -2,9 +2,9 @@
 //! sticky UIDs and no internal dates.
 //!
 //! Connection as for IMAP: `/ssl` on 995, STLS when CAPA offers it unless `/notls`, `/tls`
-//! requires it. Login: SASL (RFC 5034) with the mechanisms CAPA lists, CRAM-MD5 first,
-//! PLAIN and LOGIN only over TLS; then USER/PASS, unless `/secure` on an unencrypted link,
-//! where APOP (RFC 1939 §7) is used when the greeting carries a timestamp. Three attempts.
+//! requires it. Login: SASL (RFC 5034) with the mechanisms CAPA lists, each in turn
+//! (GSSAPI with a Kerberos ticket, CRAM-MD5, PLAIN, LOGIN; PLAIN and LOGIN only over
+//! TLS); then USER/PASS, unless `/secure` on an unencrypted link, where APOP (RFC 1939 §7) is used when the greeting carries a timestamp. Three attempts.
 //! Deleting is `\Deleted` through [`crate::Session::store_flags`], DELE at expunge, and
 //! the server removes the messages at QUIT.
 
@@ -13,18 +13,15 @@ use std::io::{Read, Write};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use pop3_proto::client::{Capabilities, DataLine, Reply, ReplyReader, apop_timestamp};
-use sasl::Mechanism;
-use sasl::client::{ClientExchange, apop_digest};
+use sasl::client::apop_digest;
 
 use crate::conn::{self, Link, Stream, Trace};
 use crate::error::ClientError;
+use crate::login::{Attempt, Exchange, LOGIN_TRIALS, Plan, Sent};
 use crate::name::{Flag, RemoteName, TlsMode};
-use crate::prompt::{Prompt, Secret};
+use crate::prompt::Prompt;
 use crate::session::{Access, ClientOptions, ListItem, MessageMeta, Selected, Status, StoreMode};
 use crate::tls;
-
-const LOGIN_TRIALS: usize = 3;
-const MECHANISMS: [Mechanism; 3] = [Mechanism::CramMd5, Mechanism::Plain, Mechanism::Login];
 
 #[derive(Debug)]
 pub(crate) struct Pop3 {
@@ -200,14 +197,21 @@ impl Pop3 {
         let server = name.server();
         let link = self.link();
         let offered = self.caps.sasl();
-        let mechs: Vec<Mechanism> = MECHANISMS
-            .into_iter()
-            .filter(|m| offered.iter().any(|o| o == m.name()))
-            .filter(|m| !m.is_plaintext() || link == Link::Encrypted)
-            .collect();
+        let plan = Plan::new(
+            |m| offered.iter().any(|o| o == m.name()),
+            link,
+            "pop",
+            &name.host,
+        );
         let plain_ok = !(name.has(Flag::Secure) && link == Link::Plain);
-        if mechs.is_empty() && !plain_ok && timestamp.is_none() {
+        if plan.mechanisms.is_empty() && !plain_ok && timestamp.is_none() {
             return Err(ClientError::NoSecureAuthentication);
+        }
+        if !plan.mechanisms.is_empty() && !name.has(Flag::Anonymous) {
+            return match plan.run(name, prompt, |x| self.sasl(x))? {
+                Ok(()) => Ok(()),
+                Err(last) => Err(ClientError::TooManyLoginFailures { last }),
+            };
         }
         let user = match (&name.user, name.has(Flag::Anonymous)) {
             (_, true) => "anonymous".to_owned(),
@@ -218,13 +222,12 @@ impl Pop3 {
         for _ in 0..LOGIN_TRIALS {
             let who = name.authuser.as_deref().unwrap_or(&user);
             let password = prompt.password(&server, who).map_err(ClientError::Prompt)?;
-            let tried = match (mechs.first(), plain_ok, timestamp) {
-                (Some(&m), _, _) => self.sasl(m, &user, name.authuser.as_deref(), &password),
-                (None, true, _) => self
+            let tried = match (plain_ok, timestamp) {
+                (true, _) => self
                     .command(&format!("USER {user}"), &format!("USER {user}"))
                     .and_then(|_| self.command(&format!("PASS {}", password.0), "PASS <secret>"))
                     .map(drop),
-                (None, false, Some(ts)) => {
+                (false, Some(ts)) => {
                     let digest = apop_digest(ts.as_bytes(), password.0.as_bytes());
                     self.command(
                         &format!("APOP {user} {digest}"),
@@ -232,7 +235,7 @@ impl Pop3 {
                     )
                     .map(drop)
                 }
-                (None, false, None) => return Err(ClientError::NoSecureAuthentication),
+                (false, None) => return Err(ClientError::NoSecureAuthentication),
             };
             match tried {
                 Ok(()) => return Ok(()),
@@ -246,35 +249,32 @@ impl Pop3 {
         Err(ClientError::TooManyLoginFailures { last })
     }
 
-    fn sasl(
-        &mut self,
-        m: Mechanism,
-        user: &str,
-        authuser: Option<&str>,
-        password: &Secret,
-    ) -> Result<(), ClientError> {
-        let (authzid, authcid) = match authuser {
-            Some(a) => (Some(user), a),
-            None => (None, user),
-        };
-        let mut x = ClientExchange::new(
-            m,
-            authzid,
-            authcid,
-            sasl::Password(password.0.as_bytes().to_vec()),
-        );
-        let line = format!("AUTH {}", m.name());
-        self.send(&line, &line)?;
+    /// AUTH with the exchange `x` (RFC 5034), without an initial response.
+    fn sasl(&mut self, mut x: Exchange) -> Result<(), Attempt> {
+        let line = format!("AUTH {}", x.mechanism().name());
+        self.send(&line, &line).map_err(Attempt::Broken)?;
+        let mut sent = Sent::Nothing;
         loop {
-            let l = self.raw_line()?;
+            let l = self.raw_line().map_err(Attempt::Broken)?;
             if let Ok(reply) = pop3_proto::client::parse_status(&l) {
                 return match reply {
                     Reply::Ok(_) => Ok(()),
-                    Reply::Err(t) => Err(ClientError::Server(t)),
+                    Reply::Err(t) => {
+                        let t = match x.refusal() {
+                            Some(r) => format!("{t} ({r})"),
+                            None => t,
+                        };
+                        Err(match sent {
+                            Sent::Credentials => Attempt::Failed(t),
+                            Sent::Nothing => Attempt::Refused(t),
+                        })
+                    }
                 };
             }
             let Some(challenge) = l.strip_prefix(b"+") else {
-                return Err(ClientError::Protocol("bad SASL challenge".into()));
+                return Err(Attempt::Broken(ClientError::Protocol(
+                    "bad SASL challenge".into(),
+                )));
             };
             let challenge = String::from_utf8_lossy(challenge);
             match B64
@@ -282,8 +282,12 @@ impl Pop3 {
                 .ok()
                 .and_then(|c| x.respond(&c).ok())
             {
-                Some(a) => self.send(&B64.encode(a), "<secret>")?,
-                None => self.send("*", "*")?,
+                Some(a) => {
+                    self.send(&B64.encode(a), "<secret>")
+                        .map_err(Attempt::Broken)?;
+                    sent = Sent::Credentials;
+                }
+                None => self.send("*", "*").map_err(Attempt::Broken)?,
             }
         }
     }

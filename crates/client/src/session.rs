@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use rustls_pki_types::CertificateDer;
 
-use crate::conn::{Link, Trace};
+use crate::conn::{Link, Route, Trace};
 use crate::error::ClientError;
 use crate::imap::Imap;
 use crate::name::{Flag, RemoteName, Service};
 use crate::pop3::Pop3;
+use crate::preauth::PreauthConfig;
 use crate::prompt::Prompt;
 
 /// How a session connects, beyond what the name says.
@@ -25,6 +26,8 @@ pub struct ClientOptions {
     pub timeout: Option<Duration>,
     /// Trace the protocol even without `/debug`.
     pub trace: Option<Trace>,
+    /// ssh and rsh pre-authentication (FAQ 4.3): by default as `/etc/c-client.cf` says.
+    pub preauth: PreauthConfig,
 }
 
 impl ClientOptions {
@@ -154,6 +157,14 @@ impl Session {
         match &self.inner {
             Inner::Imap(s) => s.link(),
             Inner::Pop3(s) => s.link(),
+        }
+    }
+
+    /// How the server was reached: TCP, or a remote command (pre-authentication).
+    pub fn route(&self) -> Route {
+        match &self.inner {
+            Inner::Imap(s) => s.route(),
+            Inner::Pop3(_) => Route::Tcp,
         }
     }
 

@@ -1,8 +1,8 @@
 //! AUTH=GSSAPI against a real MIT KDC (Debian `krb5-kdc`) started on loopback for the
 //! test: a realm TEST.PANDA with a user principal, `imap/localhost` and `pop/localhost`
 //! in a keytab, the user's ticket got with `kinit` and its password; then Python's
-//! imaplib, a POP3 client (python3-gssapi) and UW c-client's `mailutil` log in to
-//! `pandad` with virtual users.
+//! imaplib, a POP3 client (python3-gssapi), UW c-client's `mailutil` and our own client
+//! crate log in to `pandad` with virtual users.
 //!
 //! Everything runs in a new network namespace with only loopback (`unshare -n`), so that
 //! nothing the KDC or the libraries do can reach a name server: the test starts itself
@@ -165,6 +165,7 @@ fn inside_the_namespace() {
             "{service} {authzid} {extra:?}: {t}"
         );
     }
+    our_client(&kdc, &server, dir.path());
     system_user(dir.path(), &kdc, &client);
     drop(server);
     // The log says why each was refused.
@@ -175,6 +176,66 @@ fn inside_the_namespace() {
     assert_eq!(refusals("ticket for service pop, not this one"), 1);
     assert_eq!(refusals("ticket for service imap, not this one"), 1);
     assert_eq!(refusals("GSSAPI refused host=[127.0.0.1]"), 6);
+}
+
+/// Set for the copy of the test that runs our client with the ticket: the IMAP and POP3
+/// ports.
+const CLIENT_PORTS: &str = "PANDA_GSSAPI_CLIENT_PORTS";
+
+/// Our client crate logs in with the ticket over IMAP and POP3, asked for no password: it
+/// runs in a copy of the test started with the realm's environment (the Kerberos library
+/// reads it from there).
+fn our_client(kdc: &Kdc, server: &Pandad, dir: &Path) {
+    let out = kdc
+        .env(&mut Command::new(std::env::current_exe().unwrap()))
+        .args(["--exact", "our_client_with_the_ticket", "--include-ignored"])
+        .args(["--nocapture", "--test-threads=1"])
+        .env(CLIENT_PORTS, format!("{} {}", server.imap, server.pop3))
+        .output()
+        .unwrap();
+    let t = text(&out);
+    eprintln!("{t}");
+    assert!(out.status.success() && t.contains("1 passed"), "our client");
+    let mail = std::fs::read_to_string(mail_of(USER, dir)).unwrap();
+    assert!(mail.contains("Subject: via our client"), "{mail}");
+}
+
+#[test]
+#[ignore = "run by gssapi_logins_against_a_loopback_kdc with the realm's environment"]
+fn our_client_with_the_ticket() {
+    use client::{Access, ClientOptions, Prompt, RemoteName, Secret, Session};
+    /// A prompt that fails the test if it is asked anything.
+    struct NoPassword;
+    impl Prompt for NoPassword {
+        fn user(&mut self, server: &str) -> std::io::Result<String> {
+            panic!("user name asked for {server}")
+        }
+        fn password(&mut self, server: &str, user: &str) -> std::io::Result<Secret> {
+            panic!("password of {user} asked for {server}")
+        }
+    }
+    let ports = std::env::var(CLIENT_PORTS).expect("run it via the outer test");
+    let (imap, pop3) = ports.split_once(' ').unwrap();
+    let connect = |name: String| {
+        let name = RemoteName::parse(&name).unwrap();
+        Session::connect(&name, &ClientOptions::default(), &mut NoPassword).unwrap()
+    };
+    let mut s = connect(format!("{{localhost:{imap}/imap/notls/user={USER}}}"));
+    s.append(
+        "INBOX",
+        &[],
+        None,
+        b"From: k@example.org
+Subject: via our client
+
+kerberos
+",
+    )
+    .unwrap();
+    s.logout().unwrap();
+    let mut s = connect(format!("{{localhost:{pop3}/pop3/notls/user={USER}}}"));
+    assert!(s.select("INBOX", Access::ReadWrite).unwrap().exists >= 1);
+    s.logout().unwrap();
 }
 
 /// With `accounts = "system"`, `imapd` (inetd mode, on pipes) and `pandad` (a child

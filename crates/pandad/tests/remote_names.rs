@@ -209,7 +209,18 @@ fn imap_wrong_password_three_times() {
     let mut prompt = FixedPrompt::new("demo", "not the password");
     let e = Session::connect(&name, &ClientOptions::default(), &mut prompt).unwrap_err();
     assert_eq!(e.to_string(), "Too many login failures");
-    assert_eq!(prompt.notices.len(), 3, "{:?}", prompt.notices);
+    // Three tries of the strongest mechanism, each told; then, as c-client, the next
+    // advertised one (which the server, after three failures, refuses outright).
+    let failed = "[AUTHENTICATIONFAILED] Authentication failed";
+    assert_eq!(prompt.notices[..3], [failed; 3], "{:?}", prompt.notices);
+    assert_eq!(
+        prompt.notices[3..],
+        [format!(
+            "Retrying using LOGIN authentication after {failed}"
+        )],
+        "{:?}",
+        prompt.notices
+    );
 }
 
 #[test]

@@ -12,6 +12,12 @@
 //! 3. The client answers with a wrapped message: the layer it chose (must be "none"), its
 //!    own buffer size, and the authorization identity (possibly empty).
 //!
+//! The client side, [`GssClientExchange`] over a [`GssInitiator`], makes the same
+//! exchange from the other end: context tokens until the initiator is established, an
+//! empty response to the server's last token, then the answer to the offer: "no security
+//! layer" (c-client has none: inventory §7.3), a buffer size of 0 (RFC 4752 §3.1: none
+//! without a layer), and the authorization identity.
+//!
 //! What that proves is [`Credentials::Gssapi`](crate::Credentials::Gssapi): the principal,
 //! its local name and the authorization identity; whether the principal may act as that
 //! user is the authenticator's decision. The acceptor is a trait so that this machine is
@@ -171,6 +177,110 @@ impl GssExchange {
     }
 }
 
+/// The initiator side of a GSS-API security context (`gss_init_sec_context`, `gss_wrap`,
+/// `gss_unwrap`).
+pub trait GssInitiator: Send + fmt::Debug {
+    /// One step of context establishment: the server's last token (None at first); the
+    /// token to send, if any.
+    fn step(&mut self, token: Option<&[u8]>) -> Result<Option<Vec<u8>>, GssError>;
+
+    /// Whether the context is established.
+    fn is_complete(&self) -> bool;
+
+    /// Protects `message` for integrity (no confidentiality), once established.
+    fn wrap(&mut self, message: &[u8]) -> Result<Vec<u8>, GssError>;
+
+    /// Checks and opens a wrapped `message` from the server.
+    fn unwrap(&mut self, message: &[u8]) -> Result<Vec<u8>, GssError>;
+}
+
+/// Where a client exchange is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ClientState {
+    /// Nothing sent yet.
+    Start,
+    /// Context tokens going back and forth; once the initiator is established, the next
+    /// challenge is the server's offer.
+    Establishing,
+    /// The answer to the offer was sent.
+    Finished,
+}
+
+/// One client-side GSSAPI exchange (RFC 4752 §3.1).
+#[derive(Debug)]
+pub struct GssClientExchange {
+    initiator: Box<dyn GssInitiator>,
+    authzid: String,
+    state: ClientState,
+    refusal: Option<GssError>,
+}
+
+impl GssClientExchange {
+    /// An exchange over `initiator`, asking to act as `authzid` (empty: the principal's
+    /// own identity).
+    pub fn new(initiator: Box<dyn GssInitiator>, authzid: &str) -> Self {
+        GssClientExchange {
+            initiator,
+            authzid: authzid.to_owned(),
+            state: ClientState::Start,
+            refusal: None,
+        }
+    }
+
+    /// Why the GSS-API refused the last step, if it did (for the user).
+    pub fn refusal(&self) -> Option<&GssError> {
+        self.refusal.as_ref()
+    }
+
+    /// The first context token, sent as the initial response where the protocol has
+    /// one.
+    pub fn initial_response(&mut self) -> Result<Vec<u8>, SaslError> {
+        match self.state {
+            ClientState::Start => {
+                self.state = ClientState::Establishing;
+                let token = self.initiator.step(None).map_err(|e| self.refused(e))?;
+                Ok(token.unwrap_or_default())
+            }
+            _ => Err(SaslError::Malformed),
+        }
+    }
+
+    /// The answer to the server's `challenge` (decoded from base64).
+    pub fn respond(&mut self, challenge: &[u8]) -> Result<Vec<u8>, SaslError> {
+        match self.state {
+            // Without an initial response, the server's first challenge is empty.
+            ClientState::Start if challenge.is_empty() => self.initial_response(),
+            ClientState::Start | ClientState::Finished => Err(SaslError::Malformed),
+            ClientState::Establishing if !self.initiator.is_complete() => {
+                let token = self
+                    .initiator
+                    .step(Some(challenge))
+                    .map_err(|e| self.refused(e))?;
+                Ok(token.unwrap_or_default())
+            }
+            ClientState::Establishing => {
+                self.state = ClientState::Finished;
+                let offer = self
+                    .initiator
+                    .unwrap(challenge)
+                    .map_err(|e| self.refused(e))?;
+                if offer.len() != 4 || offer[0] & LAYER_NONE == 0 {
+                    return Err(SaslError::Malformed);
+                }
+                let mut answer = vec![LAYER_NONE, 0, 0, 0];
+                answer.extend_from_slice(self.authzid.as_bytes());
+                self.initiator.wrap(&answer).map_err(|e| self.refused(e))
+            }
+        }
+    }
+
+    /// Keeps `e` for the user; the protocol hears only that it was refused.
+    fn refused(&mut self, e: GssError) -> SaslError {
+        self.refusal = Some(e);
+        SaslError::Refused
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,5 +397,100 @@ mod tests {
             Err(SaslError::Malformed),
             "authzid not UTF-8"
         );
+    }
+
+    /// An initiator that needs `rounds` server tokens (`rep`) after its first (`tok`),
+    /// and "wraps" by prefixing `W`.
+    #[derive(Debug)]
+    struct FakeInitiator {
+        rounds: usize,
+        seen: usize,
+        started: bool,
+    }
+
+    impl GssInitiator for FakeInitiator {
+        fn step(&mut self, token: Option<&[u8]>) -> Result<Option<Vec<u8>>, GssError> {
+            match token {
+                None if !self.started => {
+                    self.started = true;
+                    Ok(Some(b"tok".to_vec()))
+                }
+                Some(b"rep") if self.started && self.seen < self.rounds => {
+                    self.seen += 1;
+                    Ok((self.seen < self.rounds).then(|| b"tok".to_vec()))
+                }
+                _ => Err(GssError("bad token".into())),
+            }
+        }
+
+        fn is_complete(&self) -> bool {
+            self.started && self.seen == self.rounds
+        }
+
+        fn wrap(&mut self, message: &[u8]) -> Result<Vec<u8>, GssError> {
+            Ok([b"W".as_slice(), message].concat())
+        }
+
+        fn unwrap(&mut self, message: &[u8]) -> Result<Vec<u8>, GssError> {
+            message
+                .strip_prefix(b"W")
+                .map(<[u8]>::to_vec)
+                .ok_or_else(|| GssError("bad wrap".into()))
+        }
+    }
+
+    fn initiator(rounds: usize) -> Box<FakeInitiator> {
+        Box::new(FakeInitiator {
+            rounds,
+            seen: 0,
+            started: false,
+        })
+    }
+
+    #[test]
+    fn client_with_mutual_authentication_against_our_server_side() {
+        // Client and server over the fakes: the server's acceptor takes `tok` and sends
+        // `rep` as its last token.
+        let mut c = GssClientExchange::new(initiator(1), "fred");
+        let mut s = GssExchange::new(Fake::new(1, true));
+        let ir = c.initial_response().unwrap();
+        let Step::Challenge(rep) = s.start(Some(&ir)).unwrap() else {
+            panic!()
+        };
+        assert_eq!(rep, b"rep");
+        let empty = c.respond(&rep).unwrap();
+        assert!(empty.is_empty());
+        let Step::Challenge(offer) = s.step(&empty).unwrap() else {
+            panic!()
+        };
+        let answer = c.respond(&offer).unwrap();
+        assert_eq!(answer, b"W\x01\x00\x00\x00fred");
+        assert_eq!(s.step(&answer).unwrap(), done(Some("fred")));
+        assert_eq!(c.respond(b"more?"), Err(SaslError::Malformed));
+    }
+
+    #[test]
+    fn client_without_initial_response_or_last_token() {
+        let mut c = GssClientExchange::new(initiator(0), "");
+        assert_eq!(c.respond(b"").unwrap(), b"tok");
+        // Established at once: the next challenge is the offer.
+        assert_eq!(c.respond(OFFER).unwrap(), b"W\x01\x00\x00\x00");
+    }
+
+    #[test]
+    fn client_refuses_an_offer_without_the_no_layer_bit_and_bad_tokens() {
+        let mut c = GssClientExchange::new(initiator(0), "");
+        c.initial_response().unwrap();
+        assert_eq!(
+            c.respond(b"W\x04\x00\x20\x00"),
+            Err(SaslError::Malformed),
+            "only integrity or privacy offered"
+        );
+        let mut c = GssClientExchange::new(initiator(1), "");
+        c.initial_response().unwrap();
+        assert_eq!(c.respond(b"forged"), Err(SaslError::Refused));
+        assert_eq!(c.refusal(), Some(&GssError("bad token".into())));
+        let mut c = GssClientExchange::new(initiator(0), "");
+        assert_eq!(c.respond(b"not empty"), Err(SaslError::Malformed));
     }
 }
