@@ -5,12 +5,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use client::{ClientError, ClientOptions, FixedPrompt, Prompt, RemoteName, Secret, Session};
+use testkit::free_port;
 
 const PASSWORD: &str = "Debug-Secret-9q";
 
@@ -174,22 +174,5 @@ impl Drop for Pandad {
             .arg(self.child.id().to_string())
             .status();
         let _ = self.child.wait();
-    }
-}
-
-/// A port nothing listens on, never the same twice in this process.
-fn free_port() -> u16 {
-    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
-    let mut given = GIVEN.lock().unwrap();
-    loop {
-        let p = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        if !given.contains(&p) {
-            given.push(p);
-            return p;
-        }
     }
 }

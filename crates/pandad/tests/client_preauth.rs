@@ -24,7 +24,15 @@ use client::{
 };
 
 mod common;
-use common::{TestUsers, can_run, run};
+use common::{TestUsers, can_run};
+use testkit::run;
+
+/// The skip-or-fail name of these tests.
+const TEST: &str = "ssh_preauth";
+
+fn have(program: &str) -> bool {
+    testkit::have(program, TEST)
+}
 
 /// Set in the copy of the test that runs inside the namespace: the scratch directory.
 const INSIDE: &str = "PANDA_PREAUTH_NETNS";
@@ -272,21 +280,4 @@ impl Fallback {
     fn logins(&self) -> usize {
         *self.logins.lock().unwrap()
     }
-}
-
-/// Whether `program` can run; in CI its absence fails the test.
-fn have(program: &str) -> bool {
-    let found = Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {program}"))
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{program} is not installed"
-        );
-        eprintln!("ssh_preauth: skipped: {program} is not installed");
-    }
-    found
 }

@@ -6,126 +6,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// A quick-start server for one test.
-struct Server {
-    child: Child,
-    dir: tempfile::TempDir,
-    imap: u16,
-    imaps: u16,
-    pop3: u16,
-    pop3s: u16,
-    password: String,
-}
-
-/// A port nothing listens on, never the same twice in this process.
-fn free_port() -> u16 {
-    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
-    let mut given = GIVEN.lock().unwrap();
-    loop {
-        let p = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        if !given.contains(&p) {
-            given.push(p);
-            return p;
-        }
-    }
-}
-
-impl Server {
-    fn start() -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let (imap, imaps, pop3, pop3s) = (free_port(), free_port(), free_port(), free_port());
-        let child = Command::new(env!("CARGO_BIN_EXE_pandad"))
-            .arg("--quickstart")
-            .arg("--data-dir")
-            .arg(dir.path().join("qs"))
-            .args(["--imap-port", &imap.to_string()])
-            .args(["--imaps-port", &imaps.to_string()])
-            .args(["--pop3-port", &pop3.to_string()])
-            .args(["--pop3s-port", &pop3s.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut child = child;
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let pw_file = dir.path().join("qs/demo-password");
-        while !pw_file.exists() || std::net::TcpStream::connect(("127.0.0.1", imaps)).is_err() {
-            assert!(Instant::now() < deadline, "pandad did not start");
-            assert!(
-                child.try_wait().unwrap().is_none(),
-                "pandad exited at start-up"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let password = std::fs::read_to_string(dir.path().join("qs/demo-password"))
-            .unwrap()
-            .trim()
-            .to_owned();
-        Server {
-            child,
-            dir,
-            imap,
-            imaps,
-            pop3,
-            pop3s,
-            password,
-        }
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join("qs").join(rel)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = Command::new("kill")
-                .arg(self.child.id().to_string())
-                .status();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// Whether `program` can run; in CI its absence fails the test.
-fn have(program: &str, test: &str) -> bool {
-    let found = Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {program}"))
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{test}: {program} is not installed"
-        );
-        eprintln!("{test}: skipped: {program} is not installed");
-    }
-    found
-}
-
-fn support(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/support")
-        .join(name)
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+mod common;
+use common::{quick_start, support};
+use testkit::{QuickStart as Server, free_port, have, text};
 
 /// Runs the Python client script `name` (in tests/support) against port `port` as the
 /// demo user; fails the test with its output unless it succeeds.
@@ -144,7 +30,7 @@ fn python_imaplib_whole_session() {
     if !have("python3", "python_imaplib_whole_session") {
         return;
     }
-    let s = Server::start();
+    let s = quick_start();
     run_script(&s, "imaplib_session.py", s.imap);
 }
 
@@ -153,7 +39,7 @@ fn python_imaplib_utf8_accept() {
     if !have("python3", "python_imaplib_utf8_accept") {
         return;
     }
-    let s = Server::start();
+    let s = quick_start();
     run_script(&s, "imaplib_utf8.py", s.imap);
 }
 
@@ -162,7 +48,7 @@ fn python_imaplib_in_every_writable_format() {
     if !have("python3", "python_imaplib_in_every_writable_format") {
         return;
     }
-    let s = Server::start();
+    let s = quick_start();
     run_script(&s, "imaplib_formats.py", s.imap);
     // The mailboxes are on disk in their formats.
     let home = s.path("mail/demo");
@@ -221,7 +107,7 @@ fn systemd_socket_units_and_inetd_lines_serve_sessions() {
     ) {
         return;
     }
-    let s = Server::start();
+    let s = quick_start();
     let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dist");
     let inetd = std::fs::read_to_string(dist.join("inetd.conf")).unwrap();
     for service in ["imap", "imaps", "pop3", "pop3s"] {
@@ -286,7 +172,7 @@ fn uw_mailutil_over_plain_starttls_and_imaps() {
     if !have("mailutil", "uw_mailutil") || !have("python3", "uw_mailutil") {
         return;
     }
-    let s = Server::start();
+    let s = quick_start();
     for (port, flags) in [
         (s.imap, "/imap/notls"),
         (s.imap, "/imap/tls/tls-sslv23/novalidate-cert"),
@@ -312,7 +198,7 @@ fn uw_mailutil_over_plain_starttls_and_imaps() {
 
     // Copy the whole INBOX to a local file with UW's own unix driver, and back. (c-client
     // run by root takes names relative to /, and refuses absolute ones.)
-    let local = s.dir.path().join("local");
+    let local = s.dir().join("local");
     let local_name = local
         .display()
         .to_string()
@@ -352,9 +238,9 @@ fn fetchmail_over_imap() {
     if !have("fetchmail", "fetchmail_over_imap") {
         return;
     }
-    let s = Server::start();
-    let out_file = s.dir.path().join("delivered");
-    let rc = s.dir.path().join("fetchmailrc");
+    let s = quick_start();
+    let out_file = s.dir().join("delivered");
+    let rc = s.dir().join("fetchmailrc");
     std::fs::write(
         &rc,
         format!(
@@ -372,9 +258,9 @@ fn fetchmail_over_imap() {
         .arg("--nodetach")
         .arg("--silent")
         .arg("--pidfile")
-        .arg(s.dir.path().join("fetchmail.pid"))
-        .env("FETCHMAILHOME", s.dir.path())
-        .env("HOME", s.dir.path())
+        .arg(s.dir().join("fetchmail.pid"))
+        .env("FETCHMAILHOME", s.dir())
+        .env("HOME", s.dir())
         .output()
         .unwrap();
     assert!(out.status.success(), "fetchmail: {}", text(&out));
@@ -387,10 +273,10 @@ fn mbsync_two_way_with_a_maildir() {
     if !have("mbsync", "mbsync_two_way") {
         return;
     }
-    let s = Server::start();
-    let maildir = s.dir.path().join("Maildir");
+    let s = quick_start();
+    let maildir = s.dir().join("Maildir");
     std::fs::create_dir_all(&maildir).unwrap();
-    let rc = s.dir.path().join("mbsyncrc");
+    let rc = s.dir().join("mbsyncrc");
     std::fs::write(
         &rc,
         format!(
@@ -410,7 +296,7 @@ fn mbsync_two_way_with_a_maildir() {
             .arg("-c")
             .arg(&rc)
             .arg("-a")
-            .env("HOME", s.dir.path())
+            .env("HOME", s.dir())
             .output()
             .unwrap()
     };
@@ -436,7 +322,7 @@ fn mbsync_two_way_with_a_maildir() {
 
 #[test]
 fn imapd_inetd_mode_on_a_pipe_and_on_a_socket() {
-    let s = Server::start();
+    let s = quick_start();
     let config = s.path("panda.toml");
     let script = format!(
         "a LOGIN demo {}\r\nb SELECT INBOX\r\nc FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r\nd LOGOUT\r\n",
@@ -501,7 +387,7 @@ fn imapd_inetd_mode_on_a_pipe_and_on_a_socket() {
 #[test]
 fn sigterm_says_goodbye_to_every_session() {
     use std::io::{BufRead, BufReader, Write};
-    let mut s = Server::start();
+    let mut s = quick_start();
     let mut sessions = Vec::new();
     for port in [s.imap, s.imap] {
         let c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -518,14 +404,14 @@ fn sigterm_says_goodbye_to_every_session() {
     }
     let started = Instant::now();
     let _ = Command::new("kill")
-        .args(["-TERM", &s.child.id().to_string()])
+        .args(["-TERM", &s.child().id().to_string()])
         .status();
     for r in &mut sessions {
         let mut line = String::new();
         r.read_line(&mut line).unwrap();
         assert_eq!(line, "* BYE Server shutting down\r\n");
     }
-    let status = s.child.wait().unwrap();
+    let status = s.child().wait().unwrap();
     assert!(status.success(), "{status:?}");
     assert!(started.elapsed() < Duration::from_secs(10));
 }
@@ -533,7 +419,7 @@ fn sigterm_says_goodbye_to_every_session() {
 #[test]
 fn kiss_of_death_ends_the_holding_session_not_the_daemon() {
     use std::io::{BufRead, BufReader, Write};
-    let mut s = Server::start();
+    let mut s = quick_start();
     let c = std::net::TcpStream::connect(("127.0.0.1", s.imap)).unwrap();
     let mut r = BufReader::new(c.try_clone().unwrap());
     let mut w = c;
@@ -551,14 +437,14 @@ fn kiss_of_death_ends_the_holding_session_not_the_daemon() {
     }
     // What a UW process does to a holder (c-client unix_open).
     let _ = Command::new("kill")
-        .args(["-USR2", &s.child.id().to_string()])
+        .args(["-USR2", &s.child().id().to_string()])
         .status();
     std::thread::sleep(Duration::from_millis(300));
     w.write_all(b"c NOOP\r\n").unwrap();
     line.clear();
     r.read_line(&mut line).unwrap();
     assert_eq!(line, "* BYE Killed (lost mailbox lock)\r\n");
-    assert!(s.child.try_wait().unwrap().is_none(), "the daemon died");
+    assert!(s.child().try_wait().unwrap().is_none(), "the daemon died");
     assert!(std::net::TcpStream::connect(("127.0.0.1", s.imap)).is_ok());
 }
 
@@ -567,7 +453,7 @@ fn python_poplib_whole_session() {
     if !have("python3", "python_poplib_whole_session") {
         return;
     }
-    let s = Server::start();
+    let s = quick_start();
     run_script(&s, "poplib_session.py", s.pop3);
 }
 
@@ -576,7 +462,7 @@ fn uw_mailutil_over_pop3() {
     if !have("mailutil", "uw_mailutil_over_pop3") || !have("python3", "uw_mailutil_over_pop3") {
         return;
     }
-    let s = Server::start();
+    let s = quick_start();
     for (port, flags) in [
         (s.pop3, "/pop3/notls"),
         (s.pop3s, "/pop3/ssl/novalidate-cert"),
@@ -594,11 +480,11 @@ fn fetchmail_over_pop3_keep_delete_and_stls() {
     if !have("fetchmail", "fetchmail_over_pop3") {
         return;
     }
-    let s = Server::start();
+    let s = quick_start();
     let fetch = |options: &str, keep: &str| {
-        let out_file = s.dir.path().join("pop-delivered");
+        let out_file = s.dir().join("pop-delivered");
         let _ = std::fs::remove_file(&out_file);
-        let rc = s.dir.path().join("fetchmailrc-pop");
+        let rc = s.dir().join("fetchmailrc-pop");
         std::fs::write(
             &rc,
             format!(
@@ -614,9 +500,9 @@ fn fetchmail_over_pop3_keep_delete_and_stls() {
             .arg("-f")
             .arg(&rc)
             .args(["--nodetach", "--silent", "--pidfile"])
-            .arg(s.dir.path().join("fetchmail.pid"))
-            .env("FETCHMAILHOME", s.dir.path())
-            .env("HOME", s.dir.path())
+            .arg(s.dir().join("fetchmail.pid"))
+            .env("FETCHMAILHOME", s.dir())
+            .env("HOME", s.dir())
             .output()
             .unwrap();
         let got = std::fs::read_to_string(&out_file).unwrap_or_default();
@@ -638,7 +524,7 @@ fn fetchmail_over_pop3_keep_delete_and_stls() {
 #[test]
 fn imap_and_pop3_on_one_inbox() {
     use std::io::{BufRead, BufReader, Write};
-    let s = Server::start();
+    let s = quick_start();
     let connect = |port: u16| {
         let c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
         c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
@@ -697,7 +583,7 @@ fn imap_and_pop3_on_one_inbox() {
 
 #[test]
 fn ipop3d_inetd_mode_on_a_pipe() {
-    let s = Server::start();
+    let s = quick_start();
     let mut child = Command::new(env!("CARGO_BIN_EXE_ipop3d"))
         .arg("--config")
         .arg(s.path("panda.toml"))

@@ -11,10 +11,13 @@
 #![cfg(feature = "gssapi")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod common;
+use common::support;
+use testkit::{free_port, have, run, stop, text};
 
 /// Set in the copy of the test that runs inside the namespace.
 const INSIDE: &str = "PANDA_GSSAPI_NETNS";
@@ -36,7 +39,7 @@ fn gssapi_logins_against_a_loopback_kdc() {
         "mailutil",
         PYTHON,
     ];
-    if !tools.iter().all(|t| have(t)) || !python_has_gssapi() {
+    if !tools.iter().all(|t| have(t, "gssapi")) || !python_has_gssapi() {
         return;
     }
     let out = Command::new("unshare")
@@ -548,74 +551,10 @@ impl Drop for Pandad {
     }
 }
 
-fn stop(child: &mut Child) {
-    if child.try_wait().ok().flatten().is_none() {
-        let _ = Command::new("kill").arg(child.id().to_string()).status();
-        let _ = child.wait();
-    }
-}
-
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{cmd:?}: {}", text(&out));
-}
-
-/// A port nothing listens on, never the same twice in this process.
-fn free_port() -> u16 {
-    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
-    let mut given = GIVEN.lock().unwrap();
-    loop {
-        let p = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        if !given.contains(&p) {
-            given.push(p);
-            return p;
-        }
-    }
-}
-
-/// Whether `program` can run; in CI its absence fails the test.
-fn have(program: &str) -> bool {
-    let found = Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {program}"))
-        .output()
-        .is_ok_and(|o| o.status.success());
-    missing_unless(found, program)
-}
-
 fn python_has_gssapi() -> bool {
     let found = Command::new(PYTHON)
         .args(["-c", "import gssapi"])
         .output()
         .is_ok_and(|o| o.status.success());
-    missing_unless(found, "python3-gssapi")
-}
-
-fn missing_unless(found: bool, what: &str) -> bool {
-    if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{what} is not installed"
-        );
-        eprintln!("gssapi: skipped: {what} is not installed");
-    }
-    found
-}
-
-fn support(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/support")
-        .join(name)
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    testkit::needs("gssapi", found, "python3-gssapi is not installed")
 }

@@ -11,6 +11,8 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use testkit::have;
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -193,23 +195,6 @@ fn dist_files() -> Vec<String> {
     out.sort();
     assert!(out.len() >= 10, "{out:?}");
     out
-}
-
-/// Whether `program` can run; in CI its absence fails the test.
-fn have(program: &str, test: &str) -> bool {
-    let found = Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {program}"))
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{test}: {program} is not installed"
-        );
-        eprintln!("{test}: skipped: {program} is not installed");
-    }
-    found
 }
 
 /// A unit file's settings (`Key=value` lines, comments left out).

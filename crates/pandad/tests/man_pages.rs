@@ -11,6 +11,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use testkit::have;
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -32,23 +34,6 @@ fn page_text(name: &str) -> String {
         .unwrap()
         .replace("\\-", "-")
         .replace("\\(dq", "\"")
-}
-
-/// Whether `program` can run; in CI its absence fails the test.
-fn have(program: &str, test: &str) -> bool {
-    let found = Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {program}"))
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{test}: {program} is not installed"
-        );
-        eprintln!("{test}: skipped: {program} is not installed");
-    }
-    found
 }
 
 #[test]

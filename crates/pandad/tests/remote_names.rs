@@ -3,78 +3,29 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use client::{
     Access, ClientError, ClientOptions, FixedPrompt, Link, RemoteName, Session, StoreMode,
 };
+use testkit::QuickStart;
 
-struct Daemon {
-    child: Child,
-    _dir: tempfile::TempDir,
-    imap: u16,
-    imaps: u16,
-    pop3: u16,
-    pop3s: u16,
-    password: String,
-}
+mod common;
 
-/// A port nothing listens on, never the same twice in this process.
-fn free_port() -> u16 {
-    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
-    let mut given = GIVEN.lock().unwrap();
-    loop {
-        let p = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        if !given.contains(&p) {
-            given.push(p);
-            return p;
-        }
+/// The quick start, with the client's sessions on it.
+struct Daemon(QuickStart);
+
+impl std::ops::Deref for Daemon {
+    type Target = QuickStart;
+
+    fn deref(&self) -> &QuickStart {
+        &self.0
     }
 }
 
 impl Daemon {
     fn start() -> Daemon {
-        let dir = tempfile::tempdir().unwrap();
-        let ports = [free_port(), free_port(), free_port(), free_port()];
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pandad"))
-            .arg("--quickstart")
-            .arg("--data-dir")
-            .arg(dir.path().join("qs"))
-            .args(["--imap-port", &ports[0].to_string()])
-            .args(["--imaps-port", &ports[1].to_string()])
-            .args(["--pop3-port", &ports[2].to_string()])
-            .args(["--pop3s-port", &ports[3].to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let pw = dir.path().join("qs/demo-password");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !pw.exists()
-            || ports
-                .iter()
-                .any(|p| std::net::TcpStream::connect(("127.0.0.1", *p)).is_err())
-        {
-            assert!(Instant::now() < deadline, "pandad did not start");
-            assert!(child.try_wait().unwrap().is_none(), "pandad exited");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let password = std::fs::read_to_string(pw).unwrap().trim().to_owned();
-        Daemon {
-            child,
-            _dir: dir,
-            imap: ports[0],
-            imaps: ports[1],
-            pop3: ports[2],
-            pop3s: ports[3],
-            password,
-        }
+        Daemon(common::quick_start())
     }
 
     fn session(&self, name: &str) -> Result<Session, ClientError> {
@@ -88,15 +39,6 @@ impl Daemon {
             &options,
             &mut FixedPrompt::new("demo", &self.password),
         )
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
     }
 }
 

@@ -14,7 +14,8 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use nix::unistd::User;
 
 mod common;
-use common::{PlacedFile, TestUsers, can_run, run};
+use common::{PlacedFile, TestUsers, can_run};
+use testkit::run;
 
 /// The wire text of every refused login, whatever the reason.
 const REFUSED: &str = "NO [AUTHENTICATIONFAILED] Authentication failed";

@@ -1,73 +1,46 @@
-//! What the system-user tests share: root and the shadow tools, test accounts made with
-//! `useradd` and removed after, files put in place for a test.
+//! What pandad's tests share: the files in `tests/support`, the quick-start daemon; for the
+//! system-user tests, root and the shadow tools, test accounts made with `useradd` and
+//! removed after, files put in place for a test. What other crates' tests need too is in
+//! the `testkit` crate.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
-use nix::unistd::{Uid, User};
+use nix::unistd::User;
+use testkit::{Account, QuickStart};
+
+/// `name` in `tests/support` (the Python clients and helpers the tests run).
+pub fn support(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/support")
+        .join(name)
+}
+
+/// pandad's quick start, as built for these tests.
+pub fn quick_start() -> QuickStart {
+    QuickStart::start(Path::new(env!("CARGO_BIN_EXE_pandad")))
+}
 
 /// Whether the test can run: root and the shadow tools; in CI their absence fails.
 pub fn can_run(test: &str) -> bool {
-    let ci = std::env::var("CI").as_deref() == Ok("true");
-    if !Uid::effective().is_root() {
-        assert!(!ci, "{test}: needs root");
-        eprintln!("{test}: skipped: needs root");
-        return false;
-    }
-    for tool in [
-        "useradd", "userdel", "chpasswd", "chage", "usermod", "groupadd", "groupdel", "date",
-    ] {
-        let found = Command::new("sh")
-            .arg("-c")
-            .arg(format!("command -v {tool}"))
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !found {
-            assert!(!ci, "{test}: {tool} is not installed");
-            eprintln!("{test}: skipped: {tool} is not installed");
-            return false;
-        }
-    }
-    true
-}
-
-pub fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{cmd:?}: {out:?}");
+    testkit::needs(test, testkit::is_root(), "needs root")
+        && [
+            "useradd", "userdel", "chpasswd", "chage", "usermod", "groupadd", "groupdel", "date",
+        ]
+        .iter()
+        .all(|tool| testkit::have(tool, test))
 }
 
 /// Test accounts, removed with their homes and spools when dropped (even on failure).
-pub struct TestUsers(pub Vec<String>);
+pub struct TestUsers(pub Vec<Account>);
 
 impl TestUsers {
     pub fn add(&mut self, name: &str, password: &str) -> User {
-        let _ = Command::new("userdel").args(["-r", name]).output();
-        run(Command::new("useradd").args(["-m", "-s", "/bin/sh", name]));
-        self.0.push(name.to_owned());
-        let mut chpasswd = Command::new("chpasswd")
-            .stdin(Stdio::piped())
-            .spawn()
-            .unwrap();
-        chpasswd
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(format!("{name}:{password}\n").as_bytes())
-            .unwrap();
-        assert!(chpasswd.wait().unwrap().success());
+        let account = Account::add(name);
+        account.set_password(password);
+        self.0.push(account);
         User::from_name(name).unwrap().unwrap()
-    }
-}
-
-impl Drop for TestUsers {
-    fn drop(&mut self) {
-        for name in &self.0 {
-            let _ = Command::new("userdel").args(["-r", "-f", name]).output();
-            let _ = std::fs::remove_file(Path::new("/var/mail").join(name));
-        }
     }
 }
 
