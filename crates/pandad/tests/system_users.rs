@@ -108,15 +108,78 @@ impl Imapd {
 
     /// The real, effective, saved and file-system user ids of the session process.
     fn uids(&self) -> String {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("Uid:"))
-            .unwrap()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
+        uids(self.child.id())
     }
+
+    /// Starts `imapd` on `config`, sees its greeting and logs `user` in with `password`.
+    fn logged_in(config: &Path, user: &str, password: &str) -> Self {
+        let mut imapd = Imapd::start(config, &[], None);
+        assert!(imapd.line().starts_with("* OK "));
+        let ok = imapd.command("a", &format!("LOGIN {user} {password}"));
+        assert!(ok.starts_with("OK "), "{ok}");
+        imapd
+    }
+}
+
+/// The real, effective, saved and file-system user ids of process `pid`.
+fn uids(pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The four user ids of a process that has become the user `uid` for good.
+fn only(uid: u32) -> String {
+    format!("{uid} {uid} {uid} {uid}")
+}
+
+/// Logs in to `ipop3d` on pipes as `user` with `password` and expects the session process
+/// to become the user `uid`.
+fn pop3_login_becomes(config: &Path, user: &str, password: &str, uid: u32) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ipop3d"))
+        .arg("--config")
+        .arg(config)
+        .arg("--log-stderr")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let mut output = BufReader::new(child.stdout.take().unwrap());
+    let mut line = || {
+        let mut l = String::new();
+        output.read_line(&mut l).unwrap();
+        l
+    };
+    assert!(line().starts_with("+OK"));
+    input
+        .write_all(format!("USER {user}\r\nPASS {password}\r\n").as_bytes())
+        .unwrap();
+    assert!(line().starts_with("+OK"));
+    let pass = line();
+    assert!(pass.starts_with("+OK"), "{pass}");
+    assert_eq!(uids(child.id()), only(uid));
+    input.write_all(b"QUIT\r\n").unwrap();
+    drop(input);
+    let _ = child.wait();
+}
+
+/// A test's temporary directory with a configuration choosing `accounts` in it.
+fn configured(accounts: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), accounts);
+    (dir, cfg)
+}
+
+/// A name for a test account: `prefix`, this process's id, `suffix`.
+fn account_name(prefix: &str, suffix: &str) -> String {
+    format!("{prefix}{}{suffix}", std::process::id() % 100_000)
 }
 
 /// Logs `user` in with `password` and expects the refusal, with `why` in the log.
@@ -152,8 +215,7 @@ fn shadow_login_becomes_the_user_and_refusals_say_nothing() {
     run(Command::new("chage").args(["-E", "0", &expired]));
     users.add(&locked, "Secret-3");
     run(Command::new("usermod").args(["-L", &locked]));
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), "system");
+    let (dir, cfg) = configured("system");
 
     let mut imapd = Imapd::start(&cfg, &[], None);
     assert!(imapd.line().starts_with("* OK "));
@@ -161,7 +223,7 @@ fn shadow_login_becomes_the_user_and_refusals_say_nothing() {
     let ok = imapd.command("a", &format!("LOGIN {good} Secret-1"));
     assert!(ok.starts_with("OK "), "{ok}");
     let uid = user.uid.as_raw();
-    assert_eq!(imapd.uids(), format!("{uid} {uid} {uid} {uid}"));
+    assert_eq!(imapd.uids(), only(uid));
     assert!(imapd.command("b", "CREATE box").starts_with("OK "));
     let meta = std::fs::metadata(user.dir.join("box")).unwrap();
     assert_eq!(meta.uid(), uid);
@@ -178,13 +240,7 @@ fn shadow_login_becomes_the_user_and_refusals_say_nothing() {
         std::fs::read_to_string(&cfg).unwrap() + "restrict = \"all\"\n",
     )
     .unwrap();
-    let mut imapd = Imapd::start(&restricted, &[], None);
-    assert!(imapd.line().starts_with("* OK "));
-    assert!(
-        imapd
-            .command("a", &format!("LOGIN {good} Secret-1"))
-            .starts_with("OK ")
-    );
+    let mut imapd = Imapd::logged_in(&restricted, &good, "Secret-1");
     for name in ["/tmp/escape", "~root/x", "../x"] {
         let answer = imapd.command("b", &format!("CREATE \"{name}\""));
         assert!(answer.starts_with("NO "), "{name}: {answer}");
@@ -205,12 +261,10 @@ fn preauth_greets_as_the_invoking_user() {
     if !can_run("preauth") {
         return;
     }
-    let pid = std::process::id() % 100_000;
-    let name = format!("pts{pid}p");
+    let name = account_name("pts", "p");
     let mut users = TestUsers(Vec::new());
     let user = users.add(&name, "Secret-4");
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), "system");
+    let (_dir, cfg) = configured("system");
     let mut imapd = Imapd::start(&cfg, &["--preauth"], Some(&user));
     let greeting = imapd.line();
     assert!(greeting.starts_with("* PREAUTH [CAPABILITY "), "{greeting}");
@@ -233,12 +287,11 @@ fn pam_login_becomes_the_user() {
     if !can_run("pam_login") {
         return;
     }
-    if !Path::new("/etc/pam.d").is_dir() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "no /etc/pam.d"
-        );
-        eprintln!("pam_login: skipped: no /etc/pam.d");
+    if !testkit::needs(
+        "pam_login",
+        Path::new("/etc/pam.d").is_dir(),
+        "no /etc/pam.d",
+    ) {
         return;
     }
     let pid = std::process::id() % 100_000;
@@ -252,15 +305,11 @@ fn pam_login_becomes_the_user() {
         "auth required pam_unix.so\naccount required pam_unix.so\n\
          session required pam_unix.so\n",
     );
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), "pam");
+    let (_dir, cfg) = configured("pam");
 
-    let mut imapd = Imapd::start(&cfg, &[], None);
-    assert!(imapd.line().starts_with("* OK "));
-    let ok = imapd.command("a", &format!("LOGIN {good} Secret-5"));
-    assert!(ok.starts_with("OK "), "{ok}");
+    let mut imapd = Imapd::logged_in(&cfg, &good, "Secret-5");
     let uid = user.uid.as_raw();
-    assert_eq!(imapd.uids(), format!("{uid} {uid} {uid} {uid}"));
+    assert_eq!(imapd.uids(), only(uid));
     assert!(imapd.command("b", "CREATE viapam").starts_with("OK "));
     assert_eq!(
         std::fs::metadata(user.dir.join("viapam")).unwrap().uid(),
@@ -278,45 +327,11 @@ fn pop3_login_becomes_the_user() {
     if !can_run("pop3_login") {
         return;
     }
-    let pid = std::process::id() % 100_000;
-    let name = format!("pto{pid}g");
+    let name = account_name("pto", "g");
     let mut users = TestUsers(Vec::new());
     let user = users.add(&name, "Secret-7");
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), "system");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ipop3d"))
-        .arg("--config")
-        .arg(&cfg)
-        .arg("--log-stderr")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let mut output = BufReader::new(child.stdout.take().unwrap());
-    let mut line = || {
-        let mut l = String::new();
-        output.read_line(&mut l).unwrap();
-        l
-    };
-    assert!(line().starts_with("+OK"));
-    input
-        .write_all(format!("USER {name}\r\nPASS Secret-7\r\n").as_bytes())
-        .unwrap();
-    assert!(line().starts_with("+OK"));
-    let pass = line();
-    assert!(pass.starts_with("+OK"), "{pass}");
-    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
-    let uid = user.uid.as_raw();
-    let uids = status.lines().find_map(|l| l.strip_prefix("Uid:")).unwrap();
-    assert_eq!(
-        uids.split_whitespace().collect::<Vec<_>>().join(" "),
-        format!("{uid} {uid} {uid} {uid}")
-    );
-    input.write_all(b"QUIT\r\n").unwrap();
-    drop(input);
-    let _ = child.wait();
+    let (_dir, cfg) = configured("system");
+    pop3_login_becomes(&cfg, &name, "Secret-7", user.uid.as_raw());
 }
 
 #[test]
@@ -344,12 +359,9 @@ fn the_cram_md5_secrets_file_is_the_password_source_while_it_exists() {
     .unwrap();
 
     // The secret logs in (and the session becomes the user); the shadow password does not.
-    let mut imapd = Imapd::start(&cfg, &[], None);
-    assert!(imapd.line().starts_with("* OK "));
-    let ok = imapd.command("a", &format!("LOGIN {good} Md5-Secret-7"));
-    assert!(ok.starts_with("OK "), "{ok}");
+    let imapd = Imapd::logged_in(&cfg, &good, "Md5-Secret-7");
     let uid = user.uid.as_raw();
-    assert_eq!(imapd.uids(), format!("{uid} {uid} {uid} {uid}"));
+    assert_eq!(imapd.uids(), only(uid));
     imapd.finish();
     refused(&cfg, &good, "Shadow-7", "CRAM-MD5 secrets file");
     // A secret without a passwd entry is no account.
@@ -361,10 +373,7 @@ fn the_cram_md5_secrets_file_is_the_password_source_while_it_exists() {
     );
     // Without the file, shadow again.
     std::fs::remove_file(&secrets).unwrap();
-    let mut imapd = Imapd::start(&cfg, &[], None);
-    assert!(imapd.line().starts_with("* OK "));
-    let ok = imapd.command("a", &format!("LOGIN {good} Shadow-7"));
-    assert!(ok.starts_with("OK "), "{ok}");
+    let imapd = Imapd::logged_in(&cfg, &good, "Shadow-7");
     imapd.finish();
 }
 
@@ -413,8 +422,7 @@ fn anonymous_becomes_nobody_and_reads_public_only() {
     if !can_run("anonymous") {
         return;
     }
-    let pid = std::process::id() % 100_000;
-    let name = format!("pty{pid}u");
+    let name = account_name("pty", "u");
     let mut users = TestUsers(Vec::new());
     let user = users.add(&name, "Secret-9");
     one_message_mailbox(&user.dir.join("private"), "private");
@@ -460,7 +468,7 @@ fn anonymous_becomes_nobody_and_reads_public_only() {
     let ok = imapd.command("a", "LOGIN anonymous guest@example.org");
     assert!(ok.starts_with("OK "), "{ok}");
     let uid = nobody.uid.as_raw();
-    assert_eq!(imapd.uids(), format!("{uid} {uid} {uid} {uid}"));
+    assert_eq!(imapd.uids(), only(uid));
     let select = imapd.command("b", "SELECT #public/x");
     assert_eq!(select, "OK [READ-ONLY] SELECT completed");
     imapd
@@ -518,8 +526,7 @@ fn an_administrator_logs_in_as_another_user() {
     users.add(&bob, "Bob-2");
     users.add(&carol, "Carol-3");
     let _group = TestGroup::add(&group, &[&bob]);
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), "system");
+    let (_dir, cfg) = configured("system");
     add_to_config(&cfg, &format!("admin_group = \"{group}\"\n"));
 
     let mut imapd = Imapd::start(&cfg, &[], None);
@@ -527,7 +534,7 @@ fn an_administrator_logs_in_as_another_user() {
     let ok = imapd.command("a", &format!("LOGIN \"{alice}*{bob}\" Bob-2"));
     assert!(ok.ends_with(&format!("User {alice} authenticated")), "{ok}");
     let uid = alice_user.uid.as_raw();
-    assert_eq!(imapd.uids(), format!("{uid} {uid} {uid} {uid}"));
+    assert_eq!(imapd.uids(), only(uid));
     assert!(imapd.command("b", "CREATE byadmin").starts_with("OK "));
     assert_eq!(
         std::fs::metadata(alice_user.dir.join("byadmin"))
@@ -565,38 +572,7 @@ fn an_administrator_logs_in_as_another_user() {
     );
 
     // POP3: USER alice*bob, PASS with bob's password.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ipop3d"))
-        .arg("--config")
-        .arg(&cfg)
-        .arg("--log-stderr")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let mut output = BufReader::new(child.stdout.take().unwrap());
-    let mut line = || {
-        let mut l = String::new();
-        output.read_line(&mut l).unwrap();
-        l
-    };
-    assert!(line().starts_with("+OK"));
-    input
-        .write_all(format!("USER {alice}*{bob}\r\nPASS Bob-2\r\n").as_bytes())
-        .unwrap();
-    assert!(line().starts_with("+OK"));
-    let pass = line();
-    assert!(pass.starts_with("+OK"), "{pass}");
-    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
-    let uids = status.lines().find_map(|l| l.strip_prefix("Uid:")).unwrap();
-    assert_eq!(
-        uids.split_whitespace().collect::<Vec<_>>().join(" "),
-        format!("{uid} {uid} {uid} {uid}")
-    );
-    input.write_all(b"QUIT\r\n").unwrap();
-    drop(input);
-    let _ = child.wait();
+    pop3_login_becomes(&cfg, &format!("{alice}*{bob}"), "Bob-2", uid);
 }
 
 /// Standard base64, for AUTHENTICATE.
@@ -636,8 +612,7 @@ fn expiry_alerts_after_login() {
     if !can_run("expiry_alerts") {
         return;
     }
-    let pid = std::process::id() % 100_000;
-    let name = format!("ptx{pid}w");
+    let name = account_name("ptx", "w");
     let mut users = TestUsers(Vec::new());
     users.add(&name, "Secret-10");
     // The password ends in 5 days, warned 7 days before; the account ends today.
@@ -652,8 +627,7 @@ fn expiry_alerts_after_login() {
         &day(0),
         &name,
     ]));
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), "system");
+    let (_dir, cfg) = configured("system");
     let mut imapd = Imapd::start(&cfg, &[], None);
     assert!(imapd.line().starts_with("* OK "));
     imapd
@@ -672,8 +646,7 @@ fn c_client_cf_mail_subdirectory_restrictions_and_formats_reach_the_session() {
     if !can_run("c_client_cf") {
         return;
     }
-    let pid = std::process::id() % 100_000;
-    let name = format!("ptc{pid}f");
+    let name = account_name("ptc", "f");
     let mut users = TestUsers(Vec::new());
     let user = users.add(&name, "Secret-11");
     let dir = tempfile::tempdir().unwrap();
@@ -687,13 +660,7 @@ fn c_client_cf_mail_subdirectory_restrictions_and_formats_reach_the_session() {
     let cfg = config(dir.path(), "system");
     add_to_config(&cfg, "c_client_cf = \"c-client.cf\"\n");
 
-    let mut imapd = Imapd::start(&cfg, &[], None);
-    assert!(imapd.line().starts_with("* OK "));
-    assert!(
-        imapd
-            .command("a", &format!("LOGIN {name} Secret-11"))
-            .starts_with("OK ")
-    );
+    let mut imapd = Imapd::logged_in(&cfg, &name, "Secret-11");
     // CREATE foo lands in ~/Mail/foo, in mix format (a directory).
     let create = imapd.command("b", "CREATE foo");
     assert!(create.starts_with("OK "), "{create}");
@@ -726,8 +693,7 @@ fn same_as_inbox_makes_new_mailboxes_in_the_inbox_format() {
     if !can_run("same_as_inbox") {
         return;
     }
-    let pid = std::process::id() % 100_000;
-    let name = format!("pts{pid}i");
+    let name = account_name("pts", "i");
     let mut users = TestUsers(Vec::new());
     let user = users.add(&name, "Secret-12");
     let dir = tempfile::tempdir().unwrap();
@@ -738,13 +704,7 @@ fn same_as_inbox_makes_new_mailboxes_in_the_inbox_format() {
     .unwrap();
     let cfg = config(dir.path(), "system");
     add_to_config(&cfg, "c_client_cf = \"c-client.cf\"\n");
-    let mut imapd = Imapd::start(&cfg, &[], None);
-    assert!(imapd.line().starts_with("* OK "));
-    assert!(
-        imapd
-            .command("a", &format!("LOGIN {name} Secret-12"))
-            .starts_with("OK ")
-    );
+    let mut imapd = Imapd::logged_in(&cfg, &name, "Secret-12");
     // An mbx INBOX in the home (made by the server, then moved into place).
     assert!(
         imapd
