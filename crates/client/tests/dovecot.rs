@@ -7,80 +7,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::TcpListener;
-use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
-use std::process::{Command, Stdio};
-
 use client::{Access, ClientError, ClientOptions, FixedPrompt, RemoteName, Session, StoreMode};
-
-const DOVECOT_IMAP: &str = "/usr/lib/dovecot/imap";
-
-fn available(test: &str) -> bool {
-    let ok = Path::new(DOVECOT_IMAP).exists() && nix::unistd::geteuid().is_root();
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{test}: needs root and Dovecot's imap ({DOVECOT_IMAP})"
-        );
-        eprintln!("{test}: skipped: needs root and Dovecot's imap ({DOVECOT_IMAP})");
-    }
-    ok
-}
-
-/// Serves one connection with Dovecot's imap on `home`/Maildir; returns the port.
-fn dovecot(home: &Path) -> u16 {
-    let nobody = nix::unistd::User::from_name("nobody").unwrap().unwrap();
-    std::fs::set_permissions(home, std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::create_dir_all(home.join("Maildir")).unwrap();
-    for d in ["", "Maildir"] {
-        nix::unistd::chown(&home.join(d), Some(nobody.uid), Some(nobody.gid)).unwrap();
-    }
-    let conf = home.join("dovecot.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "base_dir = {h}/run\nstate_dir = {h}/state\nlog_path = /dev/stderr\nssl = no\n\
-             namespace inbox {{\n  inbox = yes\n  separator = /\n}}\n",
-            h = home.display()
-        ),
-    )
-    .unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let home = home.to_owned();
-    std::thread::spawn(move || {
-        let Ok((sock, _)) = listener.accept() else {
-            return;
-        };
-        let out = sock.try_clone().unwrap();
-        let mut child = Command::new("runuser")
-            .args(["-u", "nobody", "--", "env", "USER=nobody", "TZ=UTC"])
-            .arg(format!("HOME={}", home.display()))
-            .arg(DOVECOT_IMAP)
-            .arg("-c")
-            .arg(&conf)
-            .arg("-o")
-            .arg(format!("mail_location=maildir:{}/Maildir", home.display()))
-            .stdin(Stdio::from(std::os::fd::OwnedFd::from(sock)))
-            .stdout(Stdio::from(std::os::fd::OwnedFd::from(out)))
-            .spawn()
-            .unwrap();
-        let _ = child.wait();
-    });
-    port
-}
+use testkit::dovecot;
 
 const MESSAGE: &[u8] =
     b"From: a@example.org\r\nTo: b@example.org\r\nSubject: to dovecot\r\n\r\nbody\r\n";
 
 #[test]
 fn dovecot_round_trip() {
-    if !available("dovecot_round_trip") {
+    if !dovecot::available("dovecot_round_trip") {
         return;
     }
     let home = tempfile::tempdir().unwrap();
-    let port = dovecot(home.path());
+    let (port, _) = dovecot::serve(home.path());
     let name = RemoteName::parse(&format!("{{127.0.0.1:{port}/imap/notls}}")).unwrap();
     let mut prompt = FixedPrompt::new("unused", "unused");
     let mut s = Session::connect(&name, &ClientOptions::default(), &mut prompt).unwrap();

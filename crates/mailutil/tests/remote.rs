@@ -15,18 +15,15 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
-use std::net::TcpListener;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::Ordering;
 
 use client::{Access, ClientOptions, FixedPrompt, RemoteName, Session};
 use common::{Seen, oracle_available, ours, read_ours, user_command, workdir};
 use mailstore::Flags;
+use testkit::{QuickStart, dovecot};
 
 /// pandad, built once for these tests into the same target directory as this test's
 /// mailutil (same profile).
@@ -55,69 +52,20 @@ fn pandad() -> PathBuf {
         .clone()
 }
 
-/// A port nothing listens on, never the same twice in this process.
-fn free_port() -> u16 {
-    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
-    let mut given = GIVEN.lock().unwrap();
-    loop {
-        let p = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        if !given.contains(&p) {
-            given.push(p);
-            return p;
-        }
-    }
-}
-
 /// pandad's quick start on loopback ports: user `demo`, a self-signed certificate.
-struct Daemon {
-    child: Child,
-    dir: tempfile::TempDir,
-    imap: u16,
-    imaps: u16,
-    pop3: u16,
-    password: String,
+struct Daemon(QuickStart);
+
+impl std::ops::Deref for Daemon {
+    type Target = QuickStart;
+
+    fn deref(&self) -> &QuickStart {
+        &self.0
+    }
 }
 
 impl Daemon {
     fn start() -> Daemon {
-        let dir = tempfile::tempdir().unwrap();
-        let ports = [free_port(), free_port(), free_port(), free_port()];
-        let mut child = Command::new(pandad())
-            .arg("--quickstart")
-            .arg("--data-dir")
-            .arg(dir.path().join("qs"))
-            .args(["--imap-port", &ports[0].to_string()])
-            .args(["--imaps-port", &ports[1].to_string()])
-            .args(["--pop3-port", &ports[2].to_string()])
-            .args(["--pop3s-port", &ports[3].to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let pw = dir.path().join("qs/demo-password");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !pw.exists()
-            || ports
-                .iter()
-                .any(|p| std::net::TcpStream::connect(("127.0.0.1", *p)).is_err())
-        {
-            assert!(Instant::now() < deadline, "pandad did not start");
-            assert!(child.try_wait().unwrap().is_none(), "pandad exited");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let password = std::fs::read_to_string(pw).unwrap().trim().to_owned();
-        Daemon {
-            child,
-            dir,
-            imap: ports[0],
-            imaps: ports[1],
-            pop3: ports[2],
-            password,
-        }
+        Daemon(QuickStart::start(&pandad()))
     }
 
     /// `{127.0.0.1:PORT/imap/notls/user=demo}` (Debian's c-client cannot do STARTTLS with
@@ -134,15 +82,6 @@ impl Daemon {
             &mut FixedPrompt::new("demo", &self.password),
         )
         .unwrap()
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
     }
 }
 
@@ -399,71 +338,16 @@ fn transfer_of_a_whole_account_from_pandad() {
     let _ = std::fs::remove_dir_all(common::home().join(&rel));
 }
 
-/// Serves each connection with Dovecot's imap, inetd-style, pre-authenticated as `nobody`
-/// on `home`/Maildir; returns the port and the count of connections taken.
-fn dovecot(home: &Path) -> (u16, Arc<AtomicUsize>) {
-    let nobody = nix::unistd::User::from_name("nobody").unwrap().unwrap();
-    std::fs::set_permissions(home, std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::create_dir_all(home.join("Maildir")).unwrap();
-    for d in ["", "Maildir"] {
-        nix::unistd::chown(&home.join(d), Some(nobody.uid), Some(nobody.gid)).unwrap();
-    }
-    let conf = home.join("dovecot.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "base_dir = {h}/run\nstate_dir = {h}/state\nlog_path = /dev/stderr\nssl = no\n\
-             namespace inbox {{\n  inbox = yes\n  separator = /\n}}\n",
-            h = home.display()
-        ),
-    )
-    .unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let home = home.to_owned();
-    let count = Arc::new(AtomicUsize::new(0));
-    let taken = count.clone();
-    std::thread::spawn(move || {
-        while let Ok((sock, _)) = listener.accept() {
-            taken.fetch_add(1, Ordering::SeqCst);
-            let out = sock.try_clone().unwrap();
-            let child = Command::new("runuser")
-                .args(["-u", "nobody", "--", "env", "USER=nobody", "TZ=UTC"])
-                .arg(format!("HOME={}", home.display()))
-                .arg(DOVECOT_IMAP)
-                .arg("-c")
-                .arg(&conf)
-                .arg("-o")
-                .arg(format!("mail_location=maildir:{}/Maildir", home.display()))
-                .stdin(Stdio::from(std::os::fd::OwnedFd::from(sock)))
-                .stdout(Stdio::from(std::os::fd::OwnedFd::from(out)))
-                .spawn();
-            if let Ok(mut child) = child {
-                std::thread::spawn(move || child.wait());
-            }
-        }
-    });
-    (port, count)
-}
-
-const DOVECOT_IMAP: &str = "/usr/lib/dovecot/imap";
-
 #[test]
 fn transfer_of_a_whole_account_from_dovecot() {
     if !oracle_available("transfer_of_a_whole_account_from_dovecot") {
         return;
     }
-    let have = Path::new(DOVECOT_IMAP).exists();
-    if !have {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "needs Dovecot's imap ({DOVECOT_IMAP})"
-        );
-        eprintln!("skipped: needs Dovecot's imap ({DOVECOT_IMAP})");
+    if !dovecot::available("transfer_of_a_whole_account_from_dovecot") {
         return;
     }
     let home = tempfile::tempdir().unwrap();
-    let (port, connections) = dovecot(home.path());
+    let (port, connections) = dovecot::serve(home.path());
     let name = format!("{{127.0.0.1:{port}/imap/novalidate-cert/user=demo}}");
     let mut s = Session::connect(
         &RemoteName::parse(&name).unwrap(),
@@ -498,7 +382,7 @@ fn transfer_of_a_whole_account_from_dovecot() {
 /// A run's output with the port numbers and data directory of `d` replaced, to compare
 /// runs against two daemons.
 fn normalized(r: &Run, d: &Daemon) -> Run {
-    let dir = d.dir.path().display().to_string();
+    let dir = d.dir().display().to_string();
     let fix = |t: &str| {
         t.replace(&dir, "DIR")
             .replace(&d.imap.to_string(), "PORT")

@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use nix::unistd::{Gid, Uid};
+use nix::unistd::Uid;
+use testkit::Account;
 
 /// UW's programs.
 pub const UW_TMAIL: &str = "/usr/bin/tmail";
@@ -24,40 +25,27 @@ pub const UW_MLOCK: &str = "/usr/bin/mlock";
 
 /// Whether the test can run here (see the module documentation).
 pub fn can_run(test: &str) -> bool {
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    let why = if !nix::unistd::geteuid().is_root() {
-        Some("the delivery tests need root")
-    } else if ![UW_TMAIL, UW_DMAIL, UW_MAILUTIL, UW_MLOCK]
-        .iter()
-        .all(|p| Path::new(p).exists())
-    {
-        Some("UW's tmail, dmail, mailutil and mlock (Debian uw-mailutils, mlock) are needed")
-    } else if Command::new("useradd").arg("--help").output().is_err() {
-        Some("useradd is needed")
-    } else {
-        None
-    };
-    match why {
-        None => true,
-        Some(why) => {
-            assert!(!ci, "{test}: {why}");
-            eprintln!("{test}: skipped: {why}");
-            false
-        }
-    }
+    testkit::needs(test, testkit::is_root(), "the delivery tests need root")
+        && testkit::needs(
+            test,
+            [UW_TMAIL, UW_DMAIL, UW_MAILUTIL, UW_MLOCK]
+                .iter()
+                .all(|p| Path::new(p).exists()),
+            "UW's tmail, dmail, mailutil and mlock (Debian uw-mailutils, mlock) are needed",
+        )
+        && testkit::needs(
+            test,
+            Command::new("useradd").arg("--help").output().is_ok(),
+            "useradd is needed",
+        )
 }
 
 /// An account made for one test, removed (with its home and spool file) when dropped.
 #[derive(Debug)]
-pub struct TestUser {
-    pub name: String,
-    pub uid: Uid,
-    pub gid: Gid,
-    pub home: PathBuf,
-}
+pub struct TestUser(Account);
 
 impl TestUser {
-    /// A new account whose name starts with `prefix` (a few letters).
+    /// A new account whose name starts with `prefix` (a few letters), without a spool file.
     pub fn new(prefix: &str) -> TestUser {
         static N: AtomicU32 = AtomicU32::new(0);
         let name = format!(
@@ -65,30 +53,9 @@ impl TestUser {
             std::process::id() % 100_000,
             N.fetch_add(1, Ordering::SeqCst)
         );
-        let _ = Command::new("userdel").args(["-r", "-f", &name]).output();
-        let out = Command::new("useradd")
-            .args(["-m", "-s", "/bin/sh", &name])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "useradd: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let u = nix::unistd::User::from_name(&name).unwrap().unwrap();
-        let user = TestUser {
-            name,
-            uid: u.uid,
-            gid: u.gid,
-            home: u.dir,
-        };
+        let user = TestUser(Account::add(&name));
         let _ = fs::remove_file(user.spool());
         user
-    }
-
-    /// The spool file, `/var/mail/<name>`.
-    pub fn spool(&self) -> PathBuf {
-        Path::new("/var/mail").join(&self.name)
     }
 
     /// Makes the spool file as the system's tools do: the user's, group `mail`, 0660.
@@ -101,25 +68,6 @@ impl TestUser {
         fs::set_permissions(&p, fs::Permissions::from_mode(0o660)).unwrap();
     }
 
-    /// A command running `program` as this user, in its home.
-    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        use std::os::unix::process::CommandExt;
-        let mut c = Command::new(program);
-        c.uid(self.uid.as_raw())
-            .gid(self.gid.as_raw())
-            .current_dir(&self.home)
-            .env("HOME", &self.home)
-            .env("USER", &self.name)
-            .env("LOGNAME", &self.name)
-            .env_remove("MAIL");
-        c
-    }
-
-    /// Gives `path` to this user.
-    pub fn own(&self, path: &Path) {
-        nix::unistd::chown(path, Some(self.uid), Some(self.gid)).unwrap();
-    }
-
     /// UW's `mailutil check MAILBOX`, run as this user: its standard output.
     pub fn uw_check(&self, mailbox: &str) -> String {
         let out = self
@@ -127,21 +75,15 @@ impl TestUser {
             .args(["check", mailbox])
             .output()
             .unwrap();
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
+        testkit::text(&out)
     }
 }
 
-impl Drop for TestUser {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(self.spool());
-        let _ = fs::remove_file(format!("{}.lock", self.spool().display()));
-        let _ = Command::new("userdel")
-            .args(["-r", "-f", &self.name])
-            .output();
+impl std::ops::Deref for TestUser {
+    type Target = Account;
+
+    fn deref(&self) -> &Account {
+        &self.0
     }
 }
 

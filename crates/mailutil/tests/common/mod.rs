@@ -79,22 +79,15 @@ pub fn runnable(exe: &Path) -> String {
 /// Whether the oracle can run here. In CI (`CI=true`) a missing oracle fails the test;
 /// elsewhere the test says why it did nothing.
 pub fn oracle_available(test: &str) -> bool {
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    let root = nix::unistd::geteuid().is_root();
-    let uw = Path::new(UW_MAILUTIL).exists();
-    if root && uw {
-        return true;
-    }
-    let why = if !uw {
-        "UW mailutil (Debian package uw-mailutils) is not installed"
-    } else {
-        "the UW oracle tests need root to run UW's mailutil as a test user"
-    };
-    if ci {
-        panic!("{test}: {why}");
-    }
-    eprintln!("{test}: skipped: {why}");
-    false
+    testkit::needs(
+        test,
+        Path::new(UW_MAILUTIL).exists(),
+        "UW mailutil (Debian package uw-mailutils) is not installed",
+    ) && testkit::needs(
+        test,
+        testkit::is_root(),
+        "the UW oracle tests need root to run UW's mailutil as a test user",
+    )
 }
 
 /// The test account's home, made once.
