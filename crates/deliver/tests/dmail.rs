@@ -22,12 +22,7 @@ fn dmail_delivers_into_a_named_folder_as_the_user() {
     }
     let u = TestUser::new("d");
     u.make_spool();
-    let out = u
-        .command(UW_MAILUTIL)
-        .args(["create", "jobs"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
+    u.uw_create("jobs");
     let ours = ours("dmail").display().to_string();
     let out = dmail(
         &u,

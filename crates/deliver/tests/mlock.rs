@@ -30,16 +30,47 @@ fn spool_dir(root: &Path, u: &TestUser) -> (PathBuf, PathBuf) {
     (dir, mbox)
 }
 
+/// What every test here starts from: a test account, a setgid copy of our `mlock`, and
+/// a spool directory that refuses the user, with the user's mailbox in it.
+struct Setup {
+    u: TestUser,
+    _tmp: tempfile::TempDir,
+    /// Where the copy of `mlock` is.
+    bin: tempfile::TempDir,
+    mlock: PathBuf,
+    dir: PathBuf,
+    mbox: PathBuf,
+}
+
+fn setup() -> Setup {
+    let u = TestUser::new("l");
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let mlock = setgid_mlock(bin.path());
+    let (dir, mbox) = spool_dir(tmp.path(), &u);
+    Setup {
+        u,
+        _tmp: tmp,
+        bin,
+        mlock,
+        dir,
+        mbox,
+    }
+}
+
 #[test]
 fn mlock_makes_the_lock_and_removes_it_when_told() {
     if !can_run("mlock_makes_the_lock_and_removes_it_when_told") {
         return;
     }
-    let u = TestUser::new("l");
-    let tmp = tempfile::tempdir().unwrap();
-    let bin = tempfile::tempdir().unwrap();
-    let mlock = setgid_mlock(bin.path());
-    let (_dir, mbox) = spool_dir(tmp.path(), &u);
+    let Setup {
+        u: _u,
+        _tmp,
+        bin: _bin,
+        mlock,
+        dir: _dir,
+        mbox,
+    } = setup();
     let lock = PathBuf::from(format!("{}.lock", mbox.display()));
     for program in [mlock.as_path(), Path::new(UW_MLOCK)] {
         let HelperOutcome::Held(held) = HelperLock::take(program, &mbox).unwrap() else {
@@ -61,11 +92,14 @@ fn mlock_refuses_what_uw_mlock_refuses() {
     if !can_run("mlock_refuses_what_uw_mlock_refuses") {
         return;
     }
-    let u = TestUser::new("l");
-    let tmp = tempfile::tempdir().unwrap();
-    let bin = tempfile::tempdir().unwrap();
-    let mlock = setgid_mlock(bin.path());
-    let (dir, mbox) = spool_dir(tmp.path(), &u);
+    let Setup {
+        u: _u,
+        _tmp,
+        bin,
+        mlock,
+        dir,
+        mbox,
+    } = setup();
     let other = dir.join("other");
     fs::write(&other, b"").unwrap();
     let run = |program: &Path, args: &[&str]| {
@@ -119,11 +153,14 @@ fn the_store_locks_a_1775_spool_through_mlock_ours_or_uws() {
     if !can_run("the_store_locks_a_1775_spool_through_mlock_ours_or_uws") {
         return;
     }
-    let u = TestUser::new("l");
-    let tmp = tempfile::tempdir().unwrap();
-    let bin = tempfile::tempdir().unwrap();
-    let mlock = setgid_mlock(bin.path());
-    let (dir, mbox) = spool_dir(tmp.path(), &u);
+    let Setup {
+        u,
+        _tmp,
+        bin,
+        mlock,
+        dir,
+        mbox,
+    } = setup();
     let vulnerable = format!(
         "Mailbox vulnerable - directory {} must have 1777 protection",
         dir.display()
@@ -148,11 +185,14 @@ fn a_lock_held_through_mlock_keeps_a_delivery_waiting() {
     if !can_run("a_lock_held_through_mlock_keeps_a_delivery_waiting") {
         return;
     }
-    let u = TestUser::new("l");
-    let tmp = tempfile::tempdir().unwrap();
-    let bin = tempfile::tempdir().unwrap();
-    let mlock = setgid_mlock(bin.path());
-    let (_dir, mbox) = spool_dir(tmp.path(), &u);
+    let Setup {
+        u,
+        _tmp,
+        bin: _bin,
+        mlock,
+        dir: _dir,
+        mbox,
+    } = setup();
     // UW's mlock holds the lock for "another process".
     let HelperOutcome::Held(held) = HelperLock::take(Path::new(UW_MLOCK), &mbox).unwrap() else {
         panic!("no lock");

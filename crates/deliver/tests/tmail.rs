@@ -135,12 +135,7 @@ fn tmail_delivers_to_user_plus_folder_and_falls_back_to_inbox() {
     }
     let u = TestUser::new("f");
     u.make_spool();
-    let out = u
-        .command(UW_MAILUTIL)
-        .args(["create", "jobs"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
+    u.uw_create("jobs");
     let plus = format!("{}+jobs", u.name);
     let out = tmail(&ours_tmail(), &[&plus], &message("job", 4));
     assert_eq!(out.status.code(), Some(0), "{out:?}");

@@ -68,6 +68,16 @@ impl TestUser {
         fs::set_permissions(&p, fs::Permissions::from_mode(0o660)).unwrap();
     }
 
+    /// UW's `mailutil create MAILBOX`, run as this user; it must succeed.
+    pub fn uw_create(&self, mailbox: &str) {
+        let out = self
+            .command(UW_MAILUTIL)
+            .args(["create", mailbox])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    }
+
     /// UW's `mailutil check MAILBOX`, run as this user: its standard output.
     pub fn uw_check(&self, mailbox: &str) -> String {
         let out = self
