@@ -181,6 +181,65 @@ pub(crate) fn tcp(
     })
 }
 
+/// Puts TLS on the plain TCP connection in `slot` once the server has agreed to `command`
+/// (STARTTLS or STLS). `buffered` counts the bytes read but not yet used: anything there
+/// came before the handshake, where a man in the middle could have put it, and is refused.
+pub(crate) fn start_tls(
+    slot: &mut Option<Stream>,
+    buffered: usize,
+    command: &str,
+    name: &RemoteName,
+    options: &ClientOptions,
+) -> Result<(), ClientError> {
+    if buffered != 0 {
+        return Err(ClientError::Protocol(
+            "data injected before the TLS handshake".into(),
+        ));
+    }
+    let Some(Stream::Plain(tcp)) = slot.take() else {
+        return Err(ClientError::Protocol(format!("{command} on a TLS link")));
+    };
+    let roots = tls::roots(options.ca_file.as_deref(), &options.trust_anchors);
+    *slot = Some(Stream::Tls(Box::new(tls::handshake(
+        tcp,
+        name.host.as_str(),
+        name.cert,
+        roots,
+    )?)));
+    Ok(())
+}
+
+/// The stream in `slot`, or the error of a closed connection.
+pub(crate) fn opened(slot: &mut Option<Stream>) -> Result<&mut Stream, ClientError> {
+    slot.as_mut()
+        .ok_or_else(|| ClientError::Closed("connection closed".into()))
+}
+
+/// Reads what the server sent next on the stream in `slot` and gives it to `feed`. At the
+/// end of the stream the slot is emptied and the answer is [`Received::End`].
+pub(crate) fn receive(
+    slot: &mut Option<Stream>,
+    feed: impl FnOnce(&[u8]),
+) -> Result<Received, ClientError> {
+    let mut buf = [0u8; 16 * 1024];
+    let n = opened(slot)?.read(&mut buf)?;
+    if n == 0 {
+        *slot = None;
+        return Ok(Received::End);
+    }
+    feed(&buf[..n]);
+    Ok(Received::Data)
+}
+
+/// What [`receive`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Received {
+    /// Bytes, given to the reader.
+    Data,
+    /// The end of the stream: the server closed the connection.
+    End,
+}
+
 /// Writes `text` to the trace, one line per line, with a direction mark.
 pub(crate) fn trace(t: Trace, mark: &str, text: &str) {
     if t == Trace::Stderr {

@@ -14,7 +14,7 @@
 //! is given on an unencrypted link. Three attempts, each asking the prompt for the
 //! password again, then `Too many login failures`.
 
-use std::io::{Read, Write};
+use std::io::Write;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -24,13 +24,12 @@ use imap_proto::client::response::{
     self, Code, Condition, FetchItem, Response, Status as Done, Untagged,
 };
 
-use crate::conn::{self, Link, Route, Stream, Trace};
+use crate::conn::{self, Link, Received, Route, Stream, Trace};
 use crate::error::ClientError;
 use crate::login::{Attempt, Exchange, LOGIN_TRIALS, Plan, Sent};
 use crate::name::{Flag, RemoteName, TlsMode};
 use crate::prompt::Prompt;
 use crate::session::{Access, ClientOptions, ListItem, MessageMeta, Selected, Status, StoreMode};
-use crate::tls;
 
 /// The end of a command: untagged data seen on the way and the tagged OK's code.
 #[derive(Debug)]
@@ -64,8 +63,6 @@ impl Imap {
         options: &ClientOptions,
         prompt: &mut dyn Prompt,
     ) -> Result<Imap, ClientError> {
-        let roots = || tls::roots(options.ca_file.as_deref(), &options.trust_anchors);
-        let host = name.host.as_str();
         let stream = conn::open(name, options)?;
         let mut s = Imap {
             stream: Some(stream),
@@ -73,7 +70,7 @@ impl Imap {
             writer: CommandWriter::new(),
             caps: Vec::new(),
             trace: options.trace_for(name),
-            host: host.to_owned(),
+            host: name.host.clone(),
             bye: None,
         };
         let greeting = s.greeting(prompt)?;
@@ -87,20 +84,13 @@ impl Imap {
             }
             if s.has("STARTTLS") {
                 s.run("STARTTLS", &[])?;
-                if s.framer.buffered() != 0 {
-                    return Err(ClientError::Protocol(
-                        "data injected before the TLS handshake".into(),
-                    ));
-                }
-                let Some(Stream::Plain(tcp)) = s.stream.take() else {
-                    return Err(ClientError::Protocol("STARTTLS on a TLS link".into()));
-                };
-                s.stream = Some(Stream::Tls(Box::new(tls::handshake(
-                    tcp,
-                    host,
-                    name.cert,
-                    roots(),
-                )?)));
+                conn::start_tls(
+                    &mut s.stream,
+                    s.framer.buffered(),
+                    "STARTTLS",
+                    name,
+                    options,
+                )?;
                 s.caps.clear();
             } else if name.tls == TlsMode::Tls {
                 return Err(ClientError::TlsRequired);
@@ -137,9 +127,7 @@ impl Imap {
     }
 
     fn stream(&mut self) -> Result<&mut Stream, ClientError> {
-        self.stream
-            .as_mut()
-            .ok_or_else(|| ClientError::Closed("connection closed".into()))
+        conn::opened(&mut self.stream)
     }
 
     fn send(&mut self, bytes: &[u8], shown: &str) -> Result<(), ClientError> {
@@ -168,17 +156,14 @@ impl Imap {
                 }
                 return response::parse(&bytes).map_err(|e| ClientError::Protocol(e.to_string()));
             }
-            let mut buf = [0u8; 16 * 1024];
-            let n = self.stream()?.read(&mut buf)?;
-            if n == 0 {
-                self.stream = None;
+            let framer = &mut self.framer;
+            if conn::receive(&mut self.stream, |b| framer.feed(b))? == Received::End {
                 let text = self
                     .bye
                     .take()
                     .unwrap_or_else(|| format!("Connection to {} lost", self.host));
                 return Err(ClientError::Closed(text));
             }
-            self.framer.feed(&buf[..n]);
         }
     }
 
@@ -226,35 +211,35 @@ impl Imap {
         }
         for part in parts {
             // Wait for "+" before each literal.
-            loop {
-                match self.read_response()? {
-                    Response::Continue(_) => break,
-                    Response::Untagged(u) => self.untagged(u, &mut untagged)?,
-                    Response::Tagged {
-                        tag,
-                        status,
-                        code,
-                        text,
-                    } if tag == cmd.tag => {
-                        return finish(status, code, text, untagged);
-                    }
-                    Response::Tagged { .. } => {}
-                }
+            if let Next::Answer(a) = self.next_for(&cmd.tag, &mut untagged)? {
+                return a;
             }
             self.send(part, "<literal>")?;
         }
         loop {
+            if let Next::Answer(a) = self.next_for(&cmd.tag, &mut untagged)? {
+                return a;
+            }
+        }
+    }
+
+    /// Reads responses to the command tagged `tag`, keeping untagged data in `untagged`,
+    /// up to a continuation request or the command's tagged answer.
+    fn next_for(&mut self, tag: &str, untagged: &mut Vec<Untagged>) -> Result<Next, ClientError> {
+        loop {
             match self.read_response()? {
-                Response::Untagged(u) => self.untagged(u, &mut untagged)?,
+                Response::Continue(_) => return Ok(Next::Continuation),
+                Response::Untagged(u) => self.untagged(u, untagged)?,
                 Response::Tagged {
-                    tag,
+                    tag: t,
                     status,
                     code,
                     text,
-                } if tag == cmd.tag => {
-                    return finish(status, code, text, untagged);
+                } if t == tag => {
+                    let kept = std::mem::take(untagged);
+                    return Ok(Next::Answer(finish(status, code, text, kept)));
                 }
-                Response::Tagged { .. } | Response::Continue(_) => {}
+                Response::Tagged { .. } => {}
             }
         }
     }
@@ -687,6 +672,14 @@ impl Imap {
             Err(e) => Err(e),
         }
     }
+}
+
+/// What came next for a command: a continuation request, or its tagged answer.
+enum Next {
+    /// `+`: the server waits for the rest of the command.
+    Continuation,
+    /// The tagged answer, as [`finish`] reads it.
+    Answer(Result<Answer, ClientError>),
 }
 
 /// The result of a tagged answer.

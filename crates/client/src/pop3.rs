@@ -8,20 +8,19 @@
 //! Deleting is `\Deleted` through [`crate::Session::store_flags`], DELE at expunge, and
 //! the server removes the messages at QUIT.
 
-use std::io::{Read, Write};
+use std::io::Write;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use pop3_proto::client::{Capabilities, DataLine, Reply, ReplyReader, apop_timestamp};
 use sasl::client::apop_digest;
 
-use crate::conn::{self, Link, Stream, Trace};
+use crate::conn::{self, Link, Received, Stream, Trace};
 use crate::error::ClientError;
 use crate::login::{Attempt, Exchange, LOGIN_TRIALS, Plan, Sent};
 use crate::name::{Flag, RemoteName, TlsMode};
 use crate::prompt::Prompt;
 use crate::session::{Access, ClientOptions, ListItem, MessageMeta, Selected, Status, StoreMode};
-use crate::tls;
 
 #[derive(Debug)]
 pub(crate) struct Pop3 {
@@ -40,8 +39,6 @@ impl Pop3 {
         options: &ClientOptions,
         prompt: &mut dyn Prompt,
     ) -> Result<Pop3, ClientError> {
-        let roots = || tls::roots(options.ca_file.as_deref(), &options.trust_anchors);
-        let host = name.host.as_str();
         let stream = conn::open(name, options)?;
         let mut s = Pop3 {
             stream: Some(stream),
@@ -49,7 +46,7 @@ impl Pop3 {
             caps: Capabilities::default(),
             cap_lines: Vec::new(),
             trace: options.trace_for(name),
-            host: host.to_owned(),
+            host: name.host.clone(),
             deleted: Vec::new(),
         };
         let greeting = match s.reply()? {
@@ -61,20 +58,7 @@ impl Pop3 {
         if s.link() == Link::Plain && name.tls != TlsMode::NoTls {
             if s.caps.has("STLS") {
                 s.command("STLS", "STLS")?;
-                if s.reader.buffered() != 0 {
-                    return Err(ClientError::Protocol(
-                        "data injected before the TLS handshake".into(),
-                    ));
-                }
-                let Some(Stream::Plain(tcp)) = s.stream.take() else {
-                    return Err(ClientError::Protocol("STLS on a TLS link".into()));
-                };
-                s.stream = Some(Stream::Tls(Box::new(tls::handshake(
-                    tcp,
-                    host,
-                    name.cert,
-                    roots(),
-                )?)));
+                conn::start_tls(&mut s.stream, s.reader.buffered(), "STLS", name, options)?;
                 s.capa()?;
             } else if name.tls == TlsMode::Tls {
                 return Err(ClientError::TlsRequired);
@@ -93,9 +77,7 @@ impl Pop3 {
     }
 
     fn stream(&mut self) -> Result<&mut Stream, ClientError> {
-        self.stream
-            .as_mut()
-            .ok_or_else(|| ClientError::Closed("connection closed".into()))
+        conn::opened(&mut self.stream)
     }
 
     fn send(&mut self, line: &str, shown: &str) -> Result<(), ClientError> {
@@ -108,17 +90,14 @@ impl Pop3 {
     }
 
     fn fill(&mut self) -> Result<(), ClientError> {
-        let mut buf = [0u8; 16 * 1024];
-        let n = self.stream()?.read(&mut buf)?;
-        if n == 0 {
-            self.stream = None;
-            return Err(ClientError::Closed(format!(
+        let reader = &mut self.reader;
+        match conn::receive(&mut self.stream, |b| reader.feed(b))? {
+            Received::Data => Ok(()),
+            Received::End => Err(ClientError::Closed(format!(
                 "Connection to {} lost",
                 self.host
-            )));
+            ))),
         }
-        self.reader.feed(&buf[..n]);
-        Ok(())
     }
 
     fn reply(&mut self) -> Result<Reply, ClientError> {
