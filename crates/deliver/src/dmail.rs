@@ -16,12 +16,12 @@ use mailstore::{Flags, Keyword};
 use nix::unistd::{self, Uid, User};
 use sysuser::account::SystemAccount;
 
-use crate::message::{self, PrepareError};
+use crate::message;
 use crate::report::{Debug, Report};
 use crate::safety::Owner;
-use crate::sysexits::{Coercion, Exit};
-use crate::target::{Delivery, FolderNames, Keywords};
-use crate::tmail::VERSION;
+use crate::sysexits::{self, Coercion, Exit};
+use crate::target::{Delivery, FolderNames, Keywords, split_recipient};
+use crate::tmail::{VERSION, precedence};
 
 const HELP: &str = "usage: dmail [-D] [-s] [-k \"keyword ...\"] [-f|-r from] [user][+folder]
 
@@ -49,12 +49,7 @@ struct Options {
 
 /// Runs dmail with the process's arguments.
 pub fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|a| a == "--help") {
-        print!("{HELP}");
-        return ExitCode::SUCCESS;
-    }
-    run(&args).into()
+    sysexits::main(HELP, run)
 }
 
 fn run(args: &[String]) -> Exit {
@@ -88,14 +83,9 @@ fn run(args: &[String]) -> Exit {
         "Received: via dmail-{VERSION} for {recipient}; {}\r\n",
         message::rfc822_now()
     ));
-    let prepared = match message::prepare(&mut std::io::stdin().lock(), &headers) {
+    let prepared = match message::from_stdin(&headers, &report) {
         Ok(p) => p,
-        Err(PrepareError::BadFirstLine) => {
-            return report.fail("bad first message line", Exit::Usage);
-        }
-        Err(PrepareError::Read(_)) => {
-            return report.fail("error writing temp file", Exit::TempFail);
-        }
+        Err(exit) => return exit,
     };
     deliver(&opts, &me, &recipient, &prepared.data, &report)
 }
@@ -121,14 +111,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
                 o.keywords = Some(it.next().ok_or("missing argument to -k")?.clone());
             }
             // A precedence for the site's quota hook (we have none).
-            Some('p') => {
-                let rest: String = chars.collect();
-                let number =
-                    |s: &str| s.starts_with('-') || s.starts_with(|c: char| c.is_ascii_digit());
-                if !number(&rest) && it.next_if(|v| number(v)).is_none() {
-                    return Err("missing argument to -p".into());
-                }
-            }
+            Some('p') => precedence(&chars.collect::<String>(), &mut it)?,
             _ => return Err("unknown switch".into()),
         }
     }
@@ -147,11 +130,7 @@ fn deliver(
     msg: &[u8],
     report: &Arc<Report>,
 ) -> Exit {
-    let (user, folder) = match recipient.split_once('+') {
-        Some((u, f)) if f.is_empty() || f.eq_ignore_ascii_case("INBOX") => (u, None),
-        Some((u, f)) => (u, Some(f)),
-        None => (recipient, None),
-    };
+    let (user, folder) = split_recipient(recipient);
     let user = if user.is_empty() {
         me.name.as_str()
     } else {

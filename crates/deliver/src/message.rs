@@ -14,6 +14,9 @@
 
 use std::io::{self, Read};
 
+use crate::report::Report;
+use crate::sysexits::Exit;
+
 /// Longest first line accepted (c-client's `MAILTMPLEN` buffer, less its terminator).
 const MAX_FIRST_LINE: usize = 16 * 1024 - 2;
 
@@ -61,6 +64,15 @@ pub fn prepare(input: &mut dyn Read, headers: &str) -> Result<Prepared, PrepareE
     let mut raw = Vec::new();
     input.read_to_end(&mut raw).map_err(PrepareError::Read)?;
     from_bytes(&raw, headers)
+}
+
+/// As [`prepare`], from standard input; a failure is reported in UW's words and its exit
+/// status returned.
+pub fn from_stdin(headers: &str, report: &Report) -> Result<Prepared, Exit> {
+    prepare(&mut io::stdin().lock(), headers).map_err(|e| match e {
+        PrepareError::BadFirstLine => report.fail("bad first message line", Exit::Usage),
+        PrepareError::Read(_) => report.fail("error writing temp file", Exit::TempFail),
+    })
 }
 
 /// As [`prepare`], from bytes already read.

@@ -3,6 +3,17 @@
 
 use std::process::ExitCode;
 
+/// A program's `main`: prints `help` when an argument is `--help`, else gives the process's
+/// arguments to `run` and exits with its status.
+pub fn main(help: &str, run: fn(&[String]) -> Exit) -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help") {
+        print!("{help}");
+        return ExitCode::SUCCESS;
+    }
+    run(&args).into()
+}
+
 /// An exit status from `<sysexits.h>`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {

@@ -22,6 +22,15 @@ use crate::report::{Report, describe};
 use crate::safety::{self, Owner};
 use crate::sysexits::Exit;
 
+/// A recipient `user[+folder]` split in two; an empty folder, or INBOX, is no folder.
+pub fn split_recipient(recipient: &str) -> (&str, Option<&str>) {
+    match recipient.split_once('+') {
+        Some((u, f)) if f.is_empty() || f.eq_ignore_ascii_case("INBOX") => (u, None),
+        Some((u, f)) => (u, Some(f)),
+        None => (recipient, None),
+    }
+}
+
 /// Which `+folder` names are accepted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FolderNames {

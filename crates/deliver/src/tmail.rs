@@ -25,11 +25,11 @@ use nix::unistd::{self, Uid, User};
 use server::log::Level;
 use sysuser::account::SystemAccount;
 
-use crate::message::{self, LineEnds, PrepareError};
+use crate::message::{self, LineEnds};
 use crate::report::{Debug, Report, StoreNotices};
 use crate::safety::Owner;
-use crate::sysexits::{Coercion, Exit};
-use crate::target::{Delivery, FolderNames, Keywords};
+use crate::sysexits::{self, Coercion, Exit};
+use crate::target::{Delivery, FolderNames, Keywords, split_recipient};
 
 /// The version in `Received:` lines: UW's c-client release it follows, and ours.
 pub const VERSION: &str = concat!("2010.rs-", env!("CARGO_PKG_VERSION"));
@@ -68,12 +68,7 @@ struct Options {
 
 /// Runs tmail with the process's arguments.
 pub fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|a| a == "--help") {
-        print!("{HELP}");
-        return ExitCode::SUCCESS;
-    }
-    run(&args).into()
+    sysexits::main(HELP, run)
 }
 
 fn run(args: &[String]) -> Exit {
@@ -136,14 +131,9 @@ fn run(args: &[String]) -> Exit {
     headers.push_str("; ");
     headers.push_str(&message::rfc822_now());
     headers.push_str("\r\n");
-    let prepared = match message::prepare(&mut std::io::stdin().lock(), &headers) {
+    let prepared = match message::from_stdin(&headers, &report) {
         Ok(p) => p,
-        Err(PrepareError::BadFirstLine) => {
-            return report.fail("bad first message line", Exit::Usage);
-        }
-        Err(PrepareError::Read(_)) => {
-            return report.fail("error writing temp file", Exit::TempFail);
-        }
+        Err(exit) => return exit,
     };
     if prepared.input == LineEnds::Lf {
         report.say(Level::Warning, "tmail called with LF-only newlines");
@@ -221,14 +211,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
                 o.switches.extend([arg.clone(), v.clone()]);
             }
             // Undocumented in UW: a precedence for the site's quota hook (we have none).
-            Some('p') => {
-                let rest: String = chars.collect();
-                let digits =
-                    |s: &str| s.starts_with('-') || s.starts_with(|c: char| c.is_ascii_digit());
-                if !digits(&rest) && it.next_if(|v| digits(v)).is_none() {
-                    return Err("missing argument to -p".into());
-                }
-            }
+            Some('p') => precedence(&chars.collect::<String>(), &mut it)?,
             // Obsolete: meant several recipients.
             Some('d') => {}
             // Deprecated delivery flags, only logged.
@@ -240,6 +223,19 @@ fn parse(args: &[String]) -> Result<Options, String> {
     }
     o.recipients = it.cloned().collect();
     Ok(o)
+}
+
+/// `-p`, a precedence for the site's quota hook (we have none): its number is the rest of
+/// the switch (`rest`) or the next argument, which is then taken from `args`.
+pub(crate) fn precedence(
+    rest: &str,
+    args: &mut std::iter::Peekable<std::slice::Iter<'_, String>>,
+) -> Result<(), String> {
+    let number = |s: &str| s.starts_with('-') || s.starts_with(|c: char| c.is_ascii_digit());
+    if !number(rest) && args.next_if(|v| number(v)).is_none() {
+        return Err("missing argument to -p".into());
+    }
+    Ok(())
 }
 
 /// Delivers to each recipient in a process of its own (this program again), one after the
@@ -321,11 +317,7 @@ fn deliver(
     report: &Arc<Report>,
     helper: &LockHelper,
 ) -> Exit {
-    let (user, folder) = match recipient.split_once('+') {
-        Some((u, f)) if f.is_empty() || f.eq_ignore_ascii_case("INBOX") => (u, None),
-        Some((u, f)) => (u, Some(f)),
-        None => (recipient, None),
-    };
+    let (user, folder) = split_recipient(recipient);
     let account = match SystemAccount::lookup(user) {
         Ok(Some(a)) => a,
         _ => return report.fail(&format!("no such user as {user}"), Exit::NoUser),
