@@ -312,7 +312,7 @@ impl Session for Pop3Session {
         let version = env!("CARGO_PKG_VERSION");
         let offered = self.cfg.cram.as_ref().is_some_and(|c| c.available());
         if offered {
-            let c = String::from_utf8_lossy(&crate::command::auth::challenge(&self.cfg.hostname))
+            let c = String::from_utf8_lossy(&server::auth::cram_md5_challenge(&self.cfg.hostname))
                 .into_owned();
             out.ok(&format!("POP3 {version} server ready {c}"));
             self.challenge = Some(c);

@@ -121,6 +121,54 @@ pub fn login_as_uw(auth: &dyn Authenticator, user: &str, password: &[u8]) -> Opt
         })
 }
 
+/// A SASL login with a password (PLAIN, LOGIN): as [`login_as_uw`], or, when `authzid`
+/// names someone other than `user`, `user` acting as `authzid` with an administrator's
+/// rights.
+pub fn login_with_password(
+    auth: &dyn Authenticator,
+    authzid: Option<&str>,
+    user: &str,
+    password: &[u8],
+) -> Option<Account> {
+    match authzid {
+        Some(z) if z != user => auth.login_as_admin(z, user, password),
+        _ => login_as_uw(auth, user, password),
+    }
+}
+
+/// A CRAM-MD5 login: `user`'s account, if `cram` has a secret for `user` and `digest` is
+/// the HMAC-MD5 of `challenge` under it.
+pub fn login_with_cram_md5(
+    cram: Option<&CramSecrets>,
+    auth: &dyn Authenticator,
+    user: &str,
+    challenge: &[u8],
+    digest: &[u8],
+) -> Option<Account> {
+    cram.and_then(|c| c.secret_of(user))
+        .is_some_and(|s| sasl::cram_md5_matches(&s, challenge, digest))
+        .then(|| auth.account_of(user))
+        .flatten()
+}
+
+/// A CRAM-MD5 challenge as c-client makes it: `<random.time@host>`.
+pub fn cram_md5_challenge(host: &str) -> Vec<u8> {
+    let mut r = [0u8; 8];
+    let random = std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut r))
+        .map(|()| u64::from_le_bytes(r))
+        .unwrap_or_else(|_| {
+            use std::hash::{BuildHasher, Hasher};
+            std::collections::hash_map::RandomState::new()
+                .build_hasher()
+                .finish()
+        });
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    format!("<{random}.{now}@{host}>").into_bytes()
+}
+
 /// CRAM-MD5 shared secrets: UW's `/etc/cram-md5.pwd` format (panda-inventory.md §8.3),
 /// one `user<TAB>secret` per line, `#` comments. The file should be mode 0400.
 #[derive(Debug)]

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use sasl::gssapi::GssAcceptor;
 
 use crate::auth::{Account, Authenticator};
+use crate::log::{Level, Log, printable};
 
 /// Where keys are looked for when nothing says otherwise.
 pub const DEFAULT_KEYTAB: &str = "/etc/krb5.keytab";
@@ -50,6 +51,19 @@ pub enum Refusal {
     NoAccount(String),
 }
 
+/// What a finished GSSAPI exchange tells of the client (sasl's `Credentials::Gssapi`).
+#[derive(Clone, Copy, Debug)]
+pub struct Ticket<'a> {
+    /// The authenticated principal, `user@REALM`.
+    pub principal: &'a str,
+    /// Its local user name, as the Kerberos library maps it.
+    pub local_name: Option<&'a str>,
+    /// The service the ticket was for.
+    pub service: Option<&'a str>,
+    /// Who the client asked to act as.
+    pub authzid: Option<&'a str>,
+}
+
 impl Gssapi {
     /// Settings for `service`, with the keytab `configured` or else the default one.
     pub fn new(configured: Option<&Path>, service: &str) -> Self {
@@ -82,6 +96,34 @@ impl Gssapi {
         {
             None
         }
+    }
+
+    /// As [`Gssapi::authorize`], for the client at `client`: a refusal is logged (at
+    /// `Info`) and no account given.
+    pub fn login(
+        &self,
+        auth: &dyn Authenticator,
+        log: &dyn Log,
+        client: &str,
+        ticket: &Ticket<'_>,
+    ) -> Option<Account> {
+        self.authorize(
+            auth,
+            ticket.principal,
+            ticket.local_name,
+            ticket.service,
+            ticket.authzid,
+        )
+        .map_err(|why| {
+            log.line(
+                Level::Info,
+                &format!(
+                    "GSSAPI refused host={client}: {}",
+                    printable(&why.to_string())
+                ),
+            );
+        })
+        .ok()
     }
 
     /// The account a finished GSSAPI exchange logs in to: the principal's local user, if

@@ -31,6 +31,15 @@ impl Level {
     }
 }
 
+/// A name or text from a client as a log line may show it: at most 80 characters, control
+/// characters as `?`.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .take(80)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
 /// A log sink.
 pub trait Log: Send + Sync + fmt::Debug {
     /// Writes one line.

@@ -31,7 +31,7 @@ use sysuser::pam::PamSession;
 pub use sysuser::privilege::Root;
 
 use crate::auth::{Account, Alert, AlertLevel, Authenticator};
-use crate::log::{Level, Log};
+use crate::log::{Level, Log, printable};
 
 /// How passwords are checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -547,14 +547,6 @@ impl mailstore::config::Homes for NoOtherHomes {
 /// differ.
 fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// A user name made safe for a log line.
-fn printable(s: &str) -> String {
-    s.chars()
-        .take(80)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
 }
 
 #[cfg(test)]

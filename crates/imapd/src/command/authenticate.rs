@@ -6,9 +6,8 @@
 //! The exchange is `sasl`'s; this module starts it, carries each client line to it, and
 //! checks what it proves. A line `*` cancels.
 
-use std::io::Read;
-
 use sasl::{Credentials, Exchange, Mechanism, SaslError, Step};
+use server::gssapi::Ticket;
 use server::log::Level;
 
 use super::login::{self, Attempts};
@@ -49,7 +48,7 @@ pub(crate) fn start(
                 .ok_or_else(unsupported)?;
             Exchange::gssapi(acceptor)
         }
-        _ => Exchange::new(mech, cram_challenge(&ctx.cfg.hostname)),
+        _ => Exchange::new(mech, server::auth::cram_md5_challenge(&ctx.cfg.hostname)),
     };
     let initial = initial.map(rfc822::decode::base64);
     let step = ex.start(initial.as_deref());
@@ -140,10 +139,12 @@ fn finish(mut ctx: Ctx<'_>, attempts: &mut Attempts, creds: Credentials) -> Resu
                 return Err(f);
             }
             // Acting as someone else needs an administrator.
-            let account = match authzid {
-                Some(z) if z != user => ctx.cfg.auth.login_as_admin(&z, &user, &password.0),
-                _ => login::check_password(&ctx, &user, &password.0),
-            };
+            let account = server::auth::login_with_password(
+                &*ctx.cfg.auth,
+                authzid.as_deref(),
+                &user,
+                &password.0,
+            );
             (user, "PLAIN/LOGIN", account)
         }
         Credentials::CramMd5 {
@@ -154,17 +155,13 @@ fn finish(mut ctx: Ctx<'_>, attempts: &mut Attempts, creds: Credentials) -> Resu
             if let Some(f) = login::absurd_name(&ctx, attempts, &user) {
                 return Err(f);
             }
-            let ok = ctx
-                .cfg
-                .cram
-                .as_ref()
-                .and_then(|c| c.secret_of(&user))
-                .is_some_and(|s| sasl::cram_md5_matches(&s, &challenge, &digest));
-            let account = if ok {
-                ctx.cfg.auth.account_of(&user)
-            } else {
-                None
-            };
+            let account = server::auth::login_with_cram_md5(
+                ctx.cfg.cram.as_deref(),
+                &*ctx.cfg.auth,
+                &user,
+                &challenge,
+                &digest,
+            );
             (user, "CRAM-MD5", account)
         }
         Credentials::Gssapi {
@@ -173,26 +170,17 @@ fn finish(mut ctx: Ctx<'_>, attempts: &mut Attempts, creds: Credentials) -> Resu
             service,
             authzid,
         } => {
-            let account = ctx.cfg.gssapi.as_ref().and_then(|g| {
-                g.authorize(
-                    &*ctx.cfg.auth,
-                    &principal,
-                    local_name.as_deref(),
-                    service.as_deref(),
-                    authzid.as_deref(),
-                )
-                .map_err(|why| {
-                    ctx.cfg.log.line(
-                        Level::Info,
-                        &format!(
-                            "GSSAPI refused host={}: {}",
-                            ctx.client,
-                            login::printable(&why.to_string())
-                        ),
-                    );
-                })
-                .ok()
-            });
+            let ticket = Ticket {
+                principal: &principal,
+                local_name: local_name.as_deref(),
+                service: service.as_deref(),
+                authzid: authzid.as_deref(),
+            };
+            let account = ctx
+                .cfg
+                .gssapi
+                .as_ref()
+                .and_then(|g| g.login(&*ctx.cfg.auth, &*ctx.cfg.log, ctx.client, &ticket));
             (principal, "GSSAPI", account)
         }
     };
@@ -210,22 +198,4 @@ fn finish(mut ctx: Ctx<'_>, attempts: &mut Attempts, creds: Credentials) -> Resu
         }
         None => Err(attempts.failed(&ctx, &user, mech)),
     }
-}
-
-/// `<random.time@host>`, as c-client's CRAM-MD5 challenge.
-fn cram_challenge(host: &str) -> Vec<u8> {
-    let mut r = [0u8; 8];
-    let random = std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut r))
-        .map(|()| u64::from_le_bytes(r))
-        .unwrap_or_else(|_| {
-            use std::hash::{BuildHasher, Hasher};
-            std::collections::hash_map::RandomState::new()
-                .build_hasher()
-                .finish()
-        });
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    format!("<{random}.{now}@{host}>").into_bytes()
 }

@@ -73,18 +73,7 @@ impl Attempts {
     }
 }
 
-/// A user name made safe for a log line.
-pub(crate) fn printable(s: &str) -> String {
-    s.chars()
-        .take(80)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
-}
-
-/// Checks a password as UW does (see [`server::auth::login_as_uw`]).
-pub(crate) fn check_password(ctx: &Ctx<'_>, user: &str, password: &[u8]) -> Option<Account> {
-    server::auth::login_as_uw(&*ctx.cfg.auth, user, password)
-}
+pub(crate) use server::log::printable;
 
 /// The tagged OK of a login, after any alerts about the account (password expiry).
 pub(crate) fn welcome(ctx: &mut Ctx<'_>, account: Account) -> Done {

@@ -1,9 +1,8 @@
 //! AUTH (RFC 5034): PLAIN, LOGIN, CRAM-MD5 and GSSAPI with an initial response (`=` is an empty
 //! one), `*` cancelling; `AUTH` alone lists the mechanisms (the old draft's form).
 
-use std::io::Read;
-
 use sasl::{Credentials, Exchange, Mechanism, SaslError, Step};
+use server::gssapi::Ticket;
 
 use super::{Ctx, Method, Transition};
 
@@ -64,7 +63,7 @@ pub(crate) fn start(
                 return Transition::Stay;
             }
         },
-        _ => Exchange::new(mech, challenge(&ctx.cfg.hostname)),
+        _ => Exchange::new(mech, server::auth::cram_md5_challenge(&ctx.cfg.hostname)),
     };
     let initial = initial.map(|i| {
         if i == b"=" {
@@ -133,10 +132,12 @@ fn advance(mut ctx: Ctx<'_>, ex: Exchange, step: Step) -> Transition {
             user,
             password,
         }) => {
-            let account = match authzid {
-                Some(z) if z != user => ctx.cfg.auth.login_as_admin(&z, &user, &password.0),
-                _ => server::auth::login_as_uw(&*ctx.cfg.auth, &user, &password.0),
-            };
+            let account = server::auth::login_with_password(
+                &*ctx.cfg.auth,
+                authzid.as_deref(),
+                &user,
+                &password.0,
+            );
             match account {
                 Some(a) => Transition::LoggedIn(Box::new(a), Method::Sasl("PLAIN/LOGIN")),
                 None => ctx.failed(&user, "AUTH"),
@@ -148,13 +149,14 @@ fn advance(mut ctx: Ctx<'_>, ex: Exchange, step: Step) -> Transition {
             challenge,
             digest,
         }) => {
-            let ok = ctx
-                .cfg
-                .cram
-                .as_ref()
-                .and_then(|c| c.secret_of(&user))
-                .is_some_and(|s| sasl::cram_md5_matches(&s, &challenge, &digest));
-            match ok.then(|| ctx.cfg.auth.account_of(&user)).flatten() {
+            let account = server::auth::login_with_cram_md5(
+                ctx.cfg.cram.as_deref(),
+                &*ctx.cfg.auth,
+                &user,
+                &challenge,
+                &digest,
+            );
+            match account {
                 Some(a) => Transition::LoggedIn(Box::new(a), Method::Sasl("CRAM-MD5")),
                 None => ctx.failed(&user, "CRAM-MD5"),
             }
@@ -165,43 +167,21 @@ fn advance(mut ctx: Ctx<'_>, ex: Exchange, step: Step) -> Transition {
             service,
             authzid,
         }) => {
-            let account = ctx.cfg.gssapi.as_ref().and_then(|g| {
-                g.authorize(
-                    &*ctx.cfg.auth,
-                    &principal,
-                    local_name.as_deref(),
-                    service.as_deref(),
-                    authzid.as_deref(),
-                )
-                .map_err(|why| {
-                    ctx.cfg.log.line(
-                        server::log::Level::Info,
-                        &format!(
-                            "GSSAPI refused host={}: {}",
-                            ctx.client,
-                            super::printable(&why.to_string())
-                        ),
-                    );
-                })
-                .ok()
-            });
+            let ticket = Ticket {
+                principal: &principal,
+                local_name: local_name.as_deref(),
+                service: service.as_deref(),
+                authzid: authzid.as_deref(),
+            };
+            let account = ctx
+                .cfg
+                .gssapi
+                .as_ref()
+                .and_then(|g| g.login(&*ctx.cfg.auth, &*ctx.cfg.log, ctx.client, &ticket));
             match account {
                 Some(a) => Transition::LoggedIn(Box::new(a), Method::Sasl("GSSAPI")),
                 None => ctx.failed(&principal, "GSSAPI"),
             }
         }
     }
-}
-
-/// `<random.time@host>`.
-pub(crate) fn challenge(host: &str) -> Vec<u8> {
-    let mut r = [0u8; 8];
-    let random = std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut r))
-        .map(|()| u64::from_le_bytes(r))
-        .unwrap_or_else(|_| u64::from(std::process::id()));
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    format!("<{random}.{now}@{host}>").into_bytes()
 }

@@ -135,10 +135,4 @@ impl Ctx<'_> {
     }
 }
 
-/// A user name made safe for a log line.
-pub(crate) fn printable(s: &str) -> String {
-    s.chars()
-        .take(80)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
-}
+pub(crate) use server::log::printable;
