@@ -521,7 +521,7 @@ impl Mailboxes {
                 }
             };
             let flags = remote::flags_to_imap(m.flags, &m.keywords);
-            let date = m.date.as_ref().map(remote::format_internal_date);
+            let date = m.date.as_ref().map(rfc822::DateTime::internal_form);
             if let Err(e) = session.append(&name.mailbox, &flags, date.as_deref(), &m.data) {
                 result = Err(Error::Remote(e));
                 break;

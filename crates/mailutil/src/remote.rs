@@ -303,21 +303,6 @@ pub fn parse_internal_date(text: &str) -> Option<DateTime> {
     .ok()
 }
 
-/// `date` as an IMAP `date-time`, in its own offset.
-pub fn format_internal_date(date: &DateTime) -> String {
-    let c = date.civil();
-    format!(
-        "{:>2}-{}-{:04} {:02}:{:02}:{:02} {}",
-        c.day,
-        c.month.abbrev(),
-        c.year,
-        c.hour,
-        c.minute,
-        c.second,
-        date.offset_hhmm()
-    )
-}
-
 /// A sequence set for `seqs` (ascending), with ranges: `1:3,5`.
 pub fn sequence_set(seqs: &[u32]) -> String {
     let mut out = String::new();
@@ -355,9 +340,9 @@ mod tests {
     #[test]
     fn dates_round_trip() {
         let d = parse_internal_date(" 2-Feb-2020 10:11:12 +0100").unwrap();
-        assert_eq!(format_internal_date(&d), " 2-Feb-2020 10:11:12 +0100");
+        assert_eq!(d.internal_form(), " 2-Feb-2020 10:11:12 +0100");
         let d = parse_internal_date("17-Jul-1996 02:44:25 -0700").unwrap();
-        assert_eq!(format_internal_date(&d), "17-Jul-1996 02:44:25 -0700");
+        assert_eq!(d.internal_form(), "17-Jul-1996 02:44:25 -0700");
         assert!(parse_internal_date("17-Foo-1996 02:44:25 -0700").is_none());
         assert!(parse_internal_date("17-Jul-1996 02:44:25").is_none());
     }

@@ -245,6 +245,22 @@ impl DateTime {
         format!("{}, {}", self.civil().weekday, self.rfc822())
     }
 
+    /// c-client's internal-date form, IMAP's `date-time` (RFC 3501): `dd-Mon-yyyy
+    /// hh:mm:ss +zzzz`, the day padded with a space (` 2-Dec-1992 05:53:22 -0700`).
+    pub fn internal_form(&self) -> String {
+        let c = self.civil();
+        format!(
+            "{:>2}-{}-{:04} {:02}:{:02}:{:02} {}",
+            c.day,
+            c.month.abbrev(),
+            c.year,
+            c.hour,
+            c.minute,
+            c.second,
+            self.offset_hhmm()
+        )
+    }
+
     /// `ctime(3)` form: `Thu Nov 26 03:16:15 2026` (day of the month padded with a space).
     pub fn ctime(&self) -> String {
         let c = self.civil();
@@ -473,6 +489,7 @@ mod tests {
         assert_eq!(d.rfc822_fixed(), "02 Dec 1992 05:53:22 -0700");
         assert_eq!(d.rfc822_with_weekday(), "Wed, 2 Dec 1992 05:53:22 -0700");
         assert_eq!(d.ctime(), "Wed Dec  2 05:53:22 1992");
+        assert_eq!(d.internal_form(), " 2-Dec-1992 05:53:22 -0700");
         let utc = d.with_offset(0).unwrap();
         assert_eq!(utc.ctime(), "Wed Dec  2 12:53:22 1992");
     }

@@ -12,7 +12,6 @@ use imap_proto::response::Writer;
 use imap_proto::sequence::SequenceSet;
 use mailstore::mailbox::{FlagOp, Part as StorePart};
 use mailstore::{Flags, SeqNo};
-use rfc822::DateTime;
 use rfc822::mime;
 
 use structure::Extensions;
@@ -298,7 +297,7 @@ fn item(
             }
             FetchAttr::InternalDate => {
                 out.text("INTERNALDATE \"")
-                    .text(&internal_date(&info.internal_date))
+                    .text(&info.internal_date.internal_form())
                     .text("\"");
             }
             FetchAttr::Rfc822Size => {
@@ -431,19 +430,4 @@ fn data(out: &mut Writer, bytes: &[u8], nul: NulBytes) {
     } else {
         out.literal(bytes);
     }
-}
-
-/// `dd-Mon-yyyy hh:mm:ss +zzzz` (RFC 3501 `date-time`, day padded with a space).
-pub(crate) fn internal_date(d: &DateTime) -> String {
-    let c = d.civil();
-    format!(
-        "{:>2}-{}-{:04} {:02}:{:02}:{:02} {}",
-        c.day,
-        c.month.abbrev(),
-        c.year,
-        c.hour,
-        c.minute,
-        c.second,
-        d.offset_hhmm()
-    )
 }
