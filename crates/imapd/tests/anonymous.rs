@@ -11,22 +11,16 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+mod common;
+
+use common::TestHomes;
 use imapd::{ImapSession, SessionConfig};
-use mailstore::config::{Homes, UserKind};
+use mailstore::config::UserKind;
 use mailstore::{AppendMessage, Flags, Store, StoreConfig};
 use server::auth::{Account, Alert, AlertLevel, Authenticator};
 use server::config::Plaintext;
 use server::log::Memory;
 use server::session::{Session, Transport};
-
-#[derive(Debug)]
-struct TestHomes(BTreeMap<String, PathBuf>);
-
-impl Homes for TestHomes {
-    fn home_of(&self, user: &str) -> Option<PathBuf> {
-        self.0.get(user).cloned()
-    }
-}
 
 /// Users `me` (password `secret`) and `boss` (an administrator, password `boss-pw`), the
 /// anonymous user, and alerts to give at the next login.

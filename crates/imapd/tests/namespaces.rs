@@ -7,26 +7,20 @@
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod common;
+
+use common::TestHomes;
 use imapd::{ImapSession, SessionConfig};
 use mailstore::StoreConfig;
-use mailstore::config::{Homes, Restrict};
+use mailstore::config::Restrict;
 use server::auth::{Account, Authenticator};
 use server::config::Plaintext;
 use server::log::Memory;
 use server::session::{Session, Transport};
-
-#[derive(Debug)]
-struct TestHomes(BTreeMap<String, PathBuf>);
-
-impl Homes for TestHomes {
-    fn home_of(&self, user: &str) -> Option<PathBuf> {
-        self.0.get(user).cloned()
-    }
-}
 
 /// One user, `me` with password `secret`, whose store is `cfg`.
 #[derive(Debug)]

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use nix::unistd::User;
 
 mod common;
-use common::{TestUsers, can_run, support};
+use common::{TestUsers, can_run, support, uids};
 use testkit::{free_port, have};
 
 /// A mailbox in the traditional format with messages `Subject: <tag> <n>`.
@@ -165,18 +165,6 @@ fn children_of(pid: u32) -> Vec<u32> {
     }
     out.sort_unstable();
     out
-}
-
-/// The real, effective, saved and file-system user ids of process `pid`.
-fn uids(pid: u32) -> String {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .unwrap()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// A plain IMAP or POP3 connection, line by line.

@@ -14,7 +14,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use nix::unistd::User;
 
 mod common;
-use common::{PlacedFile, TestUsers, can_run};
+use common::{PlacedFile, TestUsers, can_run, uids};
 use testkit::run;
 
 /// The wire text of every refused login, whatever the reason.
@@ -119,18 +119,6 @@ impl Imapd {
         assert!(ok.starts_with("OK "), "{ok}");
         imapd
     }
-}
-
-/// The real, effective, saved and file-system user ids of process `pid`.
-fn uids(pid: u32) -> String {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .unwrap()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// The four user ids of a process that has become the user `uid` for good.

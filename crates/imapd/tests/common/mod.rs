@@ -2,15 +2,28 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use imapd::SessionConfig;
+use mailstore::config::Homes;
 use mailstore::mailbox::AppendMessage;
 use mailstore::{Flags, Store};
 use server::auth::{Authenticator, VirtualUsers};
 use server::config::Plaintext;
 use server::log::Memory;
+
+/// Homes by user name, for a test's `Homes`.
+#[derive(Debug)]
+pub struct TestHomes(pub BTreeMap<String, PathBuf>);
+
+impl Homes for TestHomes {
+    fn home_of(&self, user: &str) -> Option<PathBuf> {
+        self.0.get(user).cloned()
+    }
+}
 
 /// RFC 3501 §8's message 12 (the header is the RFC's; the body is ours).
 pub const MSG12: &str = "Date: Wed, 17 Jul 1996 02:23:25 -0700 (PDT)\r\n\

@@ -22,6 +22,18 @@ pub fn quick_start() -> QuickStart {
     QuickStart::start(Path::new(env!("CARGO_BIN_EXE_pandad")))
 }
 
+/// The real, effective, saved and file-system user ids of process `pid`.
+pub fn uids(pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Whether the test can run: root and the shadow tools; in CI their absence fails.
 pub fn can_run(test: &str) -> bool {
     testkit::needs(test, testkit::is_root(), "needs root")
