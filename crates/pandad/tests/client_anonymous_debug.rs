@@ -5,11 +5,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use client::{ClientError, ClientOptions, FixedPrompt, Prompt, RemoteName, Secret, Session};
+use client::{ClientError, ClientOptions, FixedPrompt, RemoteName, Session};
+use common::NoPassword;
 use testkit::free_port;
 
 const PASSWORD: &str = "Debug-Secret-9q";
@@ -88,19 +91,6 @@ fn connect_with_debug() {
         s.list("", "*").unwrap();
         s.status("INBOX").unwrap();
         s.logout().unwrap();
-    }
-}
-
-/// A prompt that fails the test if it is asked anything.
-struct NoPassword;
-
-impl Prompt for NoPassword {
-    fn user(&mut self, server: &str) -> std::io::Result<String> {
-        panic!("user name asked for {server}")
-    }
-
-    fn password(&mut self, server: &str, user: &str) -> std::io::Result<Secret> {
-        panic!("password of {user} asked for {server}")
     }
 }
 

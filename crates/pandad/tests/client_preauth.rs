@@ -19,12 +19,11 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use client::{
-    ClientError, ClientOptions, FixedPrompt, PreauthKind, Prompt, RemoteName, Route, Secret,
-    Session,
+    ClientError, ClientOptions, FixedPrompt, PreauthKind, Prompt, RemoteName, Route, Session,
 };
 
 mod common;
-use common::{TestUsers, can_run};
+use common::{NoPassword, TestUsers, can_run};
 use testkit::run;
 
 /// The skip-or-fail name of these tests.
@@ -153,19 +152,6 @@ fn connect(name: &str, prompt: &mut dyn Prompt) -> Result<Session, ClientError> 
         &ClientOptions::default(),
         prompt,
     )
-}
-
-/// A prompt that fails the test if it is asked anything.
-struct NoPassword;
-
-impl Prompt for NoPassword {
-    fn user(&mut self, server: &str) -> std::io::Result<String> {
-        panic!("user name asked for {server}")
-    }
-
-    fn password(&mut self, server: &str, user: &str) -> std::io::Result<Secret> {
-        panic!("password of {user} asked for {server}")
-    }
 }
 
 /// What the fake ssh does.

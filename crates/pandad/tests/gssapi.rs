@@ -206,17 +206,8 @@ fn our_client(kdc: &Kdc, server: &Pandad, dir: &Path) {
 #[test]
 #[ignore = "run by gssapi_logins_against_a_loopback_kdc with the realm's environment"]
 fn our_client_with_the_ticket() {
-    use client::{Access, ClientOptions, Prompt, RemoteName, Secret, Session};
-    /// A prompt that fails the test if it is asked anything.
-    struct NoPassword;
-    impl Prompt for NoPassword {
-        fn user(&mut self, server: &str) -> std::io::Result<String> {
-            panic!("user name asked for {server}")
-        }
-        fn password(&mut self, server: &str, user: &str) -> std::io::Result<Secret> {
-            panic!("password of {user} asked for {server}")
-        }
-    }
+    use client::{Access, ClientOptions, RemoteName, Session};
+    use common::NoPassword;
     let ports = std::env::var(CLIENT_PORTS).expect("run it via the outer test");
     let (imap, pop3) = ports.split_once(' ').unwrap();
     let connect = |name: String| {

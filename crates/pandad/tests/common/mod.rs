@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use client::{Prompt, Secret};
 use nix::unistd::User;
 use testkit::{Account, QuickStart};
 
@@ -32,6 +33,19 @@ pub fn uids(pid: u32) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A prompt that fails the test if it is asked anything.
+pub struct NoPassword;
+
+impl Prompt for NoPassword {
+    fn user(&mut self, server: &str) -> std::io::Result<String> {
+        panic!("user name asked for {server}")
+    }
+
+    fn password(&mut self, server: &str, user: &str) -> std::io::Result<Secret> {
+        panic!("password of {user} asked for {server}")
+    }
 }
 
 /// Whether the test can run: root and the shadow tools; in CI their absence fails.
