@@ -17,14 +17,32 @@ use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-/// Writes `n` messages to `path`, unless a file made for the same `n` is there already
-/// (a `<path>.<n>.done` marker says so). Returns whether it wrote.
+/// Writes `n` messages to `path`, unless the file there was made for the same `n` and is
+/// unchanged since: one marker `<path>.v2.done` records the count and the file's length
+/// (so a run for another `n`, which rewrites the file, invalidates it). Returns whether it
+/// wrote.
 pub fn write_mbox(path: &Path, n: usize) -> io::Result<bool> {
     // v2: with the international messages.
-    let marker = path.with_extension(format!("{n}.v2.done"));
-    if marker.exists() && path.exists() {
+    let marker = path.with_extension("v2.done");
+    if let (Ok(recorded), Ok(meta)) = (fs::read_to_string(&marker), fs::metadata(path))
+        && recorded.trim() == format!("{n} {}", meta.len())
+    {
         return Ok(false);
     }
+    match fs::remove_file(&marker) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    write_messages(path, n)?;
+    let len = fs::metadata(path)?.len();
+    let tmp = path.with_extension("v2.done.tmp");
+    fs::write(&tmp, format!("{n} {len}\n"))?;
+    fs::rename(&tmp, &marker)?;
+    Ok(true)
+}
+
+/// Writes the `n` messages (see [`write_mbox`]).
+fn write_messages(path: &Path, n: usize) -> io::Result<()> {
     let mut w = BufWriter::with_capacity(1 << 20, fs::File::create(path)?);
     let mut rng = 0x2545_f491_4f6c_dd1du64;
     let mut next = || {
@@ -102,9 +120,9 @@ pub fn write_mbox(path: &Path, n: usize) -> io::Result<bool> {
         w.write_all(b"\n")?;
     }
     w.flush()?;
-    drop(w);
-    fs::write(&marker, b"")?;
-    Ok(true)
+    w.into_inner()
+        .map_err(io::IntoInnerError::into_error)?
+        .sync_all()
 }
 
 /// The charset and encoding of an international benchmark message.
@@ -167,5 +185,27 @@ mod tests {
         ] {
             assert_eq!(base64(plain.as_bytes()), coded.as_bytes());
         }
+    }
+
+    #[test]
+    fn a_file_made_for_another_count_is_made_again() {
+        let dir = std::env::temp_dir().join(format!("benchdata-test-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("raw");
+        assert!(write_mbox(&path, 3).unwrap(), "first made");
+        assert!(!write_mbox(&path, 3).unwrap(), "the same count is reused");
+        assert!(write_mbox(&path, 5).unwrap(), "another count rewrites");
+        let five = fs::read(&path).unwrap();
+        assert_eq!(five.windows(5).filter(|w| w == b"From ").count(), 5);
+        assert!(
+            write_mbox(&path, 3).unwrap(),
+            "the first count no longer matches"
+        );
+        fs::write(&path, b"changed").unwrap();
+        assert!(
+            write_mbox(&path, 3).unwrap(),
+            "a changed file is made again"
+        );
+        fs::remove_dir_all(&dir).unwrap();
     }
 }
