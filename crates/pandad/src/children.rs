@@ -222,6 +222,10 @@ impl Spawner {
                 output,
             )))
             .stderr(std::process::Stdio::inherit())
+            // Each session in its own process group, as a session under inetd is apart
+            // from inetd: a terminal's Ctrl-C or a signal to the daemon's group reaches
+            // the daemon only.
+            .process_group(0)
             .kill_on_drop(false)
             .spawn()
     }

@@ -167,6 +167,13 @@ fn children_of(pid: u32) -> Vec<u32> {
     out
 }
 
+/// The process group of `pid` (field 5 of `/proc/PID/stat`).
+fn process_group_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 1..];
+    after.split_whitespace().nth(2)?.parse().ok()
+}
+
 /// A plain IMAP or POP3 connection, line by line.
 struct Conn {
     r: BufReader<TcpStream>,
@@ -215,10 +222,17 @@ fn new_child(d: &Daemon, before: &[u32]) -> u32 {
             .into_iter()
             .filter(|c| !before.contains(c))
             .collect();
-        if let [one] = now[..] {
+        // A session runs in a process group of its own (a terminal's Ctrl-C reaches the
+        // daemon only); the group is set between fork and exec, so it may lag a moment.
+        if let [one] = now[..]
+            && process_group_of(one) == Some(one)
+        {
             return one;
         }
-        assert!(Instant::now() < deadline, "no new session process: {now:?}");
+        assert!(
+            Instant::now() < deadline,
+            "no new session process in a group of its own: {now:?}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
