@@ -273,6 +273,22 @@ fn system_user(dir: &Path, kdc: &Kdc, client: Client<'_>) {
     );
     let t = client("imap-stream", &imapd, "imap", "root", &[]);
     assert!(t.starts_with("NO "), "{t}");
+    // A ~/.k5login that does not list the user's own principal shuts it out (MIT's
+    // krb5_kuserok, which c-client asks); one that lists it lets it in again.
+    let k5login = user.dir.join(".k5login");
+    std::fs::write(&k5login, "somebody.else@TEST.PANDA\n").unwrap();
+    std::os::unix::fs::chown(&k5login, Some(user.uid.as_raw()), None).unwrap();
+    let t = client("imap-stream", &imapd, "imap", "", &[]);
+    assert!(t.starts_with("NO "), "{t}");
+    std::fs::write(
+        &k5login,
+        format!("somebody.else@TEST.PANDA\n{USER}@TEST.PANDA\n"),
+    )
+    .unwrap();
+    let t = client("imap-stream", &imapd, "imap", "", &["mailbox=listed"]);
+    assert!(t.starts_with("OK "), "{t}");
+    std::fs::remove_file(user.dir.join("listed")).unwrap();
+    std::fs::remove_file(&k5login).unwrap();
 
     // The same through the daemon, which starts one child process per connection.
     std::fs::remove_file(&mailbox).unwrap();

@@ -35,6 +35,13 @@ pub trait Authenticator: Send + Sync + fmt::Debug {
     /// the secrets file).
     fn account_of(&self, user: &str) -> Option<Account>;
 
+    /// Where `user`'s Kerberos authorization file `~/.k5login` would be, and the user id
+    /// that may own it, looked up without becoming the user (system accounts only).
+    fn k5login_of(&self, user: &str) -> Option<(std::path::PathBuf, u32)> {
+        let _ = user;
+        None
+    }
+
     /// The anonymous user's account (FAQ 4.1: read-only, `#ftp/`, `#public/` and
     /// `#news.` only), if this backend has one.
     fn anonymous(&self) -> Option<Account> {

@@ -140,19 +140,81 @@ impl Gssapi {
         if let Some(s) = service.filter(|s| *s != self.service) {
             return Err(Refusal::WrongService(s.to_owned()));
         }
-        let local = local_name.ok_or_else(|| Refusal::NoLocalName(principal.to_owned()))?;
-        let user = match authzid {
-            None => local.to_owned(),
-            Some(z) if z == local => z.to_owned(),
-            Some(z) if z.to_lowercase() == local => local.to_owned(),
-            Some(z) => {
-                return Err(Refusal::NotAuthorized {
-                    principal: principal.to_owned(),
-                    authzid: z.to_owned(),
-                });
-            }
+        let refused = |who: &str| Refusal::NotAuthorized {
+            principal: principal.to_owned(),
+            authzid: who.to_owned(),
         };
+        let local = local_name.filter(|l| !l.is_empty());
+        // c-client asks krb5_kuserok for the authorization identity as given, then in
+        // lower case; without one, for the principal's local name.
+        let candidates: Vec<String> = match authzid {
+            Some(z) => vec![z.to_owned(), z.to_lowercase()],
+            None => vec![
+                local
+                    .ok_or_else(|| Refusal::NoLocalName(principal.to_owned()))?
+                    .to_owned(),
+            ],
+        };
+        let mut user = None;
+        for c in &candidates {
+            match kuserok(auth, principal, local, c) {
+                UserOk::Yes => {
+                    user = Some(c.clone());
+                    break;
+                }
+                UserOk::No => {}
+            }
+        }
+        let user = user.ok_or_else(|| match (authzid, local) {
+            (Some(_), None) => Refusal::NoLocalName(principal.to_owned()),
+            (Some(who), Some(_)) | (None, Some(who)) => refused(who),
+            (None, None) => Refusal::NoLocalName(principal.to_owned()),
+        })?;
         auth.account_of(&user).ok_or(Refusal::NoAccount(user))
+    }
+}
+
+/// Whether a principal may act as a local user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum UserOk {
+    /// It may.
+    Yes,
+    /// It may not.
+    No,
+}
+
+/// MIT Kerberos's `krb5_kuserok`, which c-client's `kerberos_login` asks: when `user`
+/// has a `~/.k5login` (owned by the user or root), `principal` may act as `user` exactly
+/// when the file lists it, one principal a line — even `user`'s own principal must be
+/// listed then; without the file, when the principal's local name is `user`. A file that
+/// cannot be read, or is owned by someone else, allows nobody.
+fn kuserok(auth: &dyn Authenticator, principal: &str, local: Option<&str>, user: &str) -> UserOk {
+    use std::os::unix::fs::MetadataExt;
+    let by_name = if local == Some(user) {
+        UserOk::Yes
+    } else {
+        UserOk::No
+    };
+    let Some((file, uid)) = auth.k5login_of(user) else {
+        return by_name;
+    };
+    let meta = match std::fs::metadata(&file) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return by_name,
+        Err(_) => return UserOk::No,
+    };
+    if meta.uid() != uid && meta.uid() != 0 {
+        return UserOk::No;
+    }
+    match std::fs::read(&file) {
+        Ok(text)
+            if text
+                .split(|&b| b == b'\n')
+                .any(|line| line.trim_ascii() == principal.as_bytes()) =>
+        {
+            UserOk::Yes
+        }
+        _ => UserOk::No,
     }
 }
 
@@ -414,6 +476,87 @@ mod tests {
             user(g.authorize(&auth, "nobody@TEST.PANDA", Some("nobody"), imap, None)),
             Err(Refusal::NoAccount("nobody".into()))
         );
+    }
+
+    /// Accounts whose `.k5login` files are in one directory, owned by this process.
+    #[derive(Debug)]
+    struct K5Homes(std::path::PathBuf);
+
+    impl Authenticator for K5Homes {
+        fn login(&self, _: &str, _: &[u8]) -> Option<Account> {
+            None
+        }
+        fn account_of(&self, user: &str) -> Option<Account> {
+            Some(Account {
+                user: user.to_owned(),
+                store: mailstore::config::StoreConfig::new(user, &self.0),
+            })
+        }
+        fn k5login_of(&self, user: &str) -> Option<(std::path::PathBuf, u32)> {
+            Some((
+                self.0.join(format!("{user}.k5login")),
+                nix::unistd::geteuid().as_raw(),
+            ))
+        }
+    }
+
+    #[test]
+    fn a_k5login_file_decides_who_may_act_as_its_owner() {
+        let dir = tempfile::tempdir().unwrap();
+        let auth = K5Homes(dir.path().to_owned());
+        let g = Gssapi::new(Some(Path::new("unused")), "imap");
+        let imap = Some("imap");
+        let user = |r: Result<Account, Refusal>| r.map(|a| a.user);
+        // Without a file: the local name rule.
+        assert_eq!(
+            user(g.authorize(&auth, "fred@R", Some("fred"), imap, None)),
+            Ok("fred".into())
+        );
+        assert!(
+            g.authorize(&auth, "fred@R", Some("fred"), imap, Some("ann"))
+                .is_err()
+        );
+        // ann lists fred (and a foreign principal without a local name): both may be ann.
+        std::fs::write(
+            dir.path().join("ann.k5login"),
+            "ann@R\n  fred@R \nguest@OTHER\n",
+        )
+        .unwrap();
+        assert_eq!(
+            user(g.authorize(&auth, "fred@R", Some("fred"), imap, Some("ann"))),
+            Ok("ann".into())
+        );
+        assert_eq!(
+            user(g.authorize(&auth, "guest@OTHER", None, imap, Some("ann"))),
+            Ok("ann".into())
+        );
+        // fred's own file that does not list fred@R shuts fred out.
+        std::fs::write(dir.path().join("fred.k5login"), "boss@R\n").unwrap();
+        assert_eq!(
+            user(g.authorize(&auth, "fred@R", Some("fred"), imap, None)),
+            Err(Refusal::NotAuthorized {
+                principal: "fred@R".into(),
+                authzid: "fred".into()
+            })
+        );
+        assert_eq!(
+            user(g.authorize(&auth, "boss@R", Some("boss"), imap, Some("fred"))),
+            Ok("fred".into())
+        );
+        // A prefix or a longer name is not the principal.
+        assert!(
+            g.authorize(&auth, "fred@RR", Some("fred"), imap, Some("ann"))
+                .is_err()
+        );
+        // A file owned by somebody else (neither the user nor root) allows nobody.
+        if nix::unistd::geteuid().is_root() {
+            let file = dir.path().join("ann.k5login");
+            std::os::unix::fs::chown(&file, Some(65534), None).unwrap();
+            assert!(
+                g.authorize(&auth, "fred@R", Some("fred"), imap, Some("ann"))
+                    .is_err()
+            );
+        }
     }
 
     #[test]

@@ -442,6 +442,11 @@ impl Authenticator for SystemUsers {
         self.enter(&account, None)
     }
 
+    fn k5login_of(&self, user: &str) -> Option<(std::path::PathBuf, u32)> {
+        let account = SystemAccount::lookup(user).ok()??;
+        Some((account.home.join(".k5login"), account.uid.as_raw()))
+    }
+
     /// The process becomes `nobody` (c-client's anonymous user); its store is read-only
     /// and has only `#ftp/`, `#public/` and `#news.`.
     fn anonymous(&self) -> Option<Account> {
