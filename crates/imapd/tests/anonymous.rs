@@ -176,7 +176,7 @@ fn no_anonymous_file_no_anonymous_access() {
     assert!(!caps.contains("AUTH=ANONYMOUS"), "{caps}");
     let out = run(&mut s, "a LOGIN anonymous guest@example.org\r\n");
     assert!(
-        out.ends_with("a NO [AUTHENTICATIONFAILED] Authentication failed\r\n"),
+        out.ends_with("a NO [AUTHENTICATIONFAILED] Invalid login credentials\r\n"),
         "{out}"
     );
     let out = run(&mut s, "b AUTHENTICATE ANONYMOUS\r\n");
@@ -316,7 +316,7 @@ fn an_administrator_logs_in_as_a_user() {
     let mut s = f.session();
     let out = run(&mut s, "a LOGIN \"me*boss\" secret\r\n");
     assert!(
-        out.ends_with("a NO [AUTHENTICATIONFAILED] Authentication failed\r\n"),
+        out.ends_with("a NO [AUTHENTICATIONFAILED] Invalid login credentials\r\n"),
         "{out}"
     );
     let out = run(&mut s, "b LOGIN \"me*me\" secret\r\n");

@@ -153,7 +153,7 @@ fn imap_wrong_password_three_times() {
     assert_eq!(e.to_string(), "Too many login failures");
     // Three tries of the strongest mechanism, each told; then, as c-client, the next
     // advertised one (which the server, after three failures, refuses outright).
-    let failed = "[AUTHENTICATIONFAILED] Authentication failed";
+    let failed = "[AUTHENTICATIONFAILED] Invalid authentication credentials";
     assert_eq!(prompt.notices[..3], [failed; 3], "{:?}", prompt.notices);
     assert_eq!(
         prompt.notices[3..],

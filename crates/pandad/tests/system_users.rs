@@ -18,7 +18,7 @@ use common::{PlacedFile, TestUsers, can_run, uids};
 use testkit::run;
 
 /// The wire text of every refused login, whatever the reason.
-const REFUSED: &str = "NO [AUTHENTICATIONFAILED] Authentication failed";
+const REFUSED: &str = "NO [AUTHENTICATIONFAILED] Invalid login credentials";
 
 /// A configuration choosing `accounts`.
 fn config(dir: &Path, accounts: &str) -> PathBuf {

@@ -69,7 +69,15 @@ impl Attempts {
                 ctx.client
             ),
         );
-        Failure::no_code("AUTHENTICATIONFAILED", "Authentication failed")
+        // UW's words: the same whatever the reason (FAQ 7.4), the log says why.
+        Failure::no_code(
+            "AUTHENTICATIONFAILED",
+            if mech == "LOGIN" {
+                "Invalid login credentials"
+            } else {
+                "Invalid authentication credentials"
+            },
+        )
     }
 }
 
@@ -101,7 +109,7 @@ pub(crate) fn absurd_name(ctx: &Ctx<'_>, attempts: &mut Attempts, user: &str) ->
         Level::Error,
         &format!("SYSTEM BREAK-IN ATTEMPT, host={}", ctx.client),
     );
-    Some(Failure::no("Authentication failed"))
+    Some(Failure::no("Invalid login credentials"))
 }
 
 /// Logs in the anonymous user, `trace` (an e-mail address by custom) going to the log.
