@@ -148,7 +148,8 @@ fn inside_the_namespace() {
     ] {
         let t = client("imap", "", service, authzid, extra);
         assert!(
-            t.starts_with("NO ") && t.contains("[AUTHENTICATIONFAILED] Invalid authentication credentials"),
+            t.starts_with("NO ")
+                && t.contains("[AUTHENTICATIONFAILED] Invalid authentication credentials"),
             "{service} {authzid} {extra:?}: {t}"
         );
     }
