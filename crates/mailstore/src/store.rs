@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use crate::config::{Format, StoreConfig, UserKind};
 use crate::driver::dummy::DummyMailbox;
-use crate::driver::mbox::{self, MboxMailbox};
+use crate::driver::mbox::MboxMailbox;
 use crate::driver::unix::{self, Quiet, UnixMailbox};
-use crate::driver::{self as drivers, Found, Layout, find};
+use crate::driver::{self as drivers, Found, Layout, SpoolInStatus, SpoolInbox, find, snarf};
 use crate::error::{Error, IoContext, Result};
 use crate::lock::dotlock::{DotLock, DotLockOutcome};
 use crate::mailbox::{AppendMessage, AppendOutcome, Mailbox};
@@ -100,21 +100,27 @@ impl Store {
             Found::Unix(path) => {
                 unix::open::status_quietly(&self.cfg, &loc.name, &path, Format::Unix)
             }
-            Found::Driver { format, path, .. } => {
-                driver_of(format)?.status(&self.cfg, &loc.name, &path)
+            Found::Driver {
+                format,
+                path,
+                spool,
+            } => {
+                let d = driver_of(format)?;
+                let own = d.status(&self.cfg, &loc.name, &path)?;
+                Ok(match spool {
+                    // INBOX in the home directory: the spool's mail may count too.
+                    Some(spool) if d.spool_in_status() == SpoolInStatus::Counted => {
+                        snarf::status_with_spool(&own, snarf::spool_status(&self.cfg, &spool))
+                    }
+                    _ => own,
+                })
             }
             Found::Mbox { mbox, spool } => {
                 let m = unix::open::status_quietly(&self.cfg, "INBOX", &mbox, Format::Mbox)?;
-                let s = match unix::open::sniff(&spool) {
-                    Ok(unix::open::Sniff::Unix) => Some(unix::open::status_quietly(
-                        &self.cfg,
-                        "INBOX",
-                        &spool,
-                        Format::Unix,
-                    )?),
-                    _ => None,
-                };
-                Ok(mbox::status_with_spool(&m, s))
+                Ok(snarf::status_with_spool(
+                    &m,
+                    snarf::spool_status(&self.cfg, &spool),
+                ))
             }
             found @ (Found::Empty(_) | Found::Missing(_))
                 if loc.is_inbox() || matches!(found, Found::Empty(_)) =>
@@ -298,7 +304,28 @@ impl Store {
         let format = format.or(Some(self.cfg.empty_format));
         let loc = self.resolve(rest)?;
         let cfg = self.config_for(&loc);
-        match find(&self.cfg, &loc)? {
+        let found = find(&self.cfg, &loc)?;
+        // The spool INBOX, empty or not there yet, takes the format asked for when that
+        // format keeps INBOX in the spool (mmdf: c-client's EMPTYPROTO append); it is
+        // written in place, never replaced (the spool directory may not be the user's).
+        let spool_driver = format
+            .and_then(drivers::driver)
+            .filter(|d| d.spool_inbox() == SpoolInbox::Yes);
+        if let (Found::Empty(path) | Found::Missing(path), Some(d)) = (&found, spool_driver)
+            && loc.is_inbox()
+        {
+            if matches!(found, Found::Missing(_)) {
+                if let Some(parent) = path.parent() {
+                    make_dirs(&self.cfg, parent)?;
+                }
+                match d.create(&self.cfg, path, &[]) {
+                    Ok(()) | Err(Error::NodeExists { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            return d.append(&cfg, &loc.name, path, msgs);
+        }
+        match found {
             Found::Driver { format, path, .. } => {
                 driver_of(format)?.append(&cfg, &loc.name, &path, msgs)
             }

@@ -4,7 +4,9 @@
 //! the first to say yes owns it. The order matters for INBOX: `mbox` (INBOX is `~/mbox`
 //! when that file exists) comes before `unix` (INBOX is the spool file), and `dummy` comes
 //! last, owning what is not a mailbox yet: an empty file, a missing INBOX, a directory
-//! (panda-inventory.md §3.0, §4.2).
+//! (panda-inventory.md §3.0, §4.2). Two drivers read INBOX as the spool file, `mmdf` and
+//! `unix`, in that order: a spool file in MMDF format is an `mmdf` INBOX, with the locks
+//! of a `unix` one.
 
 use std::fmt;
 use std::fs;
@@ -58,6 +60,20 @@ pub(crate) trait Driver: Sync + fmt::Debug {
     /// (FAQ 4.5: mix, mbx, tenex, mtx).
     fn home_inbox(&self) -> HomeInbox {
         HomeInbox::No
+    }
+
+    /// Whether INBOX may be the spool file in this format (mmdf: c-client's `mmdf_file`
+    /// maps INBOX to the spool as `unix_file` does).
+    fn spool_inbox(&self) -> SpoolInbox {
+        SpoolInbox::No
+    }
+
+    /// Whether STATUS of INBOX kept in this format in the home directory adds the counts
+    /// of the mail still waiting in the spool (c-client's `mbx_status`, `tenex_status`
+    /// and `mtx_status` do, when INBOX has no recent message; mix and mx use
+    /// `mail_status_default`, which does not).
+    fn spool_in_status(&self) -> SpoolInStatus {
+        SpoolInStatus::Ignored
     }
 
     /// Whether `path` (a non-empty file, or a directory, as `meta` says) is a mailbox in
@@ -145,6 +161,24 @@ pub(crate) enum HomeInbox {
     No,
     /// `~/INBOX` in this format is INBOX.
     Yes,
+}
+
+/// Whether INBOX may be the spool file in a format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SpoolInbox {
+    /// It may not.
+    No,
+    /// A spool file in this format is INBOX.
+    Yes,
+}
+
+/// Whether STATUS of a home-directory INBOX counts the spool's mail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SpoolInStatus {
+    /// Only INBOX's own messages are counted.
+    Ignored,
+    /// The spool's are added when INBOX has no recent message.
+    Counted,
 }
 
 /// The drivers, in c-client's order of format detection (panda-inventory.md §3.0:
@@ -250,6 +284,15 @@ fn find_inbox(cfg: &StoreConfig) -> Result<Found> {
             return Ok(Found::Mbox { mbox, spool });
         }
     }
+    if spool_kind == Some(Sniff::Other)
+        && let Some(format) = spool_driver_format(&spool)?
+    {
+        return Ok(Found::Driver {
+            format,
+            path: spool,
+            spool: None,
+        });
+    }
     Ok(match spool_kind {
         Some(Sniff::Unix) => Found::Unix(spool),
         Some(Sniff::Empty) => Found::Empty(spool),
@@ -257,6 +300,30 @@ fn find_inbox(cfg: &StoreConfig) -> Result<Found> {
         Some(Sniff::Other) if spool.is_dir() => Found::Directory(spool),
         Some(Sniff::Other) => Found::Unknown(spool),
     })
+}
+
+/// The format of spool file `spool` when a driver of the table (mmdf) takes it as INBOX.
+fn spool_driver_format(spool: &Path) -> Result<Option<Format>> {
+    let meta = match fs::metadata(spool) {
+        Ok(m) if m.is_file() && m.len() > 0 => m,
+        _ => return Ok(None),
+    };
+    for d in drivers() {
+        if d.spool_inbox() == SpoolInbox::Yes && d.sniff(spool, &meta).ctx("read", spool)? {
+            return Ok(Some(d.format()));
+        }
+    }
+    Ok(None)
+}
+
+/// The format of spool file `spool`: unix or a driver's that reads INBOX as the spool
+/// (mmdf); `None` when it is empty, missing or in no such format.
+pub(crate) fn spool_format(spool: &Path) -> Result<Option<Format>> {
+    match sniff_or_missing(spool)? {
+        Some(Sniff::Unix) => Ok(Some(Format::Unix)),
+        Some(Sniff::Other) => spool_driver_format(spool),
+        Some(Sniff::Empty) | None => Ok(None),
+    }
 }
 
 fn find_file(path: &Path) -> Result<Found> {

@@ -2,8 +2,8 @@
 //! (FAQ 4.5: with `~/INBOX` in mix, mbx, tenex or mtx, the delivery agent still writes
 //! the spool file, and the session moves what it finds there).
 //!
-//! As c-client's `*_snarf` routines do: the spool is opened read-write as a UNIX mailbox
-//! (quietly: no kiss of death; if another process has it, nothing is moved this time),
+//! As c-client's `*_snarf` routines do: the spool is opened read-write as the mailbox it
+//! is, UNIX or MMDF (c-client opens it by name, whatever driver takes it), quietly: no kiss of death; if another process has it, nothing is moved this time),
 //! its messages are appended to INBOX with their flags, keywords and dates, and only once
 //! the append has succeeded are they deleted from the spool. A failure leaves the mail in
 //! the spool, never in neither place; a crash between the two steps can leave it in both.
@@ -12,13 +12,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::config::{Format, StoreConfig};
-use crate::driver::unix::open::{Sniff, sniff};
+use crate::config::StoreConfig;
+use crate::driver::spool_format;
 use crate::driver::unix::{Quiet, UnixMailbox};
 use crate::error::{Error, Result};
 use crate::mailbox::{AppendMessage, AppendOutcome, Close, ExpungeScope, FlagOp, Mailbox, Part};
 use crate::notify::Level;
-use crate::types::{Access, Flags, SeqNo};
+use crate::types::{Access, Flags, SeqNo, Status, Uid};
 
 /// How [`from_spool`] adds messages to INBOX: the driver's own append.
 pub(crate) type AppendTo<'a> =
@@ -43,7 +43,7 @@ impl Snarfer {
 
 /// Moves the messages of spool file `spool` through `append` (which adds them to INBOX);
 /// returns how many moved. An empty, missing or busy spool moves nothing; a spool that
-/// is not a UNIX mailbox is left alone with a notice.
+/// is neither a UNIX nor an MMDF mailbox is left alone with a notice.
 pub(crate) fn from_spool(
     cfg: &Arc<StoreConfig>,
     spool: &Path,
@@ -53,9 +53,9 @@ pub(crate) fn from_spool(
         Ok(m) if m.is_file() && m.len() > 0 => {}
         _ => return Ok(0),
     }
-    match sniff(spool) {
-        Ok(Sniff::Unix) => {}
-        Ok(_) => {
+    let format = match spool_format(spool) {
+        Ok(Some(format)) => format,
+        Ok(None) => {
             cfg.notify.notice(
                 Level::Error,
                 &format!(
@@ -66,12 +66,12 @@ pub(crate) fn from_spool(
             return Ok(0);
         }
         Err(_) => return Ok(0),
-    }
+    };
     let mut mb = match UnixMailbox::open(
         Arc::clone(cfg),
         "INBOX",
         spool,
-        Format::Unix,
+        format,
         Access::ReadWrite,
         Quiet::Yes,
     ) {
@@ -116,6 +116,31 @@ pub(crate) fn from_spool(
 
 fn mb_close(mb: UnixMailbox) -> Result<()> {
     Box::new(mb).close(Close::Keep)
+}
+
+/// The counts of spool file `spool` (UNIX or MMDF), read quietly; `None` when it is
+/// empty, missing, in neither format or cannot be read (c-client adds nothing when its
+/// `mail_open` of the spool fails).
+pub(crate) fn spool_status(cfg: &Arc<StoreConfig>, spool: &Path) -> Option<Status> {
+    let format = spool_format(spool).ok()??;
+    crate::driver::unix::open::status_quietly(cfg, "INBOX", spool, format).ok()
+}
+
+/// STATUS of an INBOX that takes its mail from the spool: its own counts, and when none
+/// of its messages is recent, the spool's added, UIDNEXT moved on by the spool's message
+/// count ("post-snarf results": c-client's `mbox_status`, `mbx_status`, `tenex_status`,
+/// `mtx_status`).
+pub(crate) fn status_with_spool(inbox: &Status, spool: Option<Status>) -> Status {
+    let mut s = *inbox;
+    if s.recent == 0
+        && let Some(sp) = spool
+    {
+        s.messages += sp.messages;
+        s.recent += sp.recent;
+        s.unseen += sp.unseen;
+        s.uid_next = Uid::new(s.uid_next.get().saturating_add(sp.messages)).unwrap_or(Uid::MAX);
+    }
+    s
 }
 
 #[cfg(test)]

@@ -247,21 +247,3 @@ impl Mailbox for MboxMailbox {
         self.inner.asked_to_let_go()
     }
 }
-
-/// Status of the `mbox` INBOX: `~/mbox`'s counts, and when none of its messages is new,
-/// the spool's added (c-client's `mbox_status`).
-pub(crate) fn status_with_spool(
-    mbox: &crate::types::Status,
-    spool: Option<crate::types::Status>,
-) -> crate::types::Status {
-    let mut s = *mbox;
-    if s.recent == 0
-        && let Some(sp) = spool
-    {
-        s.messages += sp.messages;
-        s.recent += sp.recent;
-        s.unseen += sp.unseen;
-        s.uid_next = Uid::new(s.uid_next.get().saturating_add(sp.messages)).unwrap_or(Uid::MAX);
-    }
-    s
-}

@@ -27,6 +27,12 @@
 //! opening delimiter has no `From ` line after it gets the epoch as internal date (UW:
 //! the file's modification time).
 //!
+//! INBOX is the spool file when that file is in this format (as in c-client, where
+//! `mmdf` comes before `unix` in the driver order and both read INBOX as the spool):
+//! sessions, appends, deliveries and the snarf of a home-directory INBOX then use the
+//! mmdf framing, with the spool's usual locks (dot-lock, flock, `/tmp/.<dev>.<ino>`, kiss
+//! of death).
+//!
 //! Sources: panda-inventory.md §3.3; c-client `mmdf.c`; files written by UW's `mailutil`
 //! (`#driver.mmdf/`).
 
@@ -36,7 +42,7 @@ use std::sync::Arc;
 
 use crate::config::{Format, StoreConfig};
 use crate::driver::unix::{self, Framing, MMDF_DELIMITER, Quiet, UnixMailbox};
-use crate::driver::{Driver, Layout};
+use crate::driver::{Driver, Layout, SpoolInbox};
 use crate::error::{IoContext, Result};
 use crate::mailbox::{AppendMessage, AppendOutcome, Mailbox};
 use crate::types::{Access, Status};
@@ -55,6 +61,10 @@ impl Driver for MmdfDriver {
 
     fn layout(&self) -> Layout {
         Layout::File
+    }
+
+    fn spool_inbox(&self) -> SpoolInbox {
+        SpoolInbox::Yes
     }
 
     fn sniff(&self, path: &Path, meta: &fs::Metadata) -> std::io::Result<bool> {

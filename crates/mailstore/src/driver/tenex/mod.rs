@@ -52,7 +52,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::config::{Format, StoreConfig};
-use crate::driver::{Driver, HomeInbox, Layout, common};
+use crate::driver::{Driver, HomeInbox, Layout, SpoolInStatus, common};
 use crate::error::{IoContext, Result};
 use crate::mailbox::{AppendMessage, AppendOutcome, Mailbox};
 use crate::types::{Access, Keyword};
@@ -84,6 +84,10 @@ impl Driver for FlatDriver {
 
     fn home_inbox(&self) -> HomeInbox {
         HomeInbox::Yes
+    }
+
+    fn spool_in_status(&self) -> SpoolInStatus {
+        SpoolInStatus::Counted
     }
 
     fn sniff(&self, path: &Path, meta: &fs::Metadata) -> std::io::Result<bool> {
