@@ -38,6 +38,10 @@ const INSIDE: &str = "PANDA_PREAUTH_NETNS";
 
 #[test]
 fn ssh_preauth_when_configured_with_fallback_to_tcp() {
+    // The same test, run again by itself inside a network namespace.
+    if std::env::var_os(INSIDE).is_some() {
+        return inside_the_namespace();
+    }
     if !can_run("ssh_preauth") || !have("unshare") || !have("ip") || !have("setpriv") {
         return;
     }
@@ -55,7 +59,10 @@ fn ssh_preauth_when_configured_with_fallback_to_tcp() {
     let out = Command::new("unshare")
         .arg("-n")
         .arg(std::env::current_exe().unwrap())
-        .args(["--exact", "inside_the_namespace", "--include-ignored"])
+        .args([
+            "--exact",
+            "ssh_preauth_when_configured_with_fallback_to_tcp",
+        ])
         .args(["--nocapture", "--test-threads=1"])
         .env(INSIDE, dir.path())
         .env(client::C_CLIENT_CF_ENV, &cf)
@@ -71,8 +78,8 @@ fn ssh_preauth_when_configured_with_fallback_to_tcp() {
     assert!(text.contains("1 passed"), "the namespaced test did not run");
 }
 
-#[test]
-#[ignore = "run by ssh_preauth_when_configured_with_fallback_to_tcp in a network namespace"]
+/// The test inside its network namespace (see
+/// [`ssh_preauth_when_configured_with_fallback_to_tcp`]).
 fn inside_the_namespace() {
     let dir = PathBuf::from(std::env::var_os(INSIDE).expect("run it via the outer test"));
     run(Command::new("ip").args(["link", "set", "lo", "up"]));
